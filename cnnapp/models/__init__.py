@@ -1,0 +1,37 @@
+"""The model zoo: the classic conv nets as Keras functional builders.
+
+    from cnnapp import models
+    model = models.build("alexnet", input_shape=(227, 227, 3), num_classes=1000)
+    models.names()  # every registered architecture
+
+Families, one module each: baselines (linear, MLP), lenet (LeNet 1989, LeNet-5), alexnet (AlexNet, ZF net),
+vgg (A-E), googlenet, resnet (ImageNet and CIFAR).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cnnapp.errors import CnnappError
+from cnnapp.models.layers import register_keras3
+from cnnapp.models.registry import Architecture, build, get, inference_model, names, options
+
+register_keras3()
+
+__all__ = ["Architecture", "build", "get", "inference_model", "load", "names", "options"]
+
+
+def load(path: str | Path):
+    """Load a saved `.keras` model (ours or any other), with cnnapp's custom layers known."""
+    import keras
+
+    path = Path(path)
+    if not path.is_file():
+        raise CnnappError(f"no model file at {path}")
+    if path.suffix != ".keras":
+        raise CnnappError(f"{path} is not a .keras model file (save models with model.save('NAME.keras'))")
+    try:
+        return keras.saving.load_model(path)
+    except Exception as error:  # a zip that is not a Keras archive, a truncated file, ...
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CnnappError(f"{path} could not be loaded as a Keras model: {first_line}") from None

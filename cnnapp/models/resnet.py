@@ -1,0 +1,3 @@
+"""Placeholder while the family is being written."""
+
+ARCHITECTURES = ()

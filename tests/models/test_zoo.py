@@ -1,0 +1,143 @@
+"""Fast tier: every registered architecture, checked the same way.
+
+Each architecture's `small_options` give a quick build; paper-size builds are only constructed (not run) to pin
+their parameter counts against the published numbers cited in the registry (`params_source`).
+"""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from cnnapp import models
+from cnnapp.errors import CnnappError
+
+NAMES = models.names()
+
+
+def small(name, **extra):
+    arch = models.get(name)
+    return models.build(name, **{**arch.small_options, **extra})
+
+
+def batch_for(model, n=2, seed=0):
+    shape = (n, *model.input_shape[1:])
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_small_build_outputs_and_gradients(name):
+    model = small(name)
+    x = batch_for(model)
+    num_classes = models.get(name).small_options.get("num_classes", models.get(name).num_classes)
+    with tf.GradientTape() as tape:
+        outputs = model(x, training=True)
+        outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+        loss = sum(tf.reduce_sum(tf.math.log(o + 1e-7) * np.arange(1, num_classes + 1)) for o in outputs)
+    main = outputs[0].numpy()
+    assert main.shape == (2, num_classes)
+    assert np.isfinite(main).all()
+    np.testing.assert_allclose(main.sum(axis=1), 1.0, rtol=1e-4)
+    grads = tape.gradient(loss, model.trainable_weights)
+    missing = [w.path for w, g in zip(model.trainable_weights, grads, strict=True) if g is None]
+    assert not missing, f"no gradient reaches {missing}"
+    dead = [w.path for w, g in zip(model.trainable_weights, grads, strict=True) if not np.any(g.numpy())]
+    assert not dead, f"zero gradient for {dead}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_paper_size_parameter_count(name):
+    arch = models.get(name)
+    if arch.published_params is None:
+        pytest.skip(f"{name}: no published parameter count")
+    model = models.inference_model(models.build(name))
+    assert model.input_shape[1:] == arch.input_shape
+    assert model.output_shape[-1] == arch.num_classes
+    assert model.count_params() == arch.published_params, arch.params_source
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_tf_keras_twin_gives_the_same_outputs(name):
+    import tf_keras
+
+    model = small(name)
+    twin = small(name, keras_module=tf_keras)
+    assert isinstance(twin, tf_keras.Model)
+    assert [w.shape for w in twin.get_weights()] == [w.shape for w in model.get_weights()]
+    twin.set_weights(model.get_weights())
+    x = batch_for(model)
+    ours, theirs = model(x, training=False), twin(x, training=False)
+    ours = ours if isinstance(ours, list | tuple) else [ours]
+    theirs = theirs if isinstance(theirs, list | tuple) else [theirs]
+    for a, b in zip(ours, theirs, strict=True):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
+
+
+def test_save_and_load_in_a_fresh_process(tmp_path):
+    expected = {}
+    for name in NAMES:
+        model = small(name)
+        x = batch_for(model)
+        model.save(tmp_path / f"{name}.keras")
+        np.save(tmp_path / f"{name}.x.npy", x)
+        out = model(x, training=False)
+        np.save(tmp_path / f"{name}.y.npy", np.asarray(out[0] if isinstance(out, list | tuple) else out))
+        expected[name] = True
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        import numpy as np
+        from cnnapp import models
+        worst = {{}}
+        for name in {json.dumps(list(expected))}:
+            model = models.load(r"{tmp_path}/" + name + ".keras")
+            x = np.load(r"{tmp_path}/" + name + ".x.npy")
+            y = np.load(r"{tmp_path}/" + name + ".y.npy")
+            out = model(x, training=False)
+            out = out[0] if isinstance(out, (list, tuple)) else out
+            worst[name] = float(np.abs(np.asarray(out) - y).max())
+        print(json.dumps(worst))
+        """
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr[-3000:]
+    worst = json.loads(result.stdout.strip().splitlines()[-1])
+    assert worst == {name: 0.0 for name in expected}
+
+
+def test_unknown_name_lists_the_valid_ones():
+    with pytest.raises(CnnappError, match="valid architectures: .*linear"):
+        models.build("lenet-6")
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_num_classes_below_one_is_refused(name):
+    with pytest.raises(CnnappError, match="num_classes must be a positive integer"):
+        small(name, num_classes=0)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_too_small_input_names_the_minimum(name):
+    arch = models.get(name)
+    channels = arch.input_shape[-1]
+    try:
+        models.build(name, **{**arch.small_options, "input_shape": (1, 1, channels)})
+    except CnnappError as error:
+        assert "needs inputs of at least" in str(error)
+        assert "\n" not in str(error)
+    else:
+        pytest.skip(f"{name} takes any input size")
+
+
+def test_unknown_option_lists_the_valid_ones():
+    with pytest.raises(CnnappError, match="its options: .*input_shape"):
+        models.build("linear", depth=3)
+
+
+def test_unknown_initializer_lists_the_valid_ones():
+    with pytest.raises(CnnappError, match="valid initializers: glorot, he, lecun, paper"):
+        models.build("linear", init="xavier2")
