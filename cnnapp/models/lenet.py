@@ -1,3 +1,216 @@
-"""Placeholder while the family is being written."""
+"""LeNet: the 1989 zip-code network and LeNet-5 (1998).
 
-ARCHITECTURES = ()
+    lenet1989: image 16×16 → H1 12@5×5/2 → H2 12@5×5/2 (8 of 12 maps each) → H3 30 → 10, untied biases
+    lenet5:    image 32×32 → C1 6@5×5 → S2 → C3 16@5×5 → S4 → C5 120@5×5 → F6 84 → 10
+
+LeCun et al. 1989, "Backpropagation applied to handwritten zip code recognition", Neural Computation 1(4).
+LeCun, Bottou, Bengio & Haffner 1998, "Gradient-based learning applied to document recognition", Proc. IEEE.
+
+Both papers end in units with fixed targets (1998: Euclidean RBF units); here the output is the zoo's usual
+`predictions` Dense layer with softmax, so the class scores train with cross-entropy like every other model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cnnapp.errors import unknown
+from cnnapp.models import layers
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.registry import Architecture
+
+# Table I of LeCun et al. 1998: the S2 maps each C3 map reads. Maps 0-5 read 3 contiguous maps, 6-11 read 4
+# contiguous, 12-14 read 4 non-contiguous, 15 reads all 6: 60 connections, which breaks the symmetry between
+# maps and keeps C3 at 60·25 + 16 = 1,516 parameters.
+C3_TABLE = (
+    (0, 1, 2), (1, 2, 3), (2, 3, 4), (3, 4, 5), (4, 5, 0), (5, 0, 1),
+    (0, 1, 2, 3), (1, 2, 3, 4), (2, 3, 4, 5), (3, 4, 5, 0), (4, 5, 0, 1), (5, 0, 1, 2),
+    (0, 1, 3, 4), (1, 2, 4, 5), (0, 2, 3, 5),
+    (0, 1, 2, 3, 4, 5),
+)  # fmt: skip
+
+# LeCun et al. 1989 give each H2 map 8 of the 12 H1 maps but not which; we take the cyclic choice j, j+1, ...,
+# j+7 (mod 12) for map j, so every H1 map feeds exactly 8 H2 maps and no two H2 maps read the same set.
+H2_TABLE = tuple(tuple((j + i) % 12 for i in range(8)) for j in range(12))
+
+ACTIVATIONS = ("scaled_tanh", "tanh", "relu")
+POOLINGS = ("average", "max")
+VARIANTS = ("lecture", "paper")
+
+
+def _activation(K, activation: str, name: str):
+    if activation == "scaled_tanh":
+        return layers.scaled_tanh_layer(K)(name=name)
+    if activation == "relu":
+        return K.layers.ReLU(name=name)
+    return K.layers.Activation(activation, name=name)
+
+
+def _paper_init(K, fan_in: int | None = None):
+    """LeNet's U(±2.4/F_in), as a "paper" factory for `common.initializer`."""
+    return lambda: layers.fan_in_uniform(K)(fan_in=fan_in)
+
+
+def _check_choice(kind: str, value: str, valid: Sequence[str]) -> None:
+    if value not in valid:
+        raise unknown(kind, value, valid)
+
+
+def lenet5(
+    input_shape: Sequence[int] = (32, 32, 1),
+    num_classes: int = 10,
+    variant: str = "lecture",
+    activation: str = "scaled_tanh",
+    pooling: str = "average",
+    init: str = "paper",
+    classifier_activation: str | None = "softmax",
+    keras_module=None,
+):
+    """LeNet-5 (LeCun et al. 1998, section II.B and Fig. 2).
+
+    Layer order: C1 conv 6@5×5, act, S2 2×2 subsampling, [act], C3 conv 16@5×5, act, S4 subsampling, [act],
+    C5 conv 120@5×5, act, flatten, F6 dense 84, act, predictions. The bracketed activations are the paper's
+    (its subsampling units are squashed); the lecture variant has none there.
+
+    Args:
+        input_shape: (H, W, C), at least 32×32 (C5's 5×5 kernel must fit S4's maps; pad MNIST's 28×28 digits
+            to 32×32 as the paper did).
+        num_classes: number of output classes.
+        variant: "lecture" — C3 reads all six S2 maps and S2/S4 are plain 2×2 pooling (61,706 parameters) —
+            or "paper" — C3 wired by Table I and S2/S4 with a trainable coefficient and bias per map
+            (60,000 parameters up to F6, 60,850 with the 10-way output).
+        activation: "scaled_tanh" (the paper's 1.7159·tanh(2a/3)), "tanh" or "relu".
+        pooling: "average" (the paper's sum, or the lecture's average) or "max".
+        init: "paper" (uniform ±2.4/F_in, the paper's appendix A), "lecun", "glorot" or "he".
+        classifier_activation: "softmax", or None for logits.
+        keras_module: keras (default) or tf_keras.
+    """
+    K = resolve_keras(keras_module)
+    _check_choice("LeNet-5 variant", variant, VARIANTS)
+    _check_choice("activation", activation, ACTIVATIONS)
+    _check_choice("pooling", pooling, POOLINGS)
+    check_input_shape(input_shape, "lenet5", min_size=32)
+    check_num_classes(num_classes)
+    paper = variant == "paper"
+    kernel = lambda fan_in=None: initializer(init, _paper_init(K, fan_in))  # noqa: E731
+
+    def subsample(x, name):
+        if paper:  # coefficient starts at the paper's U(±2.4/4) (4 inputs), or as a plain average
+            coefficient = kernel(4) if init == "paper" else K.initializers.Constant(0.25)
+            mode = "sum" if pooling == "average" else "max"
+            x = layers.subsampling_layer(K)(2, mode, coefficient_initializer=coefficient, name=name)(x)
+            return _activation(K, activation, f"{name}_act")(x)
+        pool = K.layers.AveragePooling2D if pooling == "average" else K.layers.MaxPooling2D
+        return pool(2, name=name)(x)
+
+    inputs = K.Input(shape=tuple(input_shape), name="image")
+    x = K.layers.Conv2D(6, 5, kernel_initializer=kernel(), name="C1")(inputs)
+    x = _activation(K, activation, "C1_act")(x)
+    x = subsample(x, "S2")
+    if paper:
+        x = layers.partial_conv_layer(K)(C3_TABLE, 5, kernel_initializer=kernel(), name="C3")(x)
+    else:
+        x = K.layers.Conv2D(16, 5, kernel_initializer=kernel(), name="C3")(x)
+    x = _activation(K, activation, "C3_act")(x)
+    x = subsample(x, "S4")
+    x = K.layers.Conv2D(120, 5, kernel_initializer=kernel(), name="C5")(x)
+    x = _activation(K, activation, "C5_act")(x)
+    x = K.layers.Flatten(name="flatten")(x)
+    x = K.layers.Dense(84, kernel_initializer=kernel(), name="F6")(x)
+    x = _activation(K, activation, "F6_act")(x)
+    outputs = K.layers.Dense(
+        num_classes,
+        activation=classifier_activation,
+        kernel_initializer=kernel(),
+        dtype="float32",  # class scores stay float32 under a mixed-precision policy
+        name="predictions",
+    )(x)
+    return K.Model(inputs, outputs, name="lenet5_paper" if paper else "lenet5")
+
+
+def lenet1989(
+    input_shape: Sequence[int] = (16, 16, 1),
+    num_classes: int = 10,
+    activation: str = "scaled_tanh",
+    init: str = "paper",
+    classifier_activation: str | None = "softmax",
+    keras_module=None,
+):
+    """The zip-code network of LeCun et al. 1989 (section 5, Fig. 3): 9,760 parameters.
+
+    Layer order: H1 conv 12@5×5/2 (same padding: 16×16 → 8×8), H1_bias (one bias per unit), act, H2 partial
+    conv 12@5×5/2 (map j reads H1 maps j..j+7 mod 12; 8×8 → 4×4), H2_bias, act, flatten, H3 dense 30, act,
+    predictions. Kernels are shared within a map, biases are not ("untied"); H3 and the output are fully
+    connected with one bias per unit as usual. 1,256 units (256 inputs + 768 + 192 + 30 + 10), 64,660
+    connections, 9,760 independent parameters, as in the paper.
+
+    Args:
+        input_shape: (H, W, C), at least 5×5 (the paper's 16×16; with same padding any size gives 8×8-style
+            halving, but below 5×5 the first kernel is mostly padding).
+        num_classes: number of output classes.
+        activation: "scaled_tanh" (the paper's scaled hyperbolic tangent), "tanh" or "relu".
+        init: "paper" (uniform ±2.4/F_in, section 5.1), "lecun", "glorot" or "he".
+        classifier_activation: "softmax", or None for logits.
+        keras_module: keras (default) or tf_keras.
+    """
+    K = resolve_keras(keras_module)
+    _check_choice("activation", activation, ACTIVATIONS)
+    check_input_shape(input_shape, "lenet1989", min_size=5)
+    check_num_classes(num_classes)
+    kernel = lambda: initializer(init, _paper_init(K))  # noqa: E731
+    untied_bias = layers.untied_bias_layer(K)
+
+    inputs = K.Input(shape=tuple(input_shape), name="image")
+    x = K.layers.Conv2D(
+        12, 5, strides=2, padding="same", use_bias=False, kernel_initializer=kernel(), name="H1"
+    )(inputs)
+    x = untied_bias(name="H1_bias")(x)
+    x = _activation(K, activation, "H1_act")(x)
+    x = layers.partial_conv_layer(K)(
+        H2_TABLE, 5, strides=2, padding="same", use_bias=False, kernel_initializer=kernel(), name="H2"
+    )(x)
+    x = untied_bias(name="H2_bias")(x)
+    x = _activation(K, activation, "H2_act")(x)
+    x = K.layers.Flatten(name="flatten")(x)
+    x = K.layers.Dense(30, kernel_initializer=kernel(), name="H3")(x)
+    x = _activation(K, activation, "H3_act")(x)
+    outputs = K.layers.Dense(
+        num_classes,
+        activation=classifier_activation,
+        kernel_initializer=kernel(),
+        dtype="float32",
+        name="predictions",
+    )(x)
+    return K.Model(inputs, outputs, name="lenet1989")
+
+
+_LENET5 = dict(input_shape=(32, 32, 1), num_classes=10, task="MNIST digits", training_examples=60_000)
+_PAPER_1998 = "LeCun, Bottou, Bengio & Haffner 1998, Gradient-based learning applied to document recognition"
+
+ARCHITECTURES = (
+    Architecture(
+        "lenet1989", lenet1989, {},
+        paper="LeCun et al. 1989, Backpropagation applied to handwritten zip code recognition",
+        input_shape=(16, 16, 1), num_classes=10, task="US Postal Service zip-code digits",
+        training_examples=7_291,
+        published_params=9_760,
+        params_source="LeCun et al. 1989, section 5: 9,760 independent parameters (H1 300+768, H2 2,400+192, "
+        "H3 5,790, output 310)",
+        small_options={"num_classes": 10},
+    ),
+    Architecture(
+        "lenet5", lenet5, {"variant": "lecture"}, paper=f"{_PAPER_1998} (lecture variant)",
+        published_params=61_706,
+        params_source="lecture LeNet-5 (C3 dense): C1 156 + C3 2,416 + C5 48,120 + F6 10,164 + output 850",
+        small_options={"num_classes": 10}, **_LENET5,
+    ),
+    Architecture(
+        "lenet5-paper", lenet5, {"variant": "paper"}, paper=_PAPER_1998,
+        published_params=60_850,
+        params_source="LeCun et al. 1998, section II.B: C1 156 + S2 12 + C3 1,516 + S4 32 + C5 48,120 + "
+        "F6 10,164 = 60,000, plus a 10-way softmax output (850) in place of the paper's fixed RBF units",
+        small_options={"num_classes": 10}, **_LENET5,
+    ),
+)  # fmt: skip
+
+__all__ = ["ARCHITECTURES", "C3_TABLE", "H2_TABLE", "lenet1989", "lenet5"]
