@@ -1,0 +1,140 @@
+"""The input pipeline's configuration: what the network wants and which augmentations are on.
+
+A recipe's `[data]` section maps onto `DataConfig` field by field. Every field has a TOML-friendly type (no
+None): "auto" strings, 0 and empty tuples mean "work it out".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from cnnapp.errors import CnnappError, unknown
+
+# How the native image is brought to the network's input size (both pipelines).
+RESIZE_MODES = ("stretch", "pad", "short_side")
+
+# Augmentations by name, each from a paper the lectures cover.
+AUGMENTATIONS = {
+    "random_crop": "AlexNet: random image_size crop of the short-side resize (224 of 256)",
+    "pad_crop": "CIFAR: pad `pad` px of zeros on each side, then a random image_size crop",
+    "flip": "horizontal mirror with probability 0.5",
+    "pca_colour": "AlexNet: add eigvecs @ (alpha * eigvals) to every pixel, alpha ~ N(0, pca_std)",
+    "scale_jitter": "VGG: short side S ~ U[scale_min, scale_max], then a random image_size crop",
+    "inception_crop": "GoogLeNet: area_min..area_max of the area, aspect aspect_min..aspect_max, resized",
+}
+
+# At most one of these decides the geometry of a training example.
+CROPS = ("random_crop", "pad_crop", "scale_jitter", "inception_crop")
+
+CACHE_MODES = ("auto", "memory", "none")
+
+
+@dataclasses.dataclass(frozen=True)
+class DataConfig:
+    """The input pipeline of one recipe.
+
+    Attributes:
+        image_size: the network's input height and width (square), e.g. 32 for LeNet-5, 224 for AlexNet.
+        channels: the network's input channels, 1 (grey) or 3 (RGB); images are converted as needed.
+        resize: "stretch" resizes the whole image to image_size (UCI digits 8×8 → 32×32); "pad" centres the
+            image on a black image_size canvas, cropping the centre if larger (LeNet-5: MNIST 28×28 in 32×32);
+            "short_side" resizes the short side to `short_side`, keeping the aspect, then crops image_size
+            (centre crop for evaluation, `random_crop` for training).
+        short_side: the short side for resize = "short_side"; 0 means round(image_size * 256 / 224) (256 for
+            224, AlexNet and VGG's single-scale evaluation).
+        augment: augmentation names, applied to training examples only (see AUGMENTATIONS).
+        pad: pad_crop's padding in pixels (4 in the ResNet CIFAR setup, 2 in the ConvNetJS demo).
+        scale_min: scale_jitter's smallest short side S (VGG: 256).
+        scale_max: scale_jitter's largest short side S (VGG: 512).
+        area_min: inception_crop's smallest crop area as a fraction of the image (GoogLeNet: 0.08).
+        area_max: inception_crop's largest crop area fraction (1.0).
+        aspect_min: inception_crop's smallest aspect ratio w/h (3/4).
+        aspect_max: inception_crop's largest aspect ratio w/h (4/3).
+        pca_std: standard deviation of pca_colour's alpha (AlexNet: 0.1).
+        pca_eigvals: eigenvalues of the training set's RGB covariance (pixel units²); empty = computed from
+            the training split by `training_pipeline` (on up to `stats_examples` images).
+        pca_eigvecs: the matching eigenvectors as rows of 3 (3 rows), empty = computed with the eigenvalues.
+        stats_examples: how many training images `channel_stats` and the PCA use when computing statistics.
+        shuffle_buffer: examples shuffled together; a split no larger than this is fully permuted each epoch.
+        cache: "memory" caches the decoded, resized examples before augmentation; "none" never caches;
+            "auto" caches when the split is known to fit in `cache_mb` megabytes.
+        cache_mb: the "auto" cache's limit in megabytes of float32 pixels.
+    """
+
+    image_size: int = 32
+    channels: int = 1
+    resize: str = "stretch"
+    short_side: int = 0
+    augment: tuple[str, ...] = ()
+    pad: int = 4
+    scale_min: int = 256
+    scale_max: int = 512
+    area_min: float = 0.08
+    area_max: float = 1.0
+    aspect_min: float = 3 / 4
+    aspect_max: float = 4 / 3
+    pca_std: float = 0.1
+    pca_eigvals: tuple[float, ...] = ()
+    pca_eigvecs: tuple[tuple[float, ...], ...] = ()
+    stats_examples: int = 10_000
+    shuffle_buffer: int = 60_000
+    cache: str = "auto"
+    cache_mb: int = 2048
+
+    def __post_init__(self):
+        # TOML gives lists; freeze them so the config stays hashable and immutable.
+        object.__setattr__(self, "augment", tuple(self.augment))
+        object.__setattr__(self, "pca_eigvals", tuple(float(v) for v in self.pca_eigvals))
+        eigvecs = tuple(tuple(float(v) for v in row) for row in self.pca_eigvecs)
+        object.__setattr__(self, "pca_eigvecs", eigvecs)
+        self._validate()
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        """The network's input (H, W, C)."""
+        return (self.image_size, self.image_size, self.channels)
+
+    @property
+    def resize_short_side(self) -> int:
+        """The short side used by resize = "short_side" and the 10-crop test."""
+        return self.short_side or round(self.image_size * 256 / 224)
+
+    def _validate(self) -> None:
+        if self.image_size < 1:
+            raise CnnappError(f"data.image_size must be positive, got {self.image_size}")
+        if self.channels not in (1, 3):
+            raise CnnappError(f"data.channels must be 1 or 3, got {self.channels}")
+        if self.resize not in RESIZE_MODES:
+            raise unknown("resize mode", self.resize, RESIZE_MODES)
+        if self.cache not in CACHE_MODES:
+            raise unknown("cache mode", self.cache, CACHE_MODES)
+        for name in self.augment:
+            if name not in AUGMENTATIONS:
+                raise unknown("augmentation", name, AUGMENTATIONS)
+        crops = [name for name in self.augment if name in CROPS]
+        if len(crops) > 1:
+            raise CnnappError(f"data.augment has several crops {crops}; keep one of them")
+        if "random_crop" in self.augment and self.resize != "short_side":
+            raise CnnappError("augmentation random_crop crops from the short-side resize; set data.resize = "
+                              "'short_side'")
+        if self.resize == "short_side" and self.resize_short_side < self.image_size:
+            raise CnnappError(f"data.short_side {self.short_side} is smaller than data.image_size "
+                              f"{self.image_size}; make it at least the image size")
+        if "pca_colour" in self.augment and self.channels != 3:
+            raise CnnappError("augmentation pca_colour needs RGB input; set data.channels = 3 or drop it")
+        if "scale_jitter" in self.augment and not self.image_size <= self.scale_min <= self.scale_max:
+            raise CnnappError(f"data.scale_min..scale_max ({self.scale_min}..{self.scale_max}) must be an "
+                              f"increasing range of short sides no smaller than image_size {self.image_size}")
+        if not 0 < self.area_min <= self.area_max <= 1:
+            raise CnnappError(f"data.area_min..area_max ({self.area_min}..{self.area_max}) must be in (0, 1]")
+        if not 0 < self.aspect_min <= self.aspect_max:
+            raise CnnappError(f"data.aspect_min..aspect_max ({self.aspect_min}..{self.aspect_max}) must be "
+                              "an increasing range of positive ratios")
+        if self.pad < 0 or self.pca_std < 0 or self.shuffle_buffer < 1 or self.stats_examples < 1:
+            raise CnnappError("data.pad and data.pca_std must be ≥ 0, data.shuffle_buffer and "
+                              "data.stats_examples ≥ 1")
+        if bool(self.pca_eigvals) != bool(self.pca_eigvecs) or (
+            self.pca_eigvals and (len(self.pca_eigvals) != 3 or [len(r) for r in self.pca_eigvecs] != [3] * 3)
+        ):
+            raise CnnappError("data.pca_eigvals (3 numbers) and data.pca_eigvecs (3 rows of 3) go together; "
+                              "give both or neither")
