@@ -44,7 +44,7 @@ def lrn_layer(K):
             size = 2 * self.depth_radius + 1
             shape = tf.shape(x)
             channels = x.shape[-1]
-            squares = tf.reshape(tf.square(x), [-1, shape[1] * shape[2], channels, 1])
+            squares = tf.reshape(x * x, [-1, shape[1] * shape[2], channels, 1])
             padded = tf.pad(squares, [[0, 0], [0, 0], [self.depth_radius, self.depth_radius], [0, 0]])
             window = tf.nn.avg_pool2d(padded, ksize=[1, size], strides=1, padding="VALID") * float(size)
             scale = _negative_power(self.bias + self.alpha * tf.reshape(window, shape), self.beta)
