@@ -115,26 +115,36 @@ class DataConfig:
         if len(crops) > 1:
             raise CnnappError(f"data.augment has several crops {crops}; keep one of them")
         if "random_crop" in self.augment and self.resize != "short_side":
-            raise CnnappError("augmentation random_crop crops from the short-side resize; set data.resize = "
-                              "'short_side'")
+            raise CnnappError(
+                "augmentation random_crop crops from the short-side resize; set data.resize = 'short_side'"
+            )
         if self.resize == "short_side" and self.resize_short_side < self.image_size:
-            raise CnnappError(f"data.short_side {self.short_side} is smaller than data.image_size "
-                              f"{self.image_size}; make it at least the image size")
+            raise CnnappError(
+                f"data.short_side {self.short_side} is smaller than data.image_size "
+                f"{self.image_size}; make it at least the image size"
+            )
         if "pca_colour" in self.augment and self.channels != 3:
             raise CnnappError("augmentation pca_colour needs RGB input; set data.channels = 3 or drop it")
         if "scale_jitter" in self.augment and not self.image_size <= self.scale_min <= self.scale_max:
-            raise CnnappError(f"data.scale_min..scale_max ({self.scale_min}..{self.scale_max}) must be an "
-                              f"increasing range of short sides no smaller than image_size {self.image_size}")
+            raise CnnappError(
+                f"data.scale_min..scale_max ({self.scale_min}..{self.scale_max}) must be an "
+                f"increasing range of short sides no smaller than image_size {self.image_size}"
+            )
         if not 0 < self.area_min <= self.area_max <= 1:
             raise CnnappError(f"data.area_min..area_max ({self.area_min}..{self.area_max}) must be in (0, 1]")
         if not 0 < self.aspect_min <= self.aspect_max:
-            raise CnnappError(f"data.aspect_min..aspect_max ({self.aspect_min}..{self.aspect_max}) must be "
-                              "an increasing range of positive ratios")
+            raise CnnappError(
+                f"data.aspect_min..aspect_max ({self.aspect_min}..{self.aspect_max}) must be "
+                "an increasing range of positive ratios"
+            )
         if self.pad < 0 or self.pca_std < 0 or self.shuffle_buffer < 1 or self.stats_examples < 1:
-            raise CnnappError("data.pad and data.pca_std must be ≥ 0, data.shuffle_buffer and "
-                              "data.stats_examples ≥ 1")
+            raise CnnappError(
+                "data.pad and data.pca_std must be ≥ 0, data.shuffle_buffer and data.stats_examples ≥ 1"
+            )
         if bool(self.pca_eigvals) != bool(self.pca_eigvecs) or (
             self.pca_eigvals and (len(self.pca_eigvals) != 3 or [len(r) for r in self.pca_eigvecs] != [3] * 3)
         ):
-            raise CnnappError("data.pca_eigvals (3 numbers) and data.pca_eigvecs (3 rows of 3) go together; "
-                              "give both or neither")
+            raise CnnappError(
+                "data.pca_eigvals (3 numbers) and data.pca_eigvecs (3 rows of 3) go together; "
+                "give both or neither"
+            )

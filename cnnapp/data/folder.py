@@ -33,8 +33,10 @@ def load_folder(path: str) -> Source:
     """
     root = pathlib.Path(path).expanduser()
     if not root.is_dir():
-        raise CnnappError(f"image folder {path!r} does not exist; give a folder holding one subfolder of "
-                          "images per class (folder:PATH)")
+        raise CnnappError(
+            f"image folder {path!r} does not exist; give a folder holding one subfolder of "
+            "images per class (folder:PATH)"
+        )
     if (root / "train").is_dir():
         class_names = _class_dirs(root / "train")
         files = {split: _files(root / split, class_names) for split in SPLITS if (root / split).is_dir()}
@@ -57,8 +59,10 @@ def load_folder(path: str) -> Source:
 def _class_dirs(root: pathlib.Path) -> tuple[str, ...]:
     names = tuple(sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")))
     if not names:
-        raise CnnappError(f"image folder {str(root)!r} has no class subfolders; put each class's images in a "
-                          "subfolder named after the class")
+        raise CnnappError(
+            f"image folder {str(root)!r} has no class subfolders; put each class's images in a "
+            "subfolder named after the class"
+        )
     return names
 
 
@@ -67,18 +71,24 @@ def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, 
     found = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
     extra = sorted(found - set(class_names))
     if extra:
-        raise CnnappError(f"{root} has class folders {extra} that train/ lacks; use the same class folders "
-                          "in every split")
+        raise CnnappError(
+            f"{root} has class folders {extra} that train/ lacks; use the same class folders in every split"
+        )
     items = []
     for label, name in enumerate(class_names):
         folder = root / name
         if not folder.is_dir():
             continue
-        items += [(str(p), label) for p in sorted(folder.iterdir())
-                  if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")]
+        items += [
+            (str(p), label)
+            for p in sorted(folder.iterdir())
+            if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith(".")
+        ]
     if not items:
-        raise CnnappError(f"image folder {str(root)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}) in "
-                          "its class subfolders")
+        raise CnnappError(
+            f"image folder {str(root)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}) in "
+            "its class subfolders"
+        )
     return items
 
 

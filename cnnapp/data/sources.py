@@ -123,8 +123,10 @@ def load_digits() -> Source:
     """The UCI handwritten digits shipped in assets/digits (8×8 grey, 1,437 train / 360 test)."""
     path = ASSETS / "digits" / "digits.npz"
     if not path.is_file():
-        raise CnnappError(f"the shipped digits file {path} is missing; restore it from the repository "
-                          "(git checkout -- assets/digits)")
+        raise CnnappError(
+            f"the shipped digits file {path} is missing; restore it from the repository "
+            "(git checkout -- assets/digits)"
+        )
     with np.load(path) as data:
         arrays = {key: data[key] for key in data.files}
     splits, sizes = {}, {}
@@ -146,8 +148,10 @@ def load_tfds(name: str, data_dir: str | None = None) -> Source:
     try:
         builder = tfds.builder(name, data_dir=data_dir)
     except Exception as error:  # tfds raises several types for a bad config or version
-        raise CnnappError(f"tfds cannot build dataset {name!r}: {_first_line(error)}; "
-                          f"use one of {', '.join(TFDS_SPLITS)} (optionally /CONFIG)") from error
+        raise CnnappError(
+            f"tfds cannot build dataset {name!r}: {_first_line(error)}; "
+            f"use one of {', '.join(TFDS_SPLITS)} (optionally /CONFIG)"
+        ) from error
     _prepare(builder, base)
     features = builder.info.features
     num_classes = features["label"].num_classes
@@ -173,20 +177,26 @@ def _prepare(builder, base: str) -> None:
         manual = pathlib.Path(builder.data_dir_root) / "downloads" / "manual"
         if not builder.is_prepared() and not (manual.is_dir() and any(manual.iterdir())):
             # Checked here, before tfds starts (and announces) a preparation that cannot succeed.
-            raise CnnappError(f"{base} needs a manual download: put its files in {manual} "
-                              f"({_one_line(builder.MANUAL_DOWNLOAD_INSTRUCTIONS)}), then run again; "
-                              "or pass data_dir holding a prepared copy")
+            raise CnnappError(
+                f"{base} needs a manual download: put its files in {manual} "
+                f"({_one_line(builder.MANUAL_DOWNLOAD_INSTRUCTIONS)}), then run again; "
+                "or pass data_dir holding a prepared copy"
+            )
         config = tfds.download.DownloadConfig(manual_dir=str(manual))
     try:
         builder.download_and_prepare(download_config=config)
     except AssertionError as error:  # tfds's way of saying the manual folder is empty
         if base not in MANUAL_DOWNLOAD:
             raise
-        raise CnnappError(f"{base} needs a manual download: {_one_line(str(error))} "
-                          "(then run again; pass data_dir if the prepared files live elsewhere)") from error
+        raise CnnappError(
+            f"{base} needs a manual download: {_one_line(str(error))} "
+            "(then run again; pass data_dir if the prepared files live elsewhere)"
+        ) from error
     except Exception as error:  # no network, a checksum mismatch, a full disk: all the same fix for a user
-        raise CnnappError(f"could not download and prepare {builder.info.full_name}: {_first_line(error)}; "
-                          "check the network, or pass data_dir holding a prepared copy") from error
+        raise CnnappError(
+            f"could not download and prepare {builder.info.full_name}: {_first_line(error)}; "
+            "check the network, or pass data_dir holding a prepared copy"
+        ) from error
 
 
 def _split_size(builder, split: str, ds: tf.data.Dataset) -> int | None:

@@ -1,0 +1,215 @@
+"""The tf.data input pipelines: training (augmented, shuffled, reproducible per epoch) and evaluation.
+
+Determinism: every random choice is a stateless op whose seed is derived from (seed, epoch, the example's
+index in the split), and the shuffle's permutation from (seed, epoch). So the batches of epoch k are a
+function of (seed, k) alone: a run resumed at epoch k sees exactly the batches an uninterrupted run saw,
+whatever the global TF seed, the thread timing, or how many epochs came before.
+
+Small splits (known size, fixed prepared shape, under `cache_mb`) are decoded and resized once, kept in
+memory, and each epoch is a fresh permutation of them, augmented in parallel as it streams. Large ones
+(ImageNet) stream from tfds, are augmented in parallel, and are shuffled in windows of `shuffle_buffer`
+examples (tfds writes its splits already shuffled, so windows mix well).
+"""
+
+from __future__ import annotations
+
+import math
+
+import tensorflow as tf
+
+from cnnapp.data import augment as aug
+from cnnapp.data.config import DataConfig
+from cnnapp.data.stats import colour_pca
+
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def training_pipeline(
+    ds: tf.data.Dataset,
+    cfg: DataConfig,
+    batch_size: int,
+    seed: int,
+    *,
+    epoch: int = 0,
+    epochs: int | None = 1,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """Batches of augmented training examples for `epochs` epochs starting at `epoch`.
+
+    Args:
+        ds: unbatched `(image, label)` examples at native size (a `Source` split).
+        cfg: what the network wants and which augmentations are on.
+        batch_size: examples per batch; each epoch ends with a smaller batch unless `drop_remainder`.
+        seed: the run's seed.
+        epoch: the first epoch (0-based) to produce; epoch k's batches depend only on (seed, k).
+        epochs: how many consecutive epochs to produce (None: forever; then pass `steps_per_epoch` to fit).
+        drop_remainder: drop each epoch's last partial batch (static batch shapes for XLA and TPUs).
+
+    Returns:
+        A dataset of `(images [B, size, size, C] float32 in [0, 255], labels [B] int32)`.
+    """
+    native = any(name in cfg.augment for name in ("scale_jitter", "inception_crop"))
+    pca = _pca(ds, cfg) if "pca_colour" in cfg.augment else None
+
+    def prepare(image, label):
+        image = aug.to_channels(image, cfg.channels)
+        return (image if native else _resize(image, cfg)), label
+
+    def augment(image, label, example_seed):
+        image = _augment(image, cfg, example_seed, pca)
+        image.set_shape(cfg.input_shape)
+        return image, label
+
+    base = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    in_memory = _fits_in_memory(base, cfg)
+    if in_memory:
+        count = int(base.cardinality())
+        images, labels = base.batch(count).get_single_element()
+    source = base.cache() if cfg.cache == "memory" and not in_memory else base
+
+    def one_epoch(k):
+        example_seeds, shuffle_seed = tf.unstack(
+            tf.random.experimental.stateless_split(_epoch_seed(seed, k), 2)
+        )
+        if in_memory:
+            order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), shuffle_seed)
+            examples = tf.data.Dataset.from_tensor_slices(order).map(
+                lambda i: augment(tf.gather(images, i), tf.gather(labels, i), _fold(example_seeds, i)),
+                num_parallel_calls=AUTOTUNE,
+                deterministic=True,
+            )
+        else:
+            examples = source.enumerate().map(
+                lambda i, example: augment(*example, _fold(example_seeds, i)),
+                num_parallel_calls=AUTOTUNE,
+                deterministic=True,
+            )
+            examples = _window_shuffle(examples, cfg.shuffle_buffer, shuffle_seed)
+        return examples.batch(batch_size, drop_remainder=drop_remainder)
+
+    if epochs == 1:
+        batches = one_epoch(tf.constant(epoch, tf.int64))
+    else:
+        last = 2**62 if epochs is None else epoch + epochs
+        batches = tf.data.Dataset.range(epoch, last).flat_map(one_epoch)
+    return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:
+    """Batches of evaluation examples: the network's size by `cfg.resize` (short side: then a centre crop).
+
+    Returns:
+        A dataset of `(images [B, size, size, C] float32 in [0, 255], labels [B] int32)`, in split order.
+    """
+
+    def prepare(image, label):
+        image = _resize(aug.to_channels(image, cfg.channels), cfg)
+        image = aug.centre_crop(image, cfg.image_size) if cfg.resize == "short_side" else image
+        image.set_shape(cfg.input_shape)
+        return image, label
+
+    examples = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    if _fits_in_memory(examples, cfg):
+        examples = examples.cache()
+    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def ten_crop_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:
+    """AlexNet's 10-crop test: the central square of the short-side resize, cut into `ten_crops`.
+
+    The short side is `cfg.resize_short_side` (256 for a 224 network) whatever `cfg.resize` says, since the
+    crops need an image larger than the network's input.
+
+    Returns:
+        A dataset of `(crops [B, 10, size, size, C], labels [B])`; average the softmax over axis 1.
+    """
+    short = cfg.resize_short_side
+
+    def prepare(image, label):
+        image = aug.resize_short_side(aug.to_channels(image, cfg.channels), short)
+        crops = aug.ten_crops(aug.centre_crop(image, short), cfg.image_size)
+        crops.set_shape([10, *cfg.input_shape])
+        return crops, label
+
+    examples = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def steps_per_epoch(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
+    """Batches in one epoch of `training_pipeline` (what `fit` needs when `epochs` is None)."""
+    return num_examples // batch_size if drop_remainder else math.ceil(num_examples / batch_size)
+
+
+def _resize(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
+    """The deterministic part: the network's size ("stretch", "pad") or the short-side resize (no crop)."""
+    if cfg.resize == "stretch":
+        return aug.stretch(image, cfg.image_size)
+    if cfg.resize == "pad":
+        return aug.pad_to(image, cfg.image_size)
+    return aug.resize_short_side(image, cfg.resize_short_side)
+
+
+def _augment(image: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tensor:
+    crop_seed, flip_seed, colour_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    size, names = cfg.image_size, cfg.augment
+    if "scale_jitter" in names:
+        image = aug.scale_jitter(image, size, cfg.scale_min, cfg.scale_max, crop_seed)
+    elif "inception_crop" in names:
+        image = aug.inception_crop(
+            image, size, (cfg.area_min, cfg.area_max), (cfg.aspect_min, cfg.aspect_max), crop_seed
+        )
+    elif "random_crop" in names:
+        image = aug.random_crop(image, size, crop_seed)
+    elif "pad_crop" in names:
+        image = aug.pad_crop(image, size, cfg.pad, crop_seed)
+    elif cfg.resize == "short_side":
+        image = aug.centre_crop(image, size)
+    if "flip" in names:
+        image = aug.flip(image, flip_seed)
+    if pca is not None:
+        image = aug.pca_colour(image, pca[0], pca[1], cfg.pca_std, colour_seed)
+    return image
+
+
+def _pca(ds: tf.data.Dataset, cfg: DataConfig) -> tuple[tf.Tensor, tf.Tensor]:
+    if cfg.pca_eigvals:
+        eigvals, eigvecs = cfg.pca_eigvals, cfg.pca_eigvecs
+    else:
+        rgb = ds.map(lambda image, label: (aug.to_channels(image, 3), label), num_parallel_calls=AUTOTUNE)
+        eigvals, eigvecs = colour_pca(rgb, cfg.stats_examples)
+    return tf.constant(eigvals, tf.float32), tf.constant(eigvecs, tf.float32)
+
+
+def _fits_in_memory(ds: tf.data.Dataset, cfg: DataConfig) -> bool:
+    """Keep the prepared split in memory? Needs a known size, a fixed shape and (for "auto") ≤ cache_mb."""
+    if cfg.cache == "none":
+        return False
+    shape, count = ds.element_spec[0].shape, int(ds.cardinality())
+    if count < 0 or not shape.is_fully_defined():
+        return False
+    return cfg.cache == "memory" or count * shape.num_elements() * 4 <= cfg.cache_mb * 2**20
+
+
+def _window_shuffle(ds: tf.data.Dataset, window: int, seed: tf.Tensor) -> tf.data.Dataset:
+    """Permute each run of `window` consecutive examples with a stateless permutation (ds: fixed shapes)."""
+
+    def permute(index, batch):
+        count = tf.shape(batch[1], tf.int64)[0]
+        order = tf.random.experimental.stateless_shuffle(tf.range(count), _fold(seed, index))
+        return tf.nest.map_structure(lambda t: tf.gather(t, order), batch)
+
+    return ds.batch(window).enumerate().map(permute).unbatch()
+
+
+def _epoch_seed(seed: int, epoch) -> tf.Tensor:
+    return _fold(tf.constant([seed, 0], tf.int64), epoch)
+
+
+def _fold(seed: tf.Tensor, data) -> tf.Tensor:
+    return tf.random.experimental.stateless_fold_in(seed, tf.cast(data, tf.int64))
+
+
+def _deterministic() -> tf.data.Options:
+    options = tf.data.Options()
+    options.deterministic = True
+    return options
