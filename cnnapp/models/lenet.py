@@ -145,8 +145,8 @@ def lenet1989(
     connections, 9,760 independent parameters, as in the paper.
 
     Args:
-        input_shape: (H, W, C), at least 5×5 (the paper's 16×16; with same padding any size gives 8×8-style
-            halving, but below 5×5 the first kernel is mostly padding).
+        input_shape: (H, W, C), the paper's 16×16. Same padding halves any size twice; at least 5×5 so
+            that H1's 5×5 kernel fits inside the image.
         num_classes: number of output classes.
         activation: "scaled_tanh" (the paper's scaled hyperbolic tangent), "tanh" or "relu".
         init: "paper" (uniform ±2.4/F_in, section 5.1), "lecun", "glorot" or "he".
