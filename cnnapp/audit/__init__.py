@@ -1,0 +1,28 @@
+"""The size audit: units, weights, connections, operations and memory of any Keras model.
+
+    from cnnapp import audit
+    result = audit.audit_architecture("alexnet")            # a registered architecture, paper input size
+    result = audit.audit_model(model, batch_size=128)        # any functional or Sequential model
+    print(audit.render(result, "table"))
+
+The definitions are in `counting` (units, MACs per layer type), `memory` (inference against training memory)
+and `core` (totals, receptive fields, auxiliary heads); `python -m cnnapp.audit` is the command line.
+"""
+
+from cnnapp.audit.core import Audit, LayerRow, Totals, audit_architecture, audit_model
+from cnnapp.audit.memory import Memory
+from cnnapp.audit.report import FORMATS, render, to_dict
+from cnnapp.audit.rules import sentences
+
+__all__ = [
+    "FORMATS",
+    "Audit",
+    "LayerRow",
+    "Memory",
+    "Totals",
+    "audit_architecture",
+    "audit_model",
+    "render",
+    "sentences",
+    "to_dict",
+]

@@ -1,0 +1,113 @@
+"""python -m cnnapp.audit: the size of an architecture or a saved model, or several side by side.
+
+python -m cnnapp.audit alexnet
+python -m cnnapp.audit vgg16 --set input_shape=32,32,3 --set num_classes=10 --format markdown
+python -m cnnapp.audit runs/x/checkpoints/best.keras --chart best.png --batch-size 128
+python -m cnnapp.audit --compare lenet1989 lenet5 alexnet
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+
+from cnnapp import io
+from cnnapp.audit import compare, core, memory, report
+from cnnapp.errors import CnnappError, run_cli
+
+
+def parse_options(pairs: Sequence[str]) -> dict:
+    """Builder options from "key=value" strings; values are Python literals (32,32,3 → a tuple) or strings."""
+    options = {}
+    for pair in pairs:
+        key, sep, text = pair.partition("=")
+        if not sep or not key.strip():
+            raise CnnappError(f"builder option {pair!r} is not key=value (e.g. --set num_classes=10)")
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            value = text
+        options[key.strip()] = tuple(value) if isinstance(value, list) else value
+    return options
+
+
+def _is_file(target: str) -> bool:
+    return target.endswith(".keras") or Path(target).is_file()
+
+
+def audit_target(target: str, options: dict, batch_size: int, optimizer: str) -> core.Audit:
+    """Audit a registered architecture name (built with `options`) or a saved `.keras` model file."""
+    if _is_file(target):
+        if options:
+            raise CnnappError(
+                "builder options (--set) apply to architecture names, not to a saved model file"
+            )
+        from cnnapp import models
+
+        model = models.load(target)
+        return core.audit_model(model, name=Path(target).stem, batch_size=batch_size, optimizer=optimizer)
+    return core.audit_architecture(target, batch_size=batch_size, optimizer=optimizer, **options)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m cnnapp.audit",
+        description="Units, weights, connections (multiply-adds), operations and memory of a conv net.",
+    )
+    parser.add_argument("target", nargs="?", help="a registered architecture name or a saved .keras model")
+    parser.add_argument(
+        "--set",
+        "--option",
+        dest="options",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a builder option, e.g. input_shape=32,32,3 or num_classes=10 (repeatable)",
+    )
+    parser.add_argument("--compare", nargs="+", metavar="ARCH", help="compare architectures side by side")
+    parser.add_argument("--format", default="table", choices=report.FORMATS, help="output format")
+    parser.add_argument(
+        "--chart", metavar="FILE.png", help="write a per-layer chart of weights and connections"
+    )
+    parser.add_argument("--batch-size", type=int, default=1, help="batch size of the memory estimates")
+    parser.add_argument(
+        "--optimizer",
+        default="momentum",
+        choices=sorted(memory.OPTIMIZER_SLOTS),
+        help="optimizer whose state the training memory includes (default: SGD momentum)",
+    )
+    parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of the terminal")
+    args = parser.parse_args(argv)  # fmt: skip
+
+    if (args.target is None) == (args.compare is None):
+        raise CnnappError("give one architecture (or .keras file) to audit, or --compare A B ...")
+    if args.batch_size < 1:
+        raise CnnappError(f"--batch-size must be at least 1; got {args.batch_size}")
+    options = parse_options(args.options)
+    if args.compare:
+        if args.chart:
+            raise CnnappError("--chart draws one model; drop it with --compare")
+        audits = [audit_target(t, options, args.batch_size, args.optimizer) for t in args.compare]
+        text = compare.render([compare.line(a) for a in audits], args.format)
+    else:
+        result = audit_target(args.target, options, args.batch_size, args.optimizer)
+        text = report.render(result, args.format)
+        if args.chart:
+            from cnnapp.audit import chart
+
+            if not args.chart.lower().endswith(".png"):
+                raise CnnappError(
+                    f"--chart writes a PNG; give a file name ending in .png, not {args.chart!r}"
+                )
+            io.write_bytes(args.chart, chart.png(result))
+    if args.output:
+        io.write_text(args.output, text)
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main, "python -m cnnapp.audit")

@@ -1,0 +1,135 @@
+"""A Keras model as a flat list of layer calls in execution order, with nested models opened up.
+
+A trained cnnapp model is the architecture wrapped as one layer behind a `normalization` layer, and users
+nest Sequential blocks inside functional models; the audit wants the real layers, so a nested model is
+replaced by its own graph, wired to the outer tensors. Works for Keras 3 and tf_keras models, which keep their
+graphs in different attributes (`node.operation`/`input_tensors` against `node.layer`/`keras_inputs`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from cnnapp.errors import CnnappError
+
+
+@dataclasses.dataclass
+class Call:
+    """One call of a layer in the flattened graph.
+
+    Attributes:
+        layer: the Keras layer (or operation) called.
+        name: its name, prefixed by the names of the models it is nested in ("alexnet/conv1").
+        inputs: ids of the tensors it reads (ids into `Graph.producer`).
+        outputs: ids of the tensors it writes.
+        input_shapes: shapes of its inputs, batch dimension included (None).
+        output_shapes: shapes of its outputs.
+        first_call: False when the layer was already called earlier (shared weights are counted once).
+    """
+
+    layer: Any
+    name: str
+    inputs: list[int]
+    outputs: list[int]
+    input_shapes: list[tuple]
+    output_shapes: list[tuple]
+    first_call: bool = True
+
+
+@dataclasses.dataclass
+class Graph:
+    """The flattened graph: calls in execution order, and the model's input and output tensor ids."""
+
+    calls: list[Call]
+    inputs: list[int]
+    outputs: list[int]
+    input_shapes: list[tuple]
+
+
+def _flat(structure) -> list:
+    import tensorflow as tf
+
+    return tf.nest.flatten(structure)
+
+
+def _shape(tensor) -> tuple:
+    return tuple(None if d is None else int(d) for d in tuple(tensor.shape))
+
+
+def _graph_of(layer):
+    """The object holding `layer`'s node graph, or None when it is an ordinary layer."""
+    if getattr(layer, "_is_graph_network", False):  # tf_keras Functional and Sequential
+        return layer
+    functional = getattr(layer, "_functional", None)  # Keras 3 Sequential wraps a Functional once built
+    if functional is not None:
+        return functional
+    if hasattr(layer, "_nodes_by_depth") and hasattr(layer, "_operations"):  # Keras 3 Functional
+        return layer
+    return None
+
+
+def _node_parts(node):
+    """(layer, input tensors, output tensors) of a node of either Keras."""
+    if hasattr(node, "operation"):  # Keras 3
+        return node.operation, list(node.input_tensors), _flat(node.outputs)
+    return node.layer, list(node.keras_inputs), _flat(node.outputs)
+
+
+def _is_input(layer) -> bool:
+    return type(layer).__name__ == "InputLayer"
+
+
+def flatten(model) -> Graph:
+    """Flatten `model` (functional or Sequential, of keras or tf_keras) into its layer calls.
+
+    Raises:
+        CnnappError: for a subclassed model, whose graph Keras does not record.
+    """
+    graph = _graph_of(model)
+    if graph is None:
+        raise CnnappError(
+            f"model {getattr(model, 'name', model)!r} is not a functional or built Sequential Keras model "
+            f"(build it with keras.Input so its layer graph is known)"
+        )
+    calls: list[Call] = []
+    seen_layers: set[int] = set()
+    shapes: dict[int, tuple] = {}
+    inputs = [id(t) for t in _flat(graph.inputs)]
+    for tensor in _flat(graph.inputs):
+        shapes[id(tensor)] = _shape(tensor)
+    outputs = _walk(graph, {i: i for i in inputs}, "", calls, seen_layers, shapes)
+    return Graph(calls, inputs, outputs, [shapes[i] for i in inputs])
+
+
+def _walk(graph, mapping: dict[int, int], prefix: str, calls, seen_layers, shapes) -> list[int]:
+    """Append the calls of `graph` with its input tensors mapped by `mapping`; return its mapped outputs."""
+    for depth in sorted(graph._nodes_by_depth, reverse=True):
+        for node in graph._nodes_by_depth[depth]:
+            layer, node_inputs, node_outputs = _node_parts(node)
+            if layer is None or _is_input(layer) or not node_inputs:
+                continue
+            if any(id(t) not in mapping for t in node_inputs):
+                continue  # a node of another graph this layer was also called in
+            ins = [mapping[id(t)] for t in node_inputs]
+            name = f"{prefix}{layer.name}"
+            inner = _graph_of(layer) if layer is not graph else None
+            if inner is not None:
+                inner_inputs = _flat(inner.inputs)
+                inner_map = {id(t): outer for t, outer in zip(inner_inputs, ins, strict=True)}
+                inner_outs = _walk(inner, inner_map, f"{name}/", calls, seen_layers, shapes)
+                for tensor, produced in zip(node_outputs, inner_outs, strict=True):
+                    mapping[id(tensor)] = produced
+                continue
+            outs = [id(t) for t in node_outputs]
+            for tensor in node_outputs:
+                mapping[id(tensor)] = id(tensor)
+                shapes[id(tensor)] = _shape(tensor)
+            first = id(layer) not in seen_layers
+            seen_layers.add(id(layer))
+            if not first:
+                name = f"{name}#{sum(c.layer is layer for c in calls) + 1}"
+            calls.append(
+                Call(layer, name, ins, outs, [shapes[i] for i in ins], [shapes[o] for o in outs], first)
+            )
+    return [mapping[id(t)] for t in _flat(graph.outputs)]
