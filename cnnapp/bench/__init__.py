@@ -1,0 +1,12 @@
+"""`python -m cnnapp.bench`: how fast cnnapp trains, feeds and infers on this machine.
+
+    from cnnapp.bench import BenchConfig, run_bench, format_table
+    result = run_bench(BenchConfig(models=("resnet50",), sections=("speed",)))
+
+Modules: `speed` (ours against keras.applications, matmul peak, FLOP/s), `pipeline` (tf.data images/s),
+`litert` (float32 and int8 latency), `report` (the whole run and its table).
+"""
+
+from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
+
+__all__ = ["PRESETS", "SECTIONS", "BenchConfig", "format_table", "run_bench"]

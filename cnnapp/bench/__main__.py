@@ -1,0 +1,96 @@
+"""`python -m cnnapp.bench`: training speed against keras.applications, FLOP/s against the matmul peak, input
+pipeline against consumption, and LiteRT latency — printed as a table and written as JSON.
+
+    python -m cnnapp.bench                                  # small-CPU sizes (64×64, batch 8), a few minutes
+    python -m cnnapp.bench --size gpu                       # 224×224, batch 64, 20 steps × 5 repeats
+    python -m cnnapp.bench --models resnet50 --sections speed --batch-size 32
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from cnnapp import io
+from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
+from cnnapp.errors import run_cli
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m cnnapp.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--size",
+        choices=sorted(PRESETS),
+        default="cpu",
+        help="preset sizes: cpu (64×64, batch 8, 2 steps × 3 repeats) or gpu (224×224, batch 64, "
+        "20 steps × 5 repeats, 8192² matmul); the options below override single values",
+    )
+    p.add_argument(
+        "--models",
+        type=_names,
+        default=("vgg16", "resnet50"),
+        help="architectures to compare with keras.applications, comma-separated (vgg16,resnet50)",
+    )
+    p.add_argument(
+        "--sections",
+        type=_names,
+        default=SECTIONS,
+        help=f"parts to run, comma-separated ({','.join(SECTIONS)})",
+    )
+    p.add_argument("--image-size", type=int, help="square input size (≥ 32)")
+    p.add_argument("--batch-size", type=int, help="images per training step and per pipeline batch")
+    p.add_argument("--steps", type=int, help="timed steps per repeat and side")
+    p.add_argument("--repeats", type=int, help="alternating repeats (medians are reported)")
+    p.add_argument("--matmul-size", type=int, help="n of the n×n matmul that measures the peak")
+    p.add_argument("--pipeline-batches", type=int, help="batches timed per pipeline source")
+    p.add_argument("--num-classes", type=int, default=10, help="classes of the compared classifiers")
+    p.add_argument(
+        "--precision",
+        default="auto",
+        help="auto (float32 on CPU, mixed_float16 on GPU), float32, mixed_float16, mixed_bfloat16",
+    )
+    p.add_argument("--jit", default="auto", help="XLA: auto (GPU only), on, off")
+    p.add_argument("--export-dir", default="export", help="folder of exported .tflite models to time")
+    p.add_argument(
+        "--litert-model",
+        default="lenet5",
+        help="architecture converted float32 and int8 on the fly when --export-dir holds no .tflite",
+    )
+    p.add_argument("--litert-runs", type=int, default=50, help="timed LiteRT invocations per model")
+    p.add_argument(
+        "--json", default="bench.json", help="where to write the results as JSON ('' = do not write)"
+    )
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    sizes = {
+        key: getattr(args, key) if getattr(args, key) is not None else value
+        for key, value in PRESETS[args.size].items()
+    }
+    config = BenchConfig(
+        models=args.models,
+        sections=args.sections,
+        num_classes=args.num_classes,
+        precision=args.precision,
+        jit=args.jit,
+        export_dir=args.export_dir,
+        litert_model=args.litert_model,
+        litert_runs=args.litert_runs,
+        **sizes,
+    )
+    result = run_bench(config)
+    print(format_table(result))
+    if args.json:
+        io.write_json(args.json, result)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main, "python -m cnnapp.bench")

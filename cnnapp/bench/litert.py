@@ -1,0 +1,100 @@
+"""LiteRT inference latency per image, float32 against int8: what a phone's CPU would spend on one picture.
+
+    rows = latency_rows(export_dir="export")     # every .tflite under export/
+    rows = convert_and_time("lenet5")           # no exports: convert a fresh model both ways, then time it
+
+Latency is measured at batch 1 on one interpreter thread (a phone app classifies one picture at a time, and
+one thread is the per-core cost), as the median of timed invocations after a warm-up.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from cnnapp.errors import CnnappError
+
+
+def _time(content: bytes, runs: int) -> dict:
+    from cnnapp.deploy.runtime import LiteModel, op_summary
+
+    model = LiteModel(content, num_threads=1)
+    image = np.random.default_rng(0).uniform(0, 255, model.input_shape).astype(np.float32)
+    latency = model.latency_ms(image, runs=runs)
+    return {
+        "latency_ms": latency["median"],
+        "bytes": len(content),
+        "integer_only": op_summary(content)["integer_only"],
+        "input_dtype": model.input_dtype.name,
+        "input_shape": list(model.input_shape),
+    }
+
+
+def _with_speedup(rows: list[dict]) -> list[dict]:
+    """Add `speedup` (float32 latency / this latency) to the rows of each model that has a float32 row."""
+    floats = {row["model"]: row["latency_ms"] for row in rows if row["mode"] == "float32"}
+    for row in rows:
+        if row["model"] in floats:
+            row["speedup"] = floats[row["model"]] / row["latency_ms"]
+    return rows
+
+
+def _mode_of(path: Path, integer_only: bool) -> str:
+    for mode in ("float32", "float16", "dynamic", "int16x8", "int8", "qat"):
+        if mode in path.stem:
+            return mode
+    return "int8" if integer_only else "float"
+
+
+def latency_rows(export_dir: str | Path = "export", runs: int = 50) -> list[dict]:
+    """Latency of every `.tflite` file under `export_dir` (none: an empty list).
+
+    Each row: {"model" (its folder, or its name when alone), "mode" (from the file name, else from its ops),
+    "file", "latency_ms", "bytes", "integer_only", "input_dtype", "input_shape", "speedup"}.
+    """
+    root = Path(export_dir)
+    rows = []
+    for path in sorted(root.rglob("*.tflite")) if root.is_dir() else []:
+        timed = _time(path.read_bytes(), runs)
+        folder = path.parent.relative_to(root).as_posix()
+        model = path.stem if folder == "." else folder
+        rows.append(
+            {"model": model, "mode": _mode_of(path, timed["integer_only"]), "file": str(path), **timed}
+        )
+    return _with_speedup(rows)
+
+
+def convert_and_time(
+    architecture: str = "lenet5", calibration: int = 64, runs: int = 50, **options
+) -> list[dict]:
+    """Build `architecture` with seeded weights, convert it to float32 and int8, and time both.
+
+    The int8 graph is calibrated on the shipped digits (resized and converted to the model's input), so its
+    activation ranges are those of real images. The weights are untrained: latency does not depend on them.
+    """
+    import keras
+    import tensorflow as tf
+
+    from cnnapp import models
+    from cnnapp.data import load_dataset
+    from cnnapp.deploy.converter import convert
+
+    keras.utils.set_random_seed(0)
+    model = models.inference_model(models.build(architecture, **options))
+    height, width, channels = (int(d) for d in model.input_shape[1:])
+    digits = load_dataset("digits").splits["train"].take(calibration).batch(calibration)
+    images = next(iter(digits))[0]
+    images = tf.image.resize(images, (height, width))
+    if channels == 3:
+        images = tf.image.grayscale_to_rgb(images)
+    elif channels != 1:
+        raise CnnappError(
+            f"{architecture} takes {channels}-channel inputs; the bench calibrates with grey digits"
+        )
+    images = np.clip(images.numpy(), 0, 255)
+    rows = []
+    for mode in ("float32", "int8"):
+        content = convert(model, mode, representative=images if mode == "int8" else None)
+        rows.append({"model": architecture, "mode": mode, "file": "", **_time(content, runs)})
+    return _with_speedup(rows)

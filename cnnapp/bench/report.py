@@ -1,0 +1,312 @@
+"""The whole bench in one call, and its table.
+
+    result = run_bench(BenchConfig(models=("vgg16",), sections=("speed",)))
+    print(format_table(result))
+
+`run_bench` returns plain data (the JSON the CLI writes); `format_table` makes the text the CLI prints.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import time
+
+from cnnapp.errors import CnnappError, unknown
+
+SECTIONS = ("speed", "pipeline", "litert")
+
+# Sizes for a small CPU (minutes on 2 cores) and for a GPU (enough work per step to keep it busy).
+PRESETS = {
+    "cpu": {
+        "image_size": 64,
+        "batch_size": 8,
+        "steps": 2,
+        "repeats": 3,
+        "matmul_size": 1024,
+        "pipeline_batches": 20,
+    },
+    "gpu": {
+        "image_size": 224,
+        "batch_size": 64,
+        "steps": 20,
+        "repeats": 5,
+        "matmul_size": 8192,
+        "pipeline_batches": 50,
+    },
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class BenchConfig:
+    """What to measure, and how much.
+
+    Attributes:
+        models: architectures compared with keras.applications (see `speed.PAIRS`).
+        sections: which parts to run (SECTIONS).
+        image_size: square input of the speed comparison and the pipeline (keras.applications needs ≥ 32).
+        batch_size: images per training step and per pipeline batch.
+        steps: timed training steps per repeat and side.
+        repeats: alternating repeats of ours and the reference; medians are reported.
+        num_classes: classes of both classifiers.
+        precision: "auto" (the device policy: float32 on CPU, mixed_float16 on GPU) or a Keras policy name.
+        jit: "auto" (XLA on GPU only), "on" or "off".
+        matmul_size: n of the n×n matmul that measures the peak.
+        pipeline_batches: batches timed per pipeline source.
+        export_dir: where the exported `.tflite` models are; when it holds none, `litert_model` is converted.
+        litert_model: the architecture converted on the fly when there are no exports.
+        litert_runs: timed invocations per LiteRT model.
+    """
+
+    models: tuple[str, ...] = ("vgg16", "resnet50")
+    sections: tuple[str, ...] = SECTIONS
+    image_size: int = 64
+    batch_size: int = 8
+    steps: int = 2
+    repeats: int = 3
+    num_classes: int = 10
+    precision: str = "auto"
+    jit: str = "auto"
+    matmul_size: int = 1024
+    pipeline_batches: int = 20
+    export_dir: str = "export"
+    litert_model: str = "lenet5"
+    litert_runs: int = 50
+
+    def __post_init__(self):
+        from cnnapp.bench.speed import get_pair
+
+        for section in self.sections:
+            if section not in SECTIONS:
+                raise unknown("bench section", section, SECTIONS)
+        for model in self.models:
+            get_pair(model)
+        if self.image_size < 32:
+            raise CnnappError(
+                f"--image-size must be at least 32 (keras.applications' minimum); got {self.image_size}"
+            )
+        if (
+            min(
+                self.batch_size,
+                self.steps,
+                self.repeats,
+                self.matmul_size,
+                self.pipeline_batches,
+                self.litert_runs,
+                self.num_classes,
+            )
+            < 1
+        ):
+            raise CnnappError(
+                "batch size, steps, repeats, matmul size, pipeline batches, LiteRT runs and classes "
+                "must be ≥ 1"
+            )
+
+
+def run_bench(config: BenchConfig) -> dict:
+    """Run the chosen sections; return {"machine", "config", "speed", "peak", "pipeline", "litert"}."""
+    import tensorflow as tf
+
+    from cnnapp.training.device import choose
+
+    device = choose(config.precision, config.jit)
+    result: dict = {
+        "machine": {
+            "device": device.describe(),
+            "cpu_cores": _cores(),
+            "gpus": len(tf.config.list_physical_devices("GPU")),
+            "platform": platform.platform(),
+            "tensorflow": tf.__version__,
+        },
+        "config": dataclasses.asdict(config),
+        "precision": device.precision,
+        "jit": device.jit,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if "speed" in config.sections:
+        result.update(_speed(config, device))
+    if "pipeline" in config.sections:
+        result["pipeline"] = _pipeline(config, result.get("speed", []))
+    if "litert" in config.sections:
+        result["litert"] = _litert(config)
+    return result
+
+
+def _cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _speed(config: BenchConfig, device) -> dict:
+    from cnnapp.bench import speed
+
+    dtype = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(device.precision, "float32")
+    peak = speed.matmul_peak(config.matmul_size, dtype)
+    rows = []
+    for name in config.models:
+        row = speed.compare_training(
+            speed.get_pair(name),
+            input_shape=(config.image_size, config.image_size, 3),
+            num_classes=config.num_classes,
+            batch_size=config.batch_size,
+            steps=config.steps,
+            repeats=config.repeats,
+            precision=device.precision,
+            jit=device.jit,
+        )
+        for side in ("ours", "reference"):
+            achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
+            row[f"{side}_flops_per_s"] = achieved
+            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
+        rows.append(row)
+    return {"speed": rows, "peak": peak}
+
+
+def _pipeline(config: BenchConfig, speed_rows: list[dict]) -> list[dict]:
+    from cnnapp.bench.pipeline import pipeline_rate, synthetic_source, verdict
+    from cnnapp.data import DataConfig, load_dataset
+
+    size = config.image_size
+    sources = {
+        # The shipped digits: 8×8 grey, stretched and made RGB, mirrored; small enough to be cached.
+        "digits": (
+            load_dataset("digits").splits["train"],
+            DataConfig(image_size=size, channels=3, resize="stretch", augment=("flip",)),
+        ),
+        # Larger photos (twice the input side), read afresh each epoch as from files; crop + flip.
+        f"synthetic {2 * size}×{2 * size} RGB": (
+            synthetic_source(
+                examples=max(4 * config.batch_size * config.pipeline_batches, 256), size=2 * size
+            ),
+            DataConfig(
+                image_size=size,
+                channels=3,
+                resize="short_side",
+                short_side=2 * size,
+                augment=("random_crop", "flip"),
+                cache="none",
+            ),
+        ),
+    }
+    rows = []
+    for source, (dataset, data_config) in sources.items():
+        rate = pipeline_rate(dataset, data_config, config.batch_size, batches=config.pipeline_batches)
+        consumers = {
+            row["model"]: {
+                "images_per_s": row["ours_images_per_s"],
+                "verdict": verdict(rate["images_per_s"], row["ours_images_per_s"]),
+            }
+            for row in speed_rows
+        }
+        rows.append({"source": source, **rate, "consumers": consumers})
+    return rows
+
+
+def _litert(config: BenchConfig) -> dict:
+    from cnnapp.bench.litert import convert_and_time, latency_rows
+
+    rows = latency_rows(config.export_dir, runs=config.litert_runs)
+    origin = f"exports in {config.export_dir}/"
+    if not rows:
+        rows = convert_and_time(config.litert_model, runs=config.litert_runs)
+        origin = f"{config.litert_model} converted on the fly (no .tflite in {config.export_dir}/)"
+    return {"origin": origin, "rows": rows}
+
+
+def _rate(value: float) -> str:
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
+
+
+def _flops(value: float) -> str:
+    return f"{value / 1e9:,.1f} G"
+
+
+def format_table(result: dict) -> str:
+    """The bench as text tables, one per section, headed by the machine."""
+    machine = result["machine"]
+    config = result["config"]
+    lines = [
+        f"cnnapp bench — {machine['device']}, {machine['cpu_cores']} CPU cores, "
+        f"TensorFlow {machine['tensorflow']}"
+    ]
+    if "speed" in result:
+        peak = result["peak"]
+        lines += [
+            "",
+            f"Training speed at {config['image_size']}×{config['image_size']}×3, "
+            f"batch {config['batch_size']}, "
+            f"SGD+momentum, {result['precision']}{', XLA' if result['jit'] else ''} "
+            f"(median of {config['repeats']} alternating repeats × {config['steps']} steps)",
+            f"matmul peak: {_flops(peak['flops_per_s'])}FLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
+            f"{peak['device']})",
+            _row(
+                (
+                    "model",
+                    "params",
+                    "ours img/s",
+                    "keras.app img/s",
+                    "ratio",
+                    "train GFLOP/img",
+                    "ours FLOP/s",
+                    "of peak",
+                    "keras.app of peak",
+                )
+            ),
+        ]
+        for row in result["speed"]:
+            lines.append(
+                _row(
+                    (
+                        row["model"],
+                        f"{row['params']:,}",
+                        _rate(row["ours_images_per_s"]),
+                        _rate(row["reference_images_per_s"]),
+                        f"{row['ratio']:.3f}",
+                        f"{row['train_flops_per_image'] / 1e9:.2f}",
+                        _flops(row["ours_flops_per_s"]),
+                        f"{row['ours_peak_fraction']:.1%}",
+                        f"{row['reference_peak_fraction']:.1%}",
+                    )
+                )
+            )
+    if "pipeline" in result:
+        lines += [
+            "",
+            "Input pipeline (cnnapp.data.training_pipeline) against the models' consumption",
+            _row(("source", "pipeline img/s", "consumers")),
+        ]
+        for row in result["pipeline"]:
+            consumers = (
+                ", ".join(
+                    f"{m} {_rate(c['images_per_s'])} img/s: {c['verdict']}"
+                    for m, c in row["consumers"].items()
+                )
+                or "(speed section not run)"
+            )
+            lines.append(_row((row["source"], _rate(row["images_per_s"]), consumers)))
+    if "litert" in result:
+        lines += [
+            "",
+            f"LiteRT latency per image, batch 1, 1 thread — {result['litert']['origin']}",
+            _row(("model", "mode", "ms/image", "speedup", "KiB", "integer only")),
+        ]
+        for row in result["litert"]["rows"]:
+            speedup = f"{row['speedup']:.2f}×" if "speedup" in row else "-"
+            lines.append(
+                _row(
+                    (
+                        row["model"],
+                        row["mode"],
+                        f"{row['latency_ms']:.3f}",
+                        speedup,
+                        f"{row['bytes'] / 1024:,.0f}",
+                        "yes" if row["integer_only"] else "no",
+                    )
+                )
+            )
+    return "\n".join(lines)
+
+
+def _row(cells) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
