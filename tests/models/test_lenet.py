@@ -190,3 +190,48 @@ def test_custom_objects_round_trip_their_config(factory, kwargs, K):
     obj = cls(**kwargs)
     again = cls.from_config(obj.get_config())
     assert again.get_config() == obj.get_config()
+
+
+def test_lenet5_connections_are_the_papers():
+    # LeCun et al. 1998, section II.B: C1 122,304, S2 5,880, C3 151,600, S4 2,000 connections; each counted
+    # from the layers' own attributes (kernel size, table, window), one bias connection per unit.
+    model = models.build("lenet5-paper")
+    c1, s2, c3, s4 = (model.get_layer(name) for name in ("C1", "S2", "C3", "S4"))
+    assert 28 * 28 * 6 * (c1.kernel_size[0] ** 2 + 1) == 122_304
+    assert 14 * 14 * 6 * (s2.pool_size**2 + 1) == 5_880
+    assert 10 * 10 * sum(c3.kernel_size**2 * len(inputs) + 1 for inputs in c3.table) == 151_600
+    assert 5 * 5 * 16 * (s4.pool_size**2 + 1) == 2_000
+
+
+@pytest.mark.parametrize("name", ["lenet5-paper", "lenet1989"])
+def test_custom_layers_train(name):
+    model = models.build(name)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(32, *model.input_shape[1:])).astype("float32")
+    y = rng.integers(0, 10, size=32)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0).history["loss"]
+    assert history[-1] < 0.5 * history[0]
+
+
+@pytest.mark.parametrize("name", ["lenet5-paper", "lenet1989"])
+def test_int8_tflite_uses_only_builtin_kernels(name):
+    # The export stage quantizes LeNet to int8: every custom layer must lower to int8 builtin kernels.
+    from ai_edge_litert.interpreter import Interpreter
+
+    model = models.build(name)
+    rng = np.random.default_rng(0)
+    samples = rng.normal(size=(16, 1, *model.input_shape[1:])).astype("float32")
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([s] for s in samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # fails on any float-only op
+    interpreter = Interpreter(model_content=converter.convert())
+    interpreter.allocate_tensors()
+    ops = {op["op_name"] for op in interpreter._get_ops_details()}
+    assert {"CONV_2D", "TANH", "FULLY_CONNECTED"} <= ops
+    assert not ops & {"CUSTOM", "FLEX", "GATHER", "POW"}
+    inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]
+    interpreter.set_tensor(inp["index"], samples[0])
+    interpreter.invoke()
+    np.testing.assert_allclose(interpreter.get_tensor(out["index"]), model(samples[0]).numpy(), atol=0.05)
