@@ -1,0 +1,235 @@
+"""The export core: optimize (tfmot), convert, measure through LiteRT, and write a phone-ready folder.
+
+    reports = export(subject, Options(mode="int8", prune=0.5), out_dir="export/lenet5-digits")
+
+The folder gets `<tag>.tflite` (tag = mode plus optimizations, e.g. `int8-prune50`), `labels.txt` beside it,
+and the report as `<tag>.json` and `<tag>.md`. Nothing is written until everything has been measured, and
+every file is written atomically: a failed export leaves no half-written file behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from pathlib import Path
+
+from cnnapp import io as cio
+from cnnapp.deploy import converter, optimize, report, runtime
+from cnnapp.errors import CnnappError
+
+
+@dataclasses.dataclass(frozen=True)
+class Options:
+    """How to export.
+
+    Attributes:
+        mode: a converter mode (float32, float16, dynamic, int8, int16x8, qat).
+        prune: target sparsity of the Conv/Dense kernels (0.5 = half the weights zero), or None.
+        cluster: number of shared weight values per kernel, or None.
+        io: "int8" (integer I/O) or "float"; None picks integer I/O for the integer modes.
+        samples: representative images drawn from the training split for calibration.
+        epochs: fine-tuning epochs for QAT, pruning and clustering.
+        learning_rate: fine-tuning learning rate (Adam), small: the model is already trained.
+        eval_limit: evaluate on at most this many test images (None: the whole split).
+        latency_runs: timed interpreter invocations for the latency.
+        saved_model: also write the converted Keras model as a SavedModel folder.
+    """
+
+    mode: str = "float32"
+    prune: float | None = None
+    cluster: int | None = None
+    io: str | None = None
+    samples: int = 200
+    epochs: int = 2
+    learning_rate: float = 1e-4
+    eval_limit: int | None = None
+    latency_runs: int = 50
+    saved_model: bool = False
+
+    @property
+    def tag(self) -> str:
+        tag = self.mode
+        if self.prune:
+            tag += f"-prune{round(100 * self.prune)}"
+        if self.cluster:
+            tag += f"-cluster{self.cluster}"
+        if self.io is not None and self.io != converter.check_mode(self.mode):
+            tag += f"-{self.io}io"
+        return tag
+
+    def check(self) -> str:
+        """Validate before any long work; returns the resolved I/O."""
+        io = converter.check_mode(self.mode, self.io)
+        if self.prune is not None and not 0 < self.prune < 1:
+            raise CnnappError(f"--prune takes a sparsity between 0 and 1 (e.g. 0.5); got {self.prune}")
+        if self.cluster is not None and self.cluster < 2:
+            raise CnnappError(
+                f"--cluster takes a number of clusters of at least 2 (e.g. 16); got {self.cluster}"
+            )
+        if self.prune and self.cluster:
+            raise CnnappError("choose --prune or --cluster, not both")
+        if self.samples < 1:
+            raise CnnappError(f"--samples must be at least 1; got {self.samples}")
+        return io
+
+
+@dataclasses.dataclass
+class Result:
+    """One export in memory: the bytes, the model that was converted, and the report."""
+
+    tag: str
+    content: bytes
+    converted_model: object
+    report: dict
+
+
+class _Baseline:
+    """What every export of one subject compares with: the float32 export and the test set, computed once."""
+
+    def __init__(self, subject, eval_limit):
+        self.subject = subject
+        self.labels_images = subject.images("test", eval_limit, need="the report's accuracy")
+        images, _ = self.labels_images
+        self.keras_probs = subject.model.predict(images, batch_size=256, verbose=0)
+        self.float32 = converter.convert(subject.model, "float32")
+        self.float32_probs = runtime.LiteModel(self.float32).predict(images)
+
+
+def export_model(subject, options: Options, baseline: _Baseline | None = None) -> Result:
+    """Make one export in memory and measure it (no files written)."""
+    io = options.check()
+    needs_twin = options.mode == "qat" or options.prune or options.cluster
+    representative = None
+    if options.mode in converter.CALIBRATED or options.mode == "qat":
+        representative, _ = subject.images(
+            "train", options.samples, need=f"mode {options.mode} (calibration)"
+        )
+    baseline = baseline or _Baseline(subject, options.eval_limit)
+    model, weights = subject.model, None
+    if needs_twin:
+        model, weights = _optimized(subject, options)
+    content = converter.convert(model, options.mode, representative, io)
+    images, labels = baseline.labels_images
+    lite = runtime.LiteModel(content, num_threads=1)
+    probs = lite.predict(images)
+    rep = report.build_report(
+        name=subject.name,
+        tag=options.tag,
+        mode=options.mode,
+        io={"input": str(lite.input_dtype), "output": str(lite.output_dtype)},
+        content=content,
+        float32_content=baseline.float32,
+        model=subject.model,
+        labels=labels,
+        lite_probs=probs,
+        keras_probs=baseline.keras_probs,
+        float32_probs=baseline.float32_probs,
+        latency=lite.latency_ms(images[0], runs=options.latency_runs),
+        ops=runtime.op_summary(content),
+        settings=_settings(subject, options, representative),
+        weights=weights,
+    )
+    return Result(options.tag, content, model, rep)
+
+
+def _settings(subject, options: Options, representative) -> dict:
+    settings = {"source": subject.source or subject.name}
+    if representative is not None:
+        settings["calibration_samples"] = int(len(representative))
+    if options.prune:
+        settings["prune_sparsity"] = options.prune
+    if options.cluster:
+        settings["clusters"] = options.cluster
+    if options.mode == "qat" or options.prune or options.cluster:
+        settings["fine_tune_epochs"] = options.epochs
+        settings["learning_rate"] = options.learning_rate
+    return settings
+
+
+def _optimized(subject, options: Options):
+    """QAT / pruning / clustering on the tf_keras twin; returns (model to convert, kernel weight stats)."""
+    import tensorflow as tf
+
+    from cnnapp.deploy import qat
+
+    images, labels = subject.images("train", None, need="fine-tuning (QAT, pruning, clustering)")
+    data = (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), seed=0, reshuffle_each_iteration=True)
+        .batch(subject.batch_size)
+    )
+    twin = subject.twin()
+    lr = options.learning_rate
+    if options.prune:
+        twin = optimize.prune(twin, data, options.prune, options.epochs, lr)
+    if options.cluster:
+        twin = optimize.cluster(twin, data, options.cluster, options.epochs, lr)
+    weights = optimize.weight_stats(twin) if (options.prune or options.cluster) else None
+    if options.mode == "qat":
+        scheme = "prune" if options.prune else "cluster" if options.cluster else "default"
+        return qat.qat(twin, data, options.epochs, lr, scheme), weights
+    return _keras3_copy(subject.model, twin), weights
+
+
+def _keras3_copy(model, twin):
+    """A Keras 3 copy of `model` holding the twin's fine-tuned weights: the converter path stays the same."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(twin.get_weights())
+    return copy
+
+
+def write(result: Result, subject, out_dir: str | Path, saved_model: bool = False) -> dict[str, Path]:
+    """Write one export's files into `out_dir`, each atomically; returns them by kind."""
+    out = Path(out_dir)
+    paths = {
+        "model": out / f"{result.tag}.tflite",
+        "labels": out / "labels.txt",
+        "json": out / f"{result.tag}.json",
+        "markdown": out / f"{result.tag}.md",
+    }
+    if saved_model:
+        paths["saved_model"] = out / f"{result.tag}_saved_model"
+        _write_saved_model(result.converted_model, paths["saved_model"])
+    cio.write_text(paths["labels"], "\n".join(subject.class_names) + "\n")
+    cio.write_json(paths["json"], {**result.report, "files": {k: p.name for k, p in paths.items()}})
+    cio.write_text(paths["markdown"], report.markdown(result.report))
+    cio.write_bytes(paths["model"], result.content)
+    return paths
+
+
+def _write_saved_model(model, path: Path) -> None:
+    """A SavedModel folder, written beside its final place and renamed in: no half-written folder."""
+    import tensorflow as tf
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        if hasattr(model, "export"):  # Keras 3
+            model.export(str(tmp / "m"), format="tf_saved_model", verbose=False)
+        else:
+            tf.saved_model.save(model, str(tmp / "m"))
+        if path.exists():
+            shutil.rmtree(path)
+        (tmp / "m").rename(path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def export(subject, options_list: list[Options], out_dir: str | Path | None = None) -> list[dict]:
+    """Make and measure every export in `options_list` (sharing the float32 baseline), then write them all.
+
+    With several exports, `compare.md` (side by side) is written too. Returns the reports.
+    """
+    for options in options_list:
+        options.check()
+    baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)
+    results = [export_model(subject, options, baseline) for options in options_list]
+    if out_dir is not None:
+        for result, options in zip(results, options_list, strict=True):
+            write(result, subject, out_dir, options.saved_model)
+        if len(results) > 1:
+            cio.write_text(Path(out_dir) / "compare.md", report.compare_table([r.report for r in results]))
+    return [r.report for r in results]

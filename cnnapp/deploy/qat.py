@@ -1,0 +1,117 @@
+"""Quantization-aware training on the tf_keras twin, with the layers tfmot's default scheme does not know.
+
+tfmot's default 8-bit registry covers the standard layers (Conv2D, Dense, pooling, Concatenate,
+BatchNorm, ...). Three of ours are not in it: the input `Normalization`, AlexNet's
+`LocalResponseNormalization` and LeNet-5's `ScaledTanh`. They have no weights and are built from ops with
+int8 kernels, so they take `OutputQuantizeConfig`: fake-quantize the output, leaving the converter to
+quantize the ops inside with the ranges on either side.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from cnnapp.deploy.optimize import _clone_wrapping, _compile, _steps, require_tf_keras
+from cnnapp.errors import CnnappError
+
+# Layers that take OutputQuantizeConfig: weight-free, built from ops that have int8 kernels.
+_OUTPUT_ONLY = ("Normalization", "LocalResponseNormalization", "ScaledTanh", "Rescaling")
+
+
+@functools.cache
+def output_quantize_config():
+    """The QuantizeConfig class for weight-free layers: a moving-average 8-bit quantizer on the output."""
+    import tensorflow_model_optimization as tfmot
+
+    class OutputQuantizeConfig(tfmot.quantization.keras.QuantizeConfig):
+        def get_weights_and_quantizers(self, layer):
+            return []
+
+        def get_activations_and_quantizers(self, layer):
+            return []
+
+        def set_quantize_weights(self, layer, quantize_weights):
+            pass
+
+        def set_quantize_activations(self, layer, quantize_activations):
+            pass
+
+        def get_output_quantizers(self, layer):
+            return [
+                tfmot.quantization.keras.quantizers.MovingAverageQuantizer(
+                    num_bits=8, per_axis=False, symmetric=False, narrow_range=False
+                )
+            ]
+
+        def get_config(self):
+            return {}
+
+    return OutputQuantizeConfig
+
+
+def quantize_aware(twin, scheme: str = "default"):
+    """Annotate every layer of tf_keras `twin` and apply quantization: the model gains fake-quant nodes.
+
+    Args:
+        twin: a trained tf_keras model (possibly pruned or clustered and stripped).
+        scheme: "default" (8-bit), "prune" (keeps the zeros of a pruned model: PQAT) or "cluster" (keeps the
+            shared values of a clustered model: CQAT).
+
+    Raises:
+        CnnappError: naming a layer that neither tfmot nor cnnapp knows how to quantize.
+    """
+    import tensorflow_model_optimization as tfmot
+
+    require_tf_keras(twin)
+    qk = tfmot.quantization.keras
+    registry = qk.default_8bit.Default8BitQuantizeRegistry()
+    config_class = output_quantize_config()
+
+    def annotate(layer):
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            return layer
+        if kind in _OUTPUT_ONLY:
+            return qk.quantize_annotate_layer(layer, quantize_config=config_class())
+        if registry.supports(layer):
+            return qk.quantize_annotate_layer(layer)
+        raise CnnappError(
+            f"layer {layer.name!r} ({kind}) has no quantization config: give it a "
+            f"tfmot QuantizeConfig in cnnapp/deploy/qat.py or use a post-training mode (--mode int8)"
+        )
+
+    annotated = _clone_wrapping(twin, annotate)
+    schemes = {
+        "default": qk.default_8bit.Default8BitQuantizeScheme,
+        "prune": tfmot.experimental.combine.Default8BitPrunePreserveQuantizeScheme,
+        "cluster": tfmot.experimental.combine.Default8BitClusterPreserveQuantizeScheme,
+    }
+    scope = {"OutputQuantizeConfig": config_class, **_custom_layers()}
+    with qk.quantize_scope(scope):
+        return qk.quantize_apply(annotated, schemes[scheme]())
+
+
+def _custom_layers() -> dict:
+    import tf_keras
+
+    from cnnapp.models import layers
+
+    return {
+        "LocalResponseNormalization": layers.lrn_layer(tf_keras),
+        "ScaledTanh": layers.scaled_tanh_layer(tf_keras),
+    }
+
+
+def qat(twin, data, epochs: int, learning_rate: float = 1e-5, scheme: str = "default"):
+    """Quantization-aware fine-tuning: annotate, apply, train `epochs` on `data`; returns the QAT model."""
+    _steps(data)
+    model = quantize_aware(twin, scheme)
+    _compile(model, learning_rate)
+    if epochs > 0:
+        model.fit(data, epochs=epochs, verbose=0)
+    return model
+
+
+def fake_quant_layers(model) -> list[str]:
+    """Names of the layers carrying quantizers (QuantizeWrapper, QuantizeLayer): proof QAT changed it."""
+    return [layer.name for layer in model.layers if type(layer).__name__.startswith("Quantize")]

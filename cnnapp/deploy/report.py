@@ -1,0 +1,200 @@
+"""The export report: size, where the parameters sit, accuracy through LiteRT, agreement, latency, float ops.
+
+`build_report` returns a plain dict (saved as JSON); `markdown` and `compare_table` render it for people.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import platform
+
+import numpy as np
+
+
+def gzip_size(content: bytes) -> int:
+    """Bytes after gzip -9: what a download or app bundle costs. Pruning and clustering only pay off here."""
+    return len(gzip.compress(content, compresslevel=9, mtime=0))
+
+
+def parameter_story(model, top: int = 3) -> dict:
+    """Total parameters and the `top` layers holding the most, with their share of the total."""
+    counts = [(layer.name, int(layer.count_params())) for layer in model.layers if layer.count_params()]
+    total = sum(n for _, n in counts)
+    counts.sort(key=lambda item: -item[1])
+    return {
+        "total": total,
+        "top_layers": [
+            {"layer": name, "params": n, "share": n / total if total else 0.0} for name, n in counts[:top]
+        ],
+    }
+
+
+def accuracy(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Top-1 and top-5 accuracy and the number of top-1 errors."""
+    top1 = probs.argmax(axis=1)
+    k = min(5, probs.shape[1])
+    top5 = np.argsort(-probs, axis=1)[:, :k]
+    return {
+        "top1": float(np.mean(top1 == labels)),
+        "top5": float(np.mean(np.any(top5 == labels[:, None], axis=1))),
+        "errors": int(np.sum(top1 != labels)),
+    }
+
+
+def machine() -> str:
+    return f"{os.cpu_count()}-core {platform.machine()} CPU, no GPU, {platform.system()}"
+
+
+def build_report(
+    *,
+    name: str,
+    tag: str,
+    mode: str,
+    io: dict,
+    content: bytes,
+    float32_content: bytes,
+    model,
+    labels: np.ndarray,
+    lite_probs: np.ndarray,
+    keras_probs: np.ndarray,
+    float32_probs: np.ndarray,
+    latency: dict,
+    ops: dict,
+    settings: dict,
+    weights: dict | None = None,
+) -> dict:
+    """Everything the export measured, as a JSON-ready dict.
+
+    Args:
+        name: the exported model's name; tag: the file stem (mode and optimizations, e.g. "int8-prune50").
+        content / float32_content: this export's bytes and the plain float32 export's (the size baseline).
+        model: the Keras reference model (parameters are counted on it).
+        labels: evaluation labels; lite_probs / keras_probs / float32_probs: outputs of this export through
+            LiteRT, of the Keras model, and of the float32 export through LiteRT.
+        latency: `LiteModel.latency_ms`; ops: `runtime.op_summary`; settings: how the export was made.
+        weights: `optimize.weight_stats` of the pruned/clustered weights, when there were any.
+    """
+    size, zsize = len(content), gzip_size(content)
+    f_size, f_zsize = len(float32_content), gzip_size(float32_content)
+    lite = accuracy(lite_probs, labels)
+    keras = accuracy(keras_probs, labels)
+    base = accuracy(float32_probs, labels)
+    agree = lite_probs.argmax(1) == keras_probs.argmax(1)
+    return {
+        "model": name,
+        "export": tag,
+        "mode": mode,
+        "io": io,
+        "settings": settings,
+        "parameters": parameter_story(model),
+        "size": {
+            "bytes": size,
+            "gzip_bytes": zsize,
+            "float32_bytes": f_size,
+            "float32_gzip_bytes": f_zsize,
+            "ratio_to_float32": size / f_size,
+            "gzip_ratio_to_float32_gzip": zsize / f_zsize,
+        },
+        "weights": weights,
+        "evaluation": {
+            "split": "test",
+            "images": int(len(labels)),
+            "litert": lite,
+            "keras": keras,
+            "float32_litert": base,
+            "agreement_with_keras": float(np.mean(agree)),
+            "disagreements_with_keras": int(np.sum(~agree)),
+            "images_lost_vs_float32": lite["errors"] - base["errors"],
+            "max_abs_prob_diff_vs_keras": float(np.max(np.abs(lite_probs - keras_probs))),
+        },
+        "latency_ms": latency,
+        "graph": ops,
+        "machine": machine(),
+    }
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def markdown(report: dict) -> str:
+    """One export's report as Markdown."""
+    s, e, p = report["size"], report["evaluation"], report["parameters"]
+    top = ", ".join(f"{t['layer']} {t['params']:,} ({_pct(t['share'])})" for t in p["top_layers"])
+    float_ops = ", ".join(report["graph"]["float_ops"]) or "none"
+    lines = [
+        f"# {report['model']}: {report['export']}",
+        "",
+        f"Mode `{report['mode']}`, input {report['io']['input']}, output {report['io']['output']}; "
+        f"settings: {', '.join(f'{k}={v}' for k, v in report['settings'].items())}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| parameters | {p['total']:,} (top layers: {top}) |",
+        f"| bytes on disk | {s['bytes']:,} ({_pct(s['ratio_to_float32'])} of float32 "
+        f"{s['float32_bytes']:,}) |",
+        f"| gzip bytes | {s['gzip_bytes']:,} ({_pct(s['gzip_ratio_to_float32_gzip'])} of float32 gzip "
+        f"{s['float32_gzip_bytes']:,}) |",
+        f"| top-1 / top-5 through LiteRT ({e['images']} {e['split']} images) | {_pct(e['litert']['top1'])} / "
+        f"{_pct(e['litert']['top5'])} ({e['litert']['errors']} errors) |",
+        f"| Keras top-1 / top-5 | {_pct(e['keras']['top1'])} / {_pct(e['keras']['top5'])} "
+        f"({e['keras']['errors']} errors) |",
+        f"| top-1 agreement with Keras | {_pct(e['agreement_with_keras'])} "
+        f"({e['disagreements_with_keras']} images differ) |",
+        f"| test images lost vs float32 TFLite | {e['images_lost_vs_float32']} |",
+        f"| CPU latency per image (LiteRT, batch 1, {report['latency_ms']['threads']} thread) | "
+        f"{report['latency_ms']['median']:.3f} ms median |",
+        f"| ops left in float | {float_ops} |",
+    ]
+    if report.get("weights"):
+        w = report["weights"]
+        lines.append(
+            f"| Conv/Dense kernels | {w['kernel_weights']:,} weights, {_pct(w['zero_fraction'])} zero, "
+            f"at most {w['max_distinct_per_kernel']:,} distinct values per kernel |"
+        )
+    lines += ["", f"Measured on {report['machine']}.", ""]
+    return "\n".join(lines)
+
+
+COMPARE_COLUMNS = (
+    "export", "bytes", "% of float32", "gzip bytes", "gzip % of float32 gzip", "top-1", "top-5",
+    "agreement", "lost vs float32", "latency ms", "float ops",
+)  # fmt: skip
+
+
+def compare_row(report: dict) -> list[str]:
+    s, e = report["size"], report["evaluation"]
+    return [
+        f"`{report['export']}`",
+        f"{s['bytes']:,}",
+        _pct(s["ratio_to_float32"]),
+        f"{s['gzip_bytes']:,}",
+        _pct(s["gzip_ratio_to_float32_gzip"]),
+        _pct(e["litert"]["top1"]),
+        _pct(e["litert"]["top5"]),
+        _pct(e["agreement_with_keras"]),
+        str(e["images_lost_vs_float32"]),
+        f"{report['latency_ms']['median']:.3f}",
+        str(len(report["graph"]["float_ops"])),
+    ]
+
+
+def compare_table(reports: list[dict]) -> str:
+    """Several exports of one model side by side, as a Markdown table."""
+    if not reports:
+        return ""
+    head = reports[0]
+    e = head["evaluation"]
+    lines = [
+        f"# {head['model']}: exports compared",
+        "",
+        f"{head['parameters']['total']:,} parameters; accuracy through LiteRT on {e['images']} {e['split']} "
+        f"images "
+        f"(Keras: {_pct(e['keras']['top1'])} top-1); latency at batch 1 on one thread; {head['machine']}.",
+        "",
+        "| " + " | ".join(COMPARE_COLUMNS) + " |",
+        "|" + "---|" * len(COMPARE_COLUMNS),
+    ]
+    lines += ["| " + " | ".join(compare_row(r)) + " |" for r in reports]
+    return "\n".join(lines) + "\n"

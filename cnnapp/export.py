@@ -1,0 +1,135 @@
+"""Export a trained model to TFLite for phones, with a size/accuracy report.
+
+    python -m cnnapp.export runs/lenet5-digits --mode int8
+    python -m cnnapp.export runs/lenet5-digits --mode int8 --prune 0.5 --epochs 3
+    python -m cnnapp.export runs/lenet5-digits --compare float32 float16 dynamic int8 int16x8 qat int8-prune50
+    python -m cnnapp.export model.keras --dataset digits --mode int8
+    python -m cnnapp.export --parameter-story --out export/
+
+Writes `<tag>.tflite`, `labels.txt` and the report (`<tag>.json`, `<tag>.md`) into --out (default: the run's
+`export/` folder), and prints the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from cnnapp import errors
+from cnnapp.deploy.converter import IO_CHOICES, MODES
+
+_TAG = re.compile(r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?$")
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cnnapp.export", description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", help="a run folder, a run's checkpoint, or a .keras file")
+    parser.add_argument("--mode", default="float32", help=f"one of {', '.join(MODES)} (default float32)")
+    parser.add_argument(
+        "--prune", type=float, help="prune Conv/Dense kernels to this sparsity first (e.g. 0.5)"
+    )
+    parser.add_argument("--cluster", type=int, help="cluster Conv/Dense kernels into N shared values first")
+    parser.add_argument("--out", help="output folder (default: RUN/export, or MODEL_export beside a .keras)")
+    parser.add_argument("--samples", type=int, default=200, help="calibration images from the training split")
+    parser.add_argument(
+        "--io",
+        choices=IO_CHOICES,
+        help="integer or float model I/O (default: integer for "
+        "int8, int16x8 and qat; int8 means int16 for int16x8)",
+    )
+    parser.add_argument(
+        "--epochs", type=int, default=2, help="fine-tuning epochs for QAT, pruning, clustering"
+    )
+    parser.add_argument("--learning-rate", type=float, default=1e-4, help="fine-tuning learning rate (Adam)")
+    parser.add_argument("--saved-model", action="store_true", help="also write a SavedModel folder")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="EXPORT",
+        help="export several and print them side by side: modes, optionally with -pruneNN "
+        "(percent) or -clusterN, e.g. float32 int8 qat int8-prune50 int8-cluster16",
+    )
+    parser.add_argument(
+        "--dataset", help="the data of a bare .keras model (calibration, fine-tuning, report)"
+    )
+    parser.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which run checkpoint")
+    parser.add_argument("--eval-limit", type=int, help="evaluate on at most N test images")
+    parser.add_argument(
+        "--parameter-story",
+        action="store_true",
+        help="measure AlexNet vs GoogLeNet float32/int8 bytes at ImageNet size (no model needed)",
+    )
+    return parser.parse_args(argv)
+
+
+def _options(args, spec: str | None = None):
+    from cnnapp.deploy.exporter import Options
+
+    mode, prune, cluster = args.mode, args.prune, args.cluster
+    if spec is not None:
+        match = _TAG.match(spec)
+        if not match:
+            raise errors.CnnappError(f"cannot read --compare entry {spec!r}: use MODE[-pruneNN][-clusterN]")
+        mode = match["mode"]
+        prune = int(match["prune"]) / 100 if match["prune"] else prune
+        cluster = int(match["cluster"]) if match["cluster"] else cluster
+    return Options(
+        mode=mode,
+        prune=prune,
+        cluster=cluster,
+        io=args.io,
+        samples=args.samples,
+        epochs=args.epochs,
+        learning_rate=args.learning_rate,
+        eval_limit=args.eval_limit,
+        saved_model=args.saved_model,
+    )
+
+
+def default_out(model: str) -> Path:
+    path = Path(model)
+    if path.is_dir():
+        return path / "export"
+    if path.parent.name == "checkpoints":
+        return path.parent.parent / "export"
+    return path.with_name(f"{path.stem}_export")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.parameter_story:
+        from cnnapp.deploy import story
+
+        table = story.measure()
+        if args.out:
+            story.write(table, args.out)
+        print(story.markdown(table))
+        return 0
+    if not args.model:
+        raise errors.CnnappError("name a run folder or a .keras model to export (or pass --parameter-story)")
+    from cnnapp.deploy import report
+    from cnnapp.deploy.exporter import export
+    from cnnapp.deploy.subject import load_subject
+
+    specs = args.compare or [None]
+    options = [_options(args, spec) for spec in specs]
+    for option in options:
+        option.check()  # a bad mode or option fails before the model loads
+    subject = load_subject(args.model, dataset=args.dataset, which=args.checkpoint)
+    out = Path(args.out) if args.out else default_out(args.model)
+    reports = export(subject, options, out)
+    if len(reports) == 1:
+        print(report.markdown(reports[0]))
+    else:
+        print(report.compare_table(reports))
+    for rep in reports:
+        if rep["graph"]["float_ops"] and rep["mode"] in ("int8", "int16x8", "qat"):
+            print(f"note: {rep['export']} keeps ops in float: {', '.join(rep['graph']['float_ops'])}")
+    print(f"written to {out}/")
+    return 0
+
+
+if __name__ == "__main__":
+    errors.run_cli(main, "python -m cnnapp.export")
