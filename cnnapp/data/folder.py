@@ -50,7 +50,10 @@ def load_folder(path: str) -> Source:
             # Every class gives the same 20% to test: the counter restarts for each class.
             files["test" if position % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else "train"].append((path, label))
     channels, shape = _check_images([item for split in files.values() for item in split])
-    splits = {split: _dataset(items, channels) for split, items in files.items()}
+    splits = {split: _dataset(items, channels) for split, items in files.items() if split != "test"}
+    # "test" may be the very list of "validation": then it is the same dataset too.
+    splits["test"] = splits.get("validation") if files["test"] is files.get("validation") else None
+    splits["test"] = splits["test"] or _dataset(files["test"], channels)
     sizes = {split: len(items) for split, items in files.items()}
     info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (*shape, channels))
     return Source(info, splits)

@@ -14,6 +14,7 @@ examples (tfds writes its splits already shuffled, so windows mix well).
 from __future__ import annotations
 
 import math
+import weakref
 
 import tensorflow as tf
 
@@ -22,6 +23,10 @@ from cnnapp.data.config import DataConfig
 from cnnapp.data.stats import colour_pca
 
 AUTOTUNE = tf.data.AUTOTUNE
+
+# Prepared splits kept in memory, per source dataset and preparation, so that calling `training_pipeline` once
+# per epoch decodes and resizes a split once, not every epoch.
+_PREPARED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def training_pipeline(
@@ -63,8 +68,10 @@ def training_pipeline(
     base = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     in_memory = _fits_in_memory(base, cfg)
     if in_memory:
-        count = int(base.cardinality())
-        images, labels = base.batch(count).get_single_element()
+        images, labels = _materialize(
+            ds, base, (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
+        )
+        count = int(labels.shape[0])
     source = base.cache() if cfg.cache == "memory" and not in_memory else base
 
     def one_epoch(k):
@@ -188,6 +195,14 @@ def _fits_in_memory(ds: tf.data.Dataset, cfg: DataConfig) -> bool:
     if count < 0 or not shape.is_fully_defined():
         return False
     return cfg.cache == "memory" or count * shape.num_elements() * 4 <= cfg.cache_mb * 2**20
+
+
+def _materialize(ds: tf.data.Dataset, prepared: tf.data.Dataset, key: tuple) -> tuple[tf.Tensor, tf.Tensor]:
+    memo = _PREPARED.setdefault(ds, {})
+    if key not in memo:
+        memo.clear()  # one preparation per split at a time: memory is the point of caching only small splits
+        memo[key] = prepared.batch(int(prepared.cardinality())).get_single_element()
+    return memo[key]
 
 
 def _window_shuffle(ds: tf.data.Dataset, window: int, seed: tf.Tensor) -> tf.data.Dataset:

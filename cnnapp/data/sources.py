@@ -6,7 +6,9 @@ their native size, per split, and the facts the rest of cnnapp needs (`DatasetIn
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import pathlib
 import re
 from collections.abc import Mapping
@@ -172,27 +174,29 @@ def load_tfds(name: str, data_dir: str | None = None) -> Source:
 def _prepare(builder, base: str) -> None:
     import tensorflow_datasets as tfds
 
-    config = None
+    config, quiet = None, False
     if base in MANUAL_DOWNLOAD:
         manual = pathlib.Path(builder.data_dir_root) / "downloads" / "manual"
-        if not builder.is_prepared() and not (manual.is_dir() and any(manual.iterdir())):
-            # Checked here, before tfds starts (and announces) a preparation that cannot succeed.
-            raise CnnappError(
-                f"{base} needs a manual download: put its files in {manual} "
-                f"({_one_line(builder.MANUAL_DOWNLOAD_INSTRUCTIONS)}), then run again; "
-                "or pass data_dir holding a prepared copy"
-            )
         config = tfds.download.DownloadConfig(manual_dir=str(manual))
+        # tfds announces the preparation on stdout before it finds the manual folder empty; when it is empty
+        # (and nothing is prepared) the attempt can only fail, so the announcement is noise.
+        quiet = not builder.is_prepared() and not (manual.is_dir() and any(manual.iterdir()))
     try:
-        builder.download_and_prepare(download_config=config)
-    except AssertionError as error:  # tfds's way of saying the manual folder is empty
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            builder.download_and_prepare(download_config=config)
+    except AssertionError as error:  # tfds's way of saying the manual folder lacks the files
         if base not in MANUAL_DOWNLOAD:
             raise
         raise CnnappError(
             f"{base} needs a manual download: {_one_line(str(error))} "
-            "(then run again; pass data_dir if the prepared files live elsewhere)"
+            "(then run again; or pass data_dir holding a prepared copy)"
         ) from error
     except Exception as error:  # no network, a checksum mismatch, a full disk: all the same fix for a user
+        if base in MANUAL_DOWNLOAD:  # the manual folder holds something, but not the right files
+            raise CnnappError(
+                f"{base} could not be prepared from {config.manual_dir}: {_first_line(error)}; "
+                f"{_one_line(builder.MANUAL_DOWNLOAD_INSTRUCTIONS)}"
+            ) from error
         raise CnnappError(
             f"could not download and prepare {builder.info.full_name}: {_first_line(error)}; "
             "check the network, or pass data_dir holding a prepared copy"
