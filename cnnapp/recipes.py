@@ -1,0 +1,455 @@
+"""Recipes: what to train and how, read from TOML files in `recipes/`, validated, overridden, then frozen.
+
+    recipe = load_recipe("alexnet", overrides=["optimizer.lr=0.05", "train.epochs=2"])
+    recipe.optimizer.lr          # 0.05
+    recipe.to_toml()             # the effective recipe, loadable again with load_recipe(PATH)
+
+A recipe file states only what differs from the defaults below, a comment per value. Unknown keys and wrong
+types are errors that list the known keys. Overrides use TOML value syntax (`train.epochs=3`,
+`data.augment=["flip"]`); a value that is not valid TOML is taken as a bare string (`optimizer.name=adam`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import tomllib
+import types
+import typing
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from cnnapp.data.config import DataConfig
+from cnnapp.errors import CnnappError, unknown
+
+RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
+
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta")
+SCHEDULES = ("constant", "step", "plateau", "cosine")
+PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+JIT_MODES = ("auto", "on", "off")
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSection:
+    """[model]: the architecture (a registry name) and its builder options (`[model.options]`).
+
+    The input shape and number of classes are not options: they come from `[data]` and the dataset.
+    """
+
+    architecture: str = "lenet5"
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "options", types.MappingProxyType(dict(self.options)))
+
+
+@dataclasses.dataclass(frozen=True)
+class DataSection:
+    """[data]: the dataset, its normalization, and the input pipeline (every `DataConfig` field, flat).
+
+    Attributes:
+        dataset: a dataset name of `cnnapp.data` (mnist, cifar10, digits, imagenet2012, ...) or a folder.
+        data_dir: where tfds keeps its files ("" = tfds's default, ~/tensorflow_datasets).
+        limit: use only the first `limit` examples of every split (0 = all): for quick checks and tests.
+        mean: per-channel mean in pixel units [0, 255] (the paper's); empty = computed from the training
+            split.
+        std: per-channel standard deviation; empty = computed from the training split.
+        pipeline: the rest of the section, as the data pipeline's `DataConfig`.
+    """
+
+    dataset: str = "digits"
+    data_dir: str = ""
+    limit: int = 0
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
+    pipeline: DataConfig = dataclasses.field(default_factory=DataConfig)
+
+    def __post_init__(self):
+        object.__setattr__(self, "mean", tuple(float(v) for v in self.mean))
+        object.__setattr__(self, "std", tuple(float(v) for v in self.std))
+        if self.limit < 0:
+            raise CnnappError(f"data.limit must be ≥ 0 (0 = every example), got {self.limit}")
+        if len(self.mean) != len(self.std) or (self.mean and len(self.mean) != self.pipeline.channels):
+            raise CnnappError(
+                f"data.mean and data.std need one value per channel ({self.pipeline.channels}); "
+                f"got {len(self.mean)} and {len(self.std)}"
+            )
+        if any(s <= 0 for s in self.std):
+            raise CnnappError(f"data.std must be positive, got {list(self.std)}")
+
+
+@dataclasses.dataclass(frozen=True)
+class OptimizerSection:
+    """[optimizer]: the update rule.
+
+    Attributes:
+        name: sgd (with momentum), rmsprop, adam or adadelta.
+        lr: the base learning rate (the schedule scales it).
+        momentum: SGD's momentum (and RMSProp's, which is usually 0).
+        nesterov: Nesterov momentum for SGD.
+        weight_decay: the papers' weight decay λ: an L2 term λ/2·Σw² on every kernel added to the loss, so its
+            gradient λ·w enters the momentum update as in Krizhevsky et al. (v ← 0.9v − λεw − ε∂L/∂w). It is
+            not Keras's decoupled `weight_decay` (AdamW-style), which the papers did not use.
+        rho: RMSProp's and Adadelta's decay of the squared-gradient average.
+        epsilon: the optimizer's ε.
+        beta_1: Adam's β₁.
+        beta_2: Adam's β₂.
+        ema: Polyak averaging (GoogLeNet): keep an exponential moving average of the weights and evaluate and
+            save the averaged weights (Keras's `use_ema`).
+        ema_momentum: the average's decay per step.
+        clipnorm: clip each gradient to this norm (0 = no clipping).
+    """
+
+    name: str = "sgd"
+    lr: float = 0.01
+    momentum: float = 0.9
+    nesterov: bool = False
+    weight_decay: float = 0.0
+    rho: float = 0.9
+    epsilon: float = 1e-7
+    beta_1: float = 0.9
+    beta_2: float = 0.999
+    ema: bool = False
+    ema_momentum: float = 0.999
+    clipnorm: float = 0.0
+
+    def __post_init__(self):
+        if self.name not in OPTIMIZERS:
+            raise unknown("optimizer", self.name, OPTIMIZERS)
+        if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1 or self.clipnorm < 0:
+            raise CnnappError(
+                "optimizer.lr must be > 0, optimizer.weight_decay and clipnorm ≥ 0, optimizer.momentum "
+                f"in [0, 1); got lr={self.lr}, weight_decay={self.weight_decay}, "
+                f"momentum={self.momentum}, clipnorm={self.clipnorm}"
+            )
+        if not 0 < self.ema_momentum < 1:
+            raise CnnappError(f"optimizer.ema_momentum must be in (0, 1), got {self.ema_momentum}")
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleSection:
+    """[schedule]: how the learning rate changes.
+
+    Attributes:
+        name: constant; step (× `factor` every `step_size` epochs, or at `boundaries`); plateau (÷10 when the
+            validation error stops improving — the lectures' rule — at most `max_cuts` times); cosine (to
+            `min_lr` over the run).
+        factor: the multiplier of a step or a plateau cut (0.1 = divide by 10; GoogLeNet's 4% cut is 0.96).
+        step_size: step: epochs between cuts (when `boundaries` is empty).
+        boundaries: step: the points of each cut, in `unit`s (ResNet CIFAR: 32000, 48000 iterations).
+        unit: "epochs" or "steps", for `boundaries` and `warmup`.
+        patience: plateau: epochs without improvement before a cut.
+        min_delta: plateau: an improvement smaller than this does not count.
+        max_cuts: plateau: cuts at most this many times (AlexNet, VGG: 3).
+        monitor: plateau: "val_error" (1 − validation top-1 accuracy) or "val_loss".
+        min_lr: cosine's final learning rate.
+        warmup: a linear ramp from lr/100 to lr over this many `unit`s (0 = none), multiplied in first.
+    """
+
+    name: str = "constant"
+    factor: float = 0.1
+    step_size: float = 30.0
+    boundaries: tuple[float, ...] = ()
+    unit: str = "epochs"
+    patience: int = 5
+    min_delta: float = 0.0
+    max_cuts: int = 3
+    monitor: str = "val_error"
+    min_lr: float = 0.0
+    warmup: float = 0.0
+
+    def __post_init__(self):
+        object.__setattr__(self, "boundaries", tuple(float(b) for b in self.boundaries))
+        if self.name not in SCHEDULES:
+            raise unknown("schedule", self.name, SCHEDULES)
+        if self.unit not in ("epochs", "steps"):
+            raise unknown("schedule unit", self.unit, ("epochs", "steps"))
+        if self.monitor not in ("val_error", "val_loss"):
+            raise unknown("schedule monitor", self.monitor, ("val_error", "val_loss"))
+        if not 0 < self.factor <= 1 or self.step_size <= 0 or self.patience < 0 or self.max_cuts < 0:
+            raise CnnappError(
+                "schedule.factor must be in (0, 1], schedule.step_size > 0, schedule.patience and "
+                f"max_cuts ≥ 0; got factor={self.factor}, step_size={self.step_size}, "
+                f"patience={self.patience}, max_cuts={self.max_cuts}"
+            )
+        if list(self.boundaries) != sorted(self.boundaries) or self.warmup < 0 or self.min_lr < 0:
+            raise CnnappError("schedule.boundaries must increase, schedule.warmup and min_lr be ≥ 0")
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainSection:
+    """[train]: the loop.
+
+    Attributes:
+        batch_size: examples per step.
+        epochs: passes over the training split (the paper's number in the architecture-named recipes).
+        seed: seeds weights, shuffling and augmentation: equal seeds give equal runs.
+        precision: auto (float32 on CPU, mixed_float16 on GPU), float32, mixed_float16, mixed_bfloat16.
+        jit: XLA compilation: auto (on GPU only), on, off.
+        steps_per_epoch: cut every epoch to this many steps (0 = the whole training split): for quick checks.
+        validation: the split that drives the plateau schedule and the best checkpoint ("validation", "test").
+        holdout: when > 0, hold out this fraction of the training split as the validation set instead.
+        test_split: the split of the final report (ImageNet: "validation", its test labels are not public).
+        aux_loss_weight: the weight of each auxiliary classifier's loss (GoogLeNet: 0.3).
+        label_smoothing: cross-entropy label smoothing (0 in every classic paper).
+        deterministic: make TensorFlow's ops deterministic, so a resumed run equals an uninterrupted one.
+    """
+
+    batch_size: int = 128
+    epochs: int = 10
+    seed: int = 0
+    precision: str = "auto"
+    jit: str = "auto"
+    steps_per_epoch: int = 0
+    validation: str = "test"
+    holdout: float = 0.0
+    test_split: str = "test"
+    aux_loss_weight: float = 0.3
+    label_smoothing: float = 0.0
+    deterministic: bool = True
+
+    def __post_init__(self):
+        if self.precision not in PRECISIONS:
+            raise unknown("precision", self.precision, PRECISIONS)
+        if self.jit not in JIT_MODES:
+            raise unknown("jit mode", self.jit, JIT_MODES)
+        if self.batch_size < 1 or self.epochs < 1 or self.steps_per_epoch < 0:
+            raise CnnappError(
+                f"train.batch_size and train.epochs must be ≥ 1, train.steps_per_epoch ≥ 0; got "
+                f"{self.batch_size}, {self.epochs}, {self.steps_per_epoch}"
+            )
+        if not 0 <= self.holdout < 1 or not 0 <= self.label_smoothing < 1 or self.aux_loss_weight < 0:
+            raise CnnappError(
+                "train.holdout and train.label_smoothing must be in [0, 1), train.aux_loss_weight ≥ 0"
+            )
+
+
+SECTIONS: dict[str, type] = {
+    "model": ModelSection,
+    "data": DataSection,
+    "optimizer": OptimizerSection,
+    "schedule": ScheduleSection,
+    "train": TrainSection,
+}
+TOP_LEVEL = ("name", "description")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A validated, frozen recipe: `name`, `description` and one dataclass per section."""
+
+    name: str
+    description: str = ""
+    model: ModelSection = dataclasses.field(default_factory=ModelSection)
+    data: DataSection = dataclasses.field(default_factory=DataSection)
+    optimizer: OptimizerSection = dataclasses.field(default_factory=OptimizerSection)
+    schedule: ScheduleSection = dataclasses.field(default_factory=ScheduleSection)
+    train: TrainSection = dataclasses.field(default_factory=TrainSection)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every value of the recipe as plain TOML-able data; `from_dict(to_dict())` gives the recipe back."""
+        out: dict[str, Any] = {"name": self.name, "description": self.description}
+        for section in SECTIONS:
+            value = getattr(self, section)
+            table = {
+                f.name: _plain(getattr(value, f.name))
+                for f in dataclasses.fields(value)
+                if f.name != "pipeline"
+            }
+            if section == "data":
+                table.update(
+                    {f.name: _plain(getattr(value.pipeline, f.name)) for f in dataclasses.fields(DataConfig)}
+                )
+            out[section] = table
+        return out
+
+    def to_toml(self) -> str:
+        """The effective recipe as a TOML document (what a run saves as `recipe.toml`)."""
+        return dumps_toml(
+            self.to_dict(), header=f"Effective recipe {self.name!r}: every value, defaults included."
+        )
+
+
+def names() -> list[str]:
+    """The recipes shipped in `recipes/`, by name."""
+    return sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))
+
+
+def load_recipe(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Recipe:
+    """Load recipe `recipes/NAME.toml` (or a path), apply `overrides` ("section.key=value"), freeze it."""
+    path = _find(name_or_path)
+    try:
+        table = tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise CnnappError(f"recipe {path} is not valid TOML: {error}") from None
+    table.setdefault("name", path.stem)
+    for override in overrides:
+        _apply_override(table, override)
+    return from_dict(table)
+
+
+def from_dict(table: Mapping[str, Any]) -> Recipe:
+    """Validate a recipe given as nested dicts (a parsed TOML file) and freeze it."""
+    table = dict(table)
+    known = [*TOP_LEVEL, *SECTIONS]
+    bad = sorted(set(table) - set(known))
+    if bad:
+        raise CnnappError(f"unknown recipe section {', '.join(map(repr, bad))}; known: {', '.join(known)}")
+    top = {key: _check(table[key], str, key) for key in TOP_LEVEL if key in table}
+    if "name" not in top:
+        raise CnnappError("a recipe needs a name")
+    sections = {}
+    for section, cls in SECTIONS.items():
+        value = table.get(section, {})
+        if not isinstance(value, Mapping):
+            raise CnnappError(f"[{section}] must be a table of keys, got {value!r}")
+        sections[section] = _section(section, cls, value)
+    return Recipe(**top, **sections)
+
+
+def _section(section: str, cls: type, values: Mapping[str, Any]):
+    own = {f.name for f in dataclasses.fields(cls) if f.name != "pipeline"}
+    extra = {f.name for f in dataclasses.fields(DataConfig)} if cls is DataSection else set()
+    bad = sorted(set(values) - own - extra)
+    if bad:
+        raise CnnappError(
+            f"unknown key {', '.join(f'{section}.{k}' for k in bad)}; known keys of [{section}]: "
+            f"{', '.join(sorted(own | extra))}"
+        )
+    hints = typing.get_type_hints(cls)
+    kwargs = {k: _check(v, hints[k], f"{section}.{k}") for k, v in values.items() if k in own}
+    if cls is DataSection:
+        pipe_hints = typing.get_type_hints(DataConfig)
+        kwargs["pipeline"] = DataConfig(
+            **{k: _check(v, pipe_hints[k], f"data.{k}") for k, v in values.items() if k in extra}
+        )
+    return cls(**kwargs)
+
+
+def _check(value: Any, hint: Any, where: str) -> Any:
+    """`value` if it has type `hint` (ints are accepted as floats, lists as tuples); else a CnnappError."""
+    origin = typing.get_origin(hint)
+    if hint is Any:
+        return value
+    if hint is float:
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)
+    elif hint in (int, str, bool):
+        if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):
+            return value
+    elif origin is tuple:
+        item = typing.get_args(hint)[0]
+        if isinstance(value, list | tuple):
+            return tuple(_check(v, item, f"{where}[{i}]") for i, v in enumerate(value))
+    elif origin in (Mapping, dict) or hint is Mapping:
+        if isinstance(value, Mapping):
+            return dict(value)
+    else:  # pragma: no cover - a field type this checker does not know is a programming error
+        raise TypeError(f"recipe field {where} has unsupported type {hint}")
+    expected = getattr(hint, "__name__", str(hint))
+    expected = {"tuple": "list", "Mapping": "table"}.get(expected, expected)
+    raise CnnappError(f"{where} must be a {expected}, got {value!r}")
+
+
+def _find(name_or_path: str | Path) -> Path:
+    text = str(name_or_path)
+    path = Path(text)
+    if path.suffix == ".toml" or "/" in text or path.is_dir():
+        if path.is_dir():
+            path = path / "recipe.toml"  # a run folder: its effective recipe
+        if not path.is_file():
+            raise CnnappError(f"no recipe file at {path}")
+        return path
+    path = RECIPE_DIR / f"{text}.toml"
+    if not path.is_file():
+        raise unknown("recipe", text, names())
+    return path
+
+
+def _apply_override(table: dict[str, Any], override: str) -> None:
+    key, sep, raw = override.partition("=")
+    key = key.strip()
+    parts = key.split(".")
+    if not sep or not key or any(not p for p in parts):
+        raise CnnappError(f"bad override {override!r}; write section.key=value, e.g. optimizer.lr=0.05")
+    if len(parts) == 1 and parts[0] not in TOP_LEVEL or len(parts) > 1 and parts[0] not in SECTIONS:
+        raise CnnappError(
+            f"bad override {override!r}: unknown section {parts[0]!r}; known: {', '.join(SECTIONS)}"
+        )
+    value = parse_value(raw)
+    node = table
+    for part in parts[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise CnnappError(f"bad override {override!r}: {part} is a value, not a table")
+        node = child
+    node[parts[-1]] = value
+
+
+def parse_value(raw: str) -> Any:
+    """A value in TOML syntax (`0.05`, `true`, `[1, 2]`, `"adam"`); anything else is a bare string."""
+    raw = raw.strip()
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def dumps_toml(table: Mapping[str, Any], header: str = "") -> str:
+    """Write nested dicts of strings, numbers, booleans and lists as TOML (enough for recipes; no None).
+
+    A dict value becomes a `[section]` (or `[section.sub]`) table after the plain keys of its parent.
+    """
+    lines = [f"# {header}"] if header else []
+    _dump_table(table, [], lines)
+    return "\n".join(lines).strip() + "\n"
+
+
+def _dump_table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
+    plain = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
+    tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
+    if path and (plain or not tables):
+        lines += ["", f"[{'.'.join(_key(p) for p in path)}]"]
+    lines += [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
+    for key, sub in tables.items():
+        _dump_table(sub, [*path, key], lines)
+
+
+def _key(key: str) -> str:
+    return key if key and all(c.isalnum() or c in "_-" for c in key) else _value(key)
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan"
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + "".join(_char(c) for c in value) + '"'
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} {value!r} as TOML")
+
+
+def _char(c: str) -> str:
+    if c in '"\\':
+        return "\\" + c
+    if ord(c) < 0x20 or ord(c) == 0x7F:
+        return f"\\u{ord(c):04x}"
+    return c

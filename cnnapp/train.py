@@ -1,0 +1,97 @@
+"""Train a network by recipe: `python -m cnnapp.train --recipe lenet5-digits [--set k=v ...] [--out DIR]`.
+
+Prints a progress bar, writes the run folder (recipe.toml, run.json, checkpoints/, log.csv, tensorboard/,
+report.json) and a final report. A killed run continues where it stopped: run the same command again (or add
+`--resume`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from cnnapp.errors import run_cli
+
+RUNS_DIR = Path("runs")
+
+
+def parse_args(argv: Sequence[str] | None):
+    parser = argparse.ArgumentParser(prog="python -m cnnapp.train", description=__doc__.splitlines()[0])
+    parser.add_argument("--recipe", required=True, help="a recipe name (recipes/NAME.toml) or a .toml path")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="SECTION.KEY=VALUE",
+        help="override a recipe value, in TOML syntax (repeatable): --set optimizer.lr=0.05",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        help="the run folder (default: runs/RECIPE, or RECIPE-2, ... when that one is finished)",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --out from its last completed epoch (the default when it has "
+        "a resume state)",
+    )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"),
+        help="override train.precision",
+    )
+    parser.add_argument("--jit", choices=("auto", "on", "off"), help="override train.jit (XLA)")
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
+    return parser.parse_args(argv)
+
+
+def default_out(recipe_name: str) -> Path:
+    """runs/NAME, unless it holds a finished run: then the first runs/NAME-k that does not."""
+    candidate, k = RUNS_DIR / recipe_name, 1
+    while (candidate / "report.json").is_file():
+        k += 1
+        candidate = RUNS_DIR / f"{recipe_name}-{k}"
+    return candidate
+
+
+def format_report(report: dict, run_dir: Path) -> str:
+    return "\n".join(
+        [
+            f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs "
+            f"({report['device']})",
+            f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "
+            f"checkpoint from epoch {report['best_epoch']}): top-1 accuracy {report['top1_accuracy']:.2%} "
+            f"(error {report['top1_error']:.2%}), top-5 accuracy {report['top5_accuracy']:.2%}",
+            f"  training: {report['train_seconds']:.1f} s, {report['images_per_second']:.0f} images/s",
+            f"  run folder: {run_dir}",
+        ]
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    from cnnapp.recipes import load_recipe
+
+    recipe = load_recipe(args.recipe, args.overrides)
+    out = args.out or default_out(recipe.name)
+    from cnnapp.training import train_and_evaluate
+
+    verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+    report = train_and_evaluate(
+        recipe,
+        out,
+        resume=True if args.resume else None,
+        verbose=verbose,
+        precision=args.precision,
+        jit=args.jit,
+    )
+    print(format_report(report, out))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main, "python -m cnnapp.train")

@@ -1,0 +1,221 @@
+"""What a run keeps between epochs: the best and last checkpoints, and the state a resumed run starts from.
+
+After every epoch, in this order:
+1. `checkpoints/last.keras` and (when the validation error improved) `checkpoints/best.keras`: the inference
+   model (raw pixels in, no auxiliary heads), with the Polyak-averaged weights when the recipe averages.
+2. `resume.npz`: every model variable (weights and dropout seeds), every optimizer variable (step counter,
+   momenta, averages), and as JSON the finished epoch count, the plateau schedule's state and the best error.
+Each file is written to a temporary name and renamed, so a run killed at any instant leaves the previous
+complete version; a kill between 1 and 2 only makes the resumed run redo that epoch, identically.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from cnnapp.io import atomic_path
+from cnnapp.training.schedules import PlateauCut, validation_error
+
+STATE_FILE = "resume.npz"
+
+
+def save_state(path: Path, model, optimizer, extra: dict) -> None:
+    arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
+    arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
+    arrays["extra"] = np.array(json.dumps(extra))
+    with atomic_path(path) as tmp:
+        np.savez(tmp, **arrays)
+
+
+def read_extra(path: Path) -> dict:
+    with np.load(path) as data:
+        return json.loads(str(data["extra"]))
+
+
+def load_state(path: Path, model, optimizer) -> dict:
+    """Restore what `save_state` wrote into a compiled model and its optimizer; returns the JSON part."""
+    optimizer.build(model.trainable_variables)
+    with np.load(path) as data:
+        for prefix, variables in (("model", model.variables), ("optimizer", optimizer.variables)):
+            keys = sorted(
+                (k for k in data.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1])
+            )
+            if len(keys) != len(variables):
+                raise ValueError(
+                    f"{path}: {len(keys)} saved {prefix} variables, the model has {len(variables)}"
+                )
+            for key, variable in zip(keys, variables, strict=True):
+                variable.assign(data[key])
+        return json.loads(str(data["extra"]))
+
+
+def _ema_slots(optimizer):
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's wrapped optimizer
+    if not getattr(optimizer, "use_ema", False):
+        return None
+    return optimizer._trainable_variables, optimizer._model_variables_moving_average
+
+
+class RunCheckpoint(keras.callbacks.Callback):
+    """Saves best/last inference checkpoints and the resume state at the end of every epoch.
+
+    Args:
+        run_dir: the run folder.
+        inference_model: the raw-pixel inference model sharing its layers with the training model.
+        plateau: the schedule callback whose state is saved.
+        clock: the epoch clock whose totals are saved.
+        best: the best validation error so far (from a resumed state), or inf.
+        best_epoch: its epoch (1-based), or 0.
+    """
+
+    def __init__(
+        self,
+        run_dir: Path,
+        inference_model,
+        plateau: PlateauCut,
+        clock: EpochClock,
+        best: float = float("inf"),
+        best_epoch: int = 0,
+    ):
+        super().__init__()
+        self.run_dir = Path(run_dir)
+        self.inference_model = inference_model
+        self.plateau = plateau
+        self.clock = clock
+        self.best = best
+        self.best_epoch = best_epoch
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        error = validation_error(logs)
+        improved = error is not None and error < self.best
+        with self._averaged_weights():
+            self._save_model("last")
+            if improved:
+                self._save_model("best")
+        if improved:
+            self.best, self.best_epoch = error, epoch + 1
+        extra = {
+            "epochs_done": epoch + 1,
+            "plateau": self.plateau.state(),
+            "best": self.best,
+            "best_epoch": self.best_epoch,
+            "clock": self.clock.state(),
+        }
+        save_state(self.run_dir / STATE_FILE, self.model, self.model.optimizer, extra)
+
+    def _save_model(self, which: str) -> None:
+        with atomic_path(self.run_dir / "checkpoints" / f"{which}.keras") as tmp:
+            self.inference_model.save(tmp)
+
+    class _Swap:
+        def __init__(self, slots):
+            self.slots = slots
+
+        def __enter__(self):
+            if self.slots:
+                variables, averages = self.slots
+                self.saved = [v.numpy() for v in variables]
+                for v, a in zip(variables, averages, strict=True):
+                    v.assign(a)
+
+        def __exit__(self, *exc):
+            if self.slots:
+                for v, value in zip(self.slots[0], self.saved, strict=True):
+                    v.assign(value)
+
+    def _averaged_weights(self):
+        """Within: the model holds the optimizer's Polyak averages (if any); after: its own, exactly."""
+        return self._Swap(_ema_slots(self.model.optimizer))
+
+
+class EpochClock(keras.callbacks.Callback):
+    """Times the training part of each epoch (not validation); logs `epoch_seconds`, `images_per_second`.
+
+    Args:
+        images_per_epoch: training images in one epoch (steps × batch size, the last batch's true size).
+    """
+
+    def __init__(self, images_per_epoch: int):
+        super().__init__()
+        self.images_per_epoch = images_per_epoch
+        self.seconds = 0.0
+        self.images = 0
+        self._start = self._train_end = None
+
+    def state(self) -> dict:
+        return {"seconds": self.seconds, "images": self.images}
+
+    def restore(self, state: dict) -> None:
+        self.seconds, self.images = float(state["seconds"]), int(state["images"])
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start, self._train_end = time.perf_counter(), None
+
+    def on_test_begin(self, logs=None):
+        if self._start is not None and self._train_end is None:
+            self._train_end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        seconds = (self._train_end or time.perf_counter()) - self._start
+        self.seconds += seconds
+        self.images += self.images_per_epoch
+        if logs is not None:
+            logs["epoch_seconds"] = seconds
+            logs["images_per_second"] = self.images_per_epoch / max(seconds, 1e-9)
+
+
+def tensorboard_callback(log_dir: Path) -> keras.callbacks.Callback:
+    """Keras's TensorBoard callback when the `tensorboard` package is installed, else `ScalarEvents`.
+
+    TensorFlow 2.21 no longer installs `tensorboard`, and Keras's callback needs it for `tf.summary.scalar`.
+    """
+    try:
+        import tensorboard  # noqa: F401
+    except ImportError:
+        return ScalarEvents(log_dir)
+    return keras.callbacks.TensorBoard(str(log_dir), write_graph=False, profile_batch=0)
+
+
+class ScalarEvents(keras.callbacks.Callback):
+    """Per-epoch scalars as TensorBoard event files (train/ and validation/ runs, like Keras's callback).
+
+    Written with TensorFlow's own `tf.summary.write` and the scalars plugin's metadata, so `tensorboard
+    --logdir` shows them without the tensorboard package being installed at training time.
+    """
+
+    def __init__(self, log_dir: Path):
+        super().__init__()
+        self.log_dir = Path(log_dir)
+        self._writers = {}
+
+    def _writer(self, name: str):
+        import tensorflow as tf
+
+        if name not in self._writers:
+            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
+        return self._writers[name]
+
+    def on_epoch_end(self, epoch, logs=None):
+        import tensorflow as tf
+        from tensorflow.core.framework import summary_pb2
+
+        metadata = summary_pb2.SummaryMetadata(
+            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
+        ).SerializeToString()
+        for key, value in (logs or {}).items():
+            run, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
+            with self._writer(run).as_default():
+                tf.summary.write(f"epoch_{tag}", tf.constant(float(value)), step=epoch, metadata=metadata)
+        for writer in self._writers.values():
+            writer.flush()
+
+    def on_train_end(self, logs=None):
+        for writer in self._writers.values():
+            writer.close()
+        self._writers = {}
