@@ -17,6 +17,8 @@ from cnnapp.models.layers import register_keras3
 from cnnapp.models.registry import Architecture, build, get, inference_model, names, options
 
 register_keras3()
+# Family modules with their own custom layers register them (for Keras 3) when imported.
+from cnnapp.models import resnet as _resnet  # noqa: E402, F401  (ShortcutA, option-A shortcuts)
 
 __all__ = ["Architecture", "build", "get", "inference_model", "load", "names", "options"]
 
