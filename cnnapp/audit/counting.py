@@ -132,6 +132,9 @@ def count(layer, input_shapes: list[tuple], output_shapes: list[tuple]) -> Count
         return Count(POOL, out, out, out * math.prod(window), out, window=window, strides=window)
     if "UntiedBias" in types:  # cnnapp's LeNet-1989 layer: a bias per unit, no new units
         return Count(BIAS, 0, out, 0, out)
+    if "ShortcutA" in types:  # cnnapp's CIFAR ResNet option A: every s-th pixel, zero-padded channels
+        strides = _tuple(layer.stride, 2)
+        return Count(SHAPE, 0, out, window=(1, 1), strides=strides)
     if "LocalResponseNormalization" in types:  # n = 2r + 1 squares summed per unit
         return Count(NORM, 0, out, out * (2 * int(layer.depth_radius) + 1))
     if "DepthwiseConv2D" in types or "DepthwiseConv1D" in types:  # K² per output (tf_keras: a Conv subclass)

@@ -1,0 +1,159 @@
+"""Totals tie out to Keras's own parameter count, for every registered architecture and for models we did
+not write; auxiliary heads are kept apart; keras and tf_keras give the same audit; memory as documented."""
+
+import keras
+import pytest
+
+from cnnapp import models
+from cnnapp.audit import audit_architecture, audit_model, memory
+from cnnapp.errors import CnnappError
+
+NAMES = models.names()
+
+
+def tie_out(result, model):
+    t, aux = result.totals, result.auxiliary
+    everything = t.params + (aux.params if aux else 0)
+    assert everything == model.count_params() == result.keras_params
+    assert t.params == t.weights + t.biases + t.other + t.state
+    assert not t.not_counted, f"layers not counted: {t.not_counted}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_architecture_ties_out_to_count_params(name):
+    options = dict(models.get(name).small_options)
+    model = models.build(name, **options)
+    result = audit_model(model)
+    tie_out(result, model)
+    assert result.totals.macs > 0 and result.totals.units > 0
+    trainable = sum(int(w.numpy().size) for w in model.trainable_weights)
+    assert result.totals.trainable + (result.auxiliary.trainable if result.auxiliary else 0) == trainable
+
+
+@pytest.mark.parametrize(
+    "application", [keras.applications.VGG16, keras.applications.ResNet50, keras.applications.MobileNet]
+)
+def test_keras_applications_tie_out(application):
+    model = application(weights=None, input_shape=(32, 32, 3), classes=10)
+    tie_out(audit_model(model), model)
+
+
+def test_mobilenet_matches_its_published_multiply_adds():
+    # Howard et al. 2017, Table 8: MobileNet-224 1.0, 569 million mult-adds, 4.2 million parameters.
+    result = audit_model(keras.applications.MobileNet(weights=None))
+    assert abs(result.totals.macs / 569e6 - 1) < 0.005
+    assert result.totals.params == 4_253_864
+
+
+def test_auxiliary_heads_are_reported_apart():
+    x = keras.Input((16, 16, 3), name="image")
+    y = keras.layers.Conv2D(8, 3, name="conv")(x)
+    aux = keras.layers.GlobalAveragePooling2D(name="aux_pool")(y)
+    aux = keras.layers.Dense(5, activation="softmax", name="aux1_predictions")(aux)
+    z = keras.layers.Conv2D(8, 3, name="conv2")(y)
+    z = keras.layers.GlobalAveragePooling2D(name="pool")(z)
+    z = keras.layers.Dense(5, activation="softmax", name="predictions")(z)
+    model = keras.Model(x, [z, aux])
+    result = audit_model(model)
+    assert [r.name for r in result.rows if not r.main_path] == ["aux_pool", "aux1_predictions"]
+    assert result.auxiliary.params == 8 * 5 + 5
+    assert result.auxiliary.macs == 14 * 14 * 8 + 8 * 5
+    inference = audit_model(models.inference_model(model))
+    assert inference.auxiliary is None
+    assert inference.totals.macs == result.totals.macs and inference.totals.params == result.totals.params
+    tie_out(result, model)
+
+
+@pytest.mark.skipif("googlenet" not in NAMES, reason="GoogLeNet not registered yet")
+def test_googlenet_auxiliary_classifiers():
+    model = models.build("googlenet", **models.get("googlenet").small_options)
+    result = audit_model(model)
+    aux_names = [r.name for r in result.rows if not r.main_path]
+    assert "aux1_predictions" in aux_names and "aux2_predictions" in aux_names
+    assert "predictions" not in aux_names
+    assert result.totals.params == models.inference_model(model).count_params()
+    tie_out(result, model)
+
+
+@pytest.mark.parametrize("name", ["lenet5-paper", "alexnet", "resnet20"])
+def test_tf_keras_twin_gives_the_same_audit(name):
+    import tf_keras
+
+    if name not in NAMES:
+        pytest.skip(f"{name} not registered")
+    options = dict(models.get(name).small_options)
+    ours = audit_model(models.build(name, **options))
+    theirs = audit_model(models.build(name, keras_module=tf_keras, **options))
+    fields = ("name", "units", "weights", "biases", "other", "state", "macs", "receptive_field", "main_path")
+    assert [[getattr(r, f) for f in fields] for r in ours.rows] == [[getattr(r, f) for f in fields]
+                                                                    for r in theirs.rows]  # fmt: skip
+
+
+def test_a_trained_model_wrapped_behind_normalization_is_flattened():
+    net = models.build("lenet5", num_classes=10)
+    x = keras.Input((32, 32, 1), name="image")
+    y = keras.layers.Normalization(mean=33.0, variance=78.0**2, name="normalization")(x)
+    model = keras.Model(x, net(y))
+    result = audit_model(model)
+    plain = audit_model(net)
+    assert result.rows[0].name == "normalization" and result.rows[1].name == "lenet5/C1"
+    assert (result.totals.macs, result.totals.params, result.totals.units) == (
+        plain.totals.macs, plain.totals.params, plain.totals.units)  # fmt: skip
+
+
+def test_peak_liveness_over_a_branching_graph():
+    # input 10 → a (20) and b (30) both read the input, then concat (50) → fc (5).
+    x = keras.Input((10,), name="image")
+    a = keras.layers.Dense(20, name="a")(x)
+    b = keras.layers.Dense(30, name="b")(x)
+    cat = keras.layers.Concatenate(name="cat")([a, b])
+    out = keras.layers.Dense(5, name="fc")(cat)
+    result = audit_model(keras.Model(x, out))
+    peak, where = memory.peak_live(result)
+    # while cat runs, a, b and cat are alive (the input died after b): 20 + 30 + 50 = 100.
+    assert (peak, where) == (100, "cat")
+    m = result.memory
+    assert m.peak_activation_bytes_per_example == 400
+    assert m.activation_bytes_per_example == 4 * (10 + 20 + 30 + 50 + 5)
+
+
+def test_training_against_inference_memory():
+    x = keras.Input((10,), name="image")
+    y = keras.layers.Dense(20, name="a")(x)
+    y = keras.layers.BatchNormalization(name="bn")(y)
+    y = keras.layers.Dense(5, name="fc")(y)
+    model = keras.Model(x, y)
+    params, trainable = model.count_params(), 220 + 40 + 105
+    m = audit_model(model, batch_size=8, optimizer="adam").memory
+    assert m.parameter_bytes == {"float32": 4 * params, "float16": 2 * params, "int8": params}
+    assert m.optimizer_slots == 2
+    assert m.training_bytes == 4 * params + 4 * trainable + 2 * 4 * trainable + 8 * 4 * (10 + 20 + 20 + 5)
+    assert m.inference_bytes == 4 * params + 8 * 4 * max(10 + 20, 20 + 20, 20 + 5)
+    assert audit_model(model, optimizer="sgd").memory.optimizer_bytes == 0
+
+
+def test_bad_memory_settings():
+    model = models.build("linear")
+    with pytest.raises(CnnappError, match="batch size"):
+        audit_model(model, batch_size=0)
+    with pytest.raises(CnnappError, match="unknown optimizer"):
+        audit_model(model, optimizer="lbfgs")
+
+
+def test_unknown_input_size_and_subclassed_models_are_clear_errors():
+    with pytest.raises(CnnappError, match="unknown sizes"):
+        audit_model(keras.applications.MobileNet(weights=None, include_top=False))
+
+    class Net(keras.Model):
+        def call(self, x):
+            return x
+
+    with pytest.raises(CnnappError, match="not a functional or built Sequential"):
+        audit_model(Net())
+
+
+def test_too_small_input_and_unknown_architecture():
+    with pytest.raises(CnnappError, match="at least"):
+        audit_architecture("lenet5", input_shape=(8, 8, 1))
+    with pytest.raises(CnnappError, match="unknown architecture"):
+        audit_architecture("lenet6")
