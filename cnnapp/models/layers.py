@@ -340,16 +340,27 @@ def untied_bias_layer(K):
     return UntiedBias
 
 
+_FACTORIES = (
+    lrn_layer,
+    scaled_tanh_layer,
+    fan_in_uniform,
+    subsampling_layer,
+    partial_conv_layer,
+    untied_bias_layer,
+)
+
+
 def register_keras3() -> None:
     """Define (and so register) every custom layer for Keras 3."""
     import keras
 
-    for factory in (
-        lrn_layer,
-        scaled_tanh_layer,
-        fan_in_uniform,
-        subsampling_layer,
-        partial_conv_layer,
-        untied_bias_layer,
-    ):
+    for factory in _FACTORIES:
         factory(keras)
+
+
+def register_tf_keras() -> None:
+    """Define (and so register) every custom layer for tf_keras; call it before loading a tf_keras model."""
+    import tf_keras
+
+    for factory in _FACTORIES:
+        factory(tf_keras)
