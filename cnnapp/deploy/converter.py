@@ -59,8 +59,8 @@ def convert(model, mode: str, representative: np.ndarray | None = None, io: str 
     Args:
         model: an inference model taking raw pixels (normalization inside) and returning probabilities.
         mode: one of MODES.
-        representative: float32 images (N, H, W, C) in [0, 255] for calibration; needed by int8 and int16x8,
-            used by qat to calibrate any op the fake-quant nodes do not cover.
+        representative: float32 images (N, H, W, C) in [0, 255] for calibration; needed by int8 and
+            int16x8; qat takes them for its integer input (its other ranges come from its fake-quant nodes).
         io: "int8" for integer input/output (int16 for int16x8), "float" to keep float32 I/O; default by mode.
 
     Int8 graphs are converted with TFLITE_BUILTINS as a fallback, so an op with no integer kernel stays in

@@ -109,7 +109,24 @@ def qat(twin, data, epochs: int, learning_rate: float = 1e-5, scheme: str = "def
     _compile(model, learning_rate)
     if epochs > 0:
         model.fit(data, epochs=epochs, verbose=0)
+    _pin_input_range(model)
     return model
+
+
+def _pin_input_range(model, low: float = 0.0, high: float = 255.0) -> None:
+    """Set the input quantizer's range to the pixel range [0, 255].
+
+    Its moving-average range is still drifting from its initial value after a few epochs; if it differs from
+    the converter's calibrated input scale, int8 needs a float DEQUANTIZE/QUANTIZE pair at the input.
+    (tfmot's `fix_input_output_range` does this too, but rebuilds the model and loses the trained weights.)
+    """
+    for layer in model.layers:
+        if type(layer).__name__ == "QuantizeLayer":
+            for var in layer.weights:
+                if var.name.split("/")[-1].split(":")[0].endswith("_min"):
+                    var.assign(low)
+                elif var.name.split("/")[-1].split(":")[0].endswith("_max"):
+                    var.assign(high)
 
 
 def fake_quant_layers(model) -> list[str]:
