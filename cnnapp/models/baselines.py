@@ -71,6 +71,8 @@ ARCHITECTURES = (
     ),
     Architecture(
         "mlp", mlp, {}, paper="Two-layer network f = W2 max(0, W1 x) (CS231n baseline)",
-        published_params=3072 * 100 + 100 + 100 * 10 + 10, params_source="3072·100 + 100 + 100·10 + 10", **_CIFAR,
+        published_params=3072 * 100 + 100 + 100 * 10 + 10,
+        params_source="3072·100 + 100 + 100·10 + 10",
+        **_CIFAR,
     ),
 )

@@ -1,6 +1,6 @@
 """The model zoo's registry: every architecture by name, with the facts of its paper.
 
-A plain dict built from the family modules' `ARCHITECTURES` tuples; `build(name, **options)` is the one way in.
+A plain dict built from the family modules' `ARCHITECTURES` tuples; `build(name, **options)` is the way in.
 """
 
 from __future__ import annotations
@@ -106,7 +106,8 @@ def build(name: str, **kwargs: Any):
     valid = options(name)
     bad = sorted(set(kwargs) - set(valid))
     if bad:
-        raise CnnappError(f"{name} has no option {', '.join(map(repr, bad))}; its options: {', '.join(valid)}")
+        listed = ", ".join(map(repr, bad))
+        raise CnnappError(f"{name} has no option {listed}; its options: {', '.join(valid)}")
     return arch.builder(**{**arch.presets, **kwargs})
 
 

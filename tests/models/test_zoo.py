@@ -1,7 +1,7 @@
 """Fast tier: every registered architecture, checked the same way.
 
-Each architecture's `small_options` give a quick build; paper-size builds are only constructed (not run) to pin
-their parameter counts against the published numbers cited in the registry (`params_source`).
+Each architecture's `small_options` give a quick build; paper-size builds are only constructed (not run) to
+pin their parameter counts against the published numbers cited in the registry (`params_source`).
 """
 
 import json
