@@ -1,0 +1,47 @@
+"""Classify images with an exported model: `python -m cnnapp.predict MODEL IMAGE...`.
+
+    python -m cnnapp.predict export/lenet5-digits/int8.tflite seven.png
+    python -m cnnapp.predict runs/lenet5-digits/checkpoints/best.keras photo.jpg --top 3
+
+MODEL is a `.tflite` (run through LiteRT, integer I/O handled) or a `.keras` file. Prints the top classes with
+their probabilities for each image.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from cnnapp import errors
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m cnnapp.predict", description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", help="a .tflite or .keras model (class names from labels.txt beside it)")
+    parser.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF; grey or colour")
+    parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
+    return parser.parse_args(argv)
+
+
+def predict(model: str, images: Sequence[str], top: int = 5) -> dict[str, list[tuple[str, float]]]:
+    """The top classes of each image file: {image path: [(class name, probability), ...]}."""
+    from cnnapp.deploy.predict import load_classifier, read_image
+
+    classifier = load_classifier(model)
+    pixels = [read_image(path, classifier.input_shape) for path in images]  # every file checked first
+    return {path: classifier.top_k(image, top) for path, image in zip(images, pixels, strict=True)}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.top < 1:
+        raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
+    for path, ranked in predict(args.model, args.images, args.top).items():
+        print(path)
+        for name, prob in ranked:
+            print(f"  {prob:7.2%}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    errors.run_cli(main, "python -m cnnapp.predict")
