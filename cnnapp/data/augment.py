@@ -127,3 +127,39 @@ def ten_crops(image: tf.Tensor, crop_size: int) -> tf.Tensor:
     corners = [(0, 0), (0, right), (bottom, 0), (bottom, right), (bottom // 2, right // 2)]
     crops = tf.stack([image[top : top + crop_size, left : left + crop_size] for top, left in corners])
     return tf.concat([crops, tf.reverse(crops, axis=[2])], axis=0)
+
+
+# Batched forms for splits kept in memory: one op per batch instead of one per image, the same distributions.
+# Images are [B, H, W, C]; `seed` gives all of the batch's random numbers.
+
+
+def random_crop_batch(images: tf.Tensor, size: int, seed: tf.Tensor) -> tf.Tensor:
+    """`random_crop` for every image of a batch, each at its own uniformly random position."""
+    shape = tf.shape(images)
+    count, height, width = shape[0], shape[1], shape[2]
+    top = tf.random.stateless_uniform([count, 1], seed, 0, height - size + 1, tf.int32)
+    left = tf.random.stateless_uniform(
+        [count, 1], tf.random.experimental.stateless_fold_in(seed, 1), 0, width - size + 1, tf.int32
+    )
+    rows = tf.gather(images, top + tf.range(size)[None], axis=1, batch_dims=1)
+    return tf.gather(rows, left + tf.range(size)[None], axis=2, batch_dims=1)
+
+
+def pad_crop_batch(images: tf.Tensor, size: int, pad: int, seed: tf.Tensor) -> tf.Tensor:
+    """`pad_crop` for every image of a batch."""
+    return random_crop_batch(tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]]), size, seed)
+
+
+def flip_batch(images: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+    """`flip` for every image of a batch: each mirrored with probability 0.5."""
+    mirror = tf.random.stateless_uniform([tf.shape(images)[0], 1, 1, 1], seed) < 0.5
+    return tf.where(mirror, tf.reverse(images, axis=[2]), images)
+
+
+def pca_colour_batch(
+    images: tf.Tensor, eigvals: tf.Tensor, eigvecs: tf.Tensor, std: float, seed: tf.Tensor
+) -> tf.Tensor:
+    """`pca_colour` for every image of a batch: one alpha per image."""
+    alpha = tf.random.stateless_normal([tf.shape(images)[0], 3], seed, stddev=std)
+    shift = tf.matmul(alpha * eigvals, eigvecs) * 255.0
+    return tf.clip_by_value(images + shift[:, None, None, :], 0.0, 255.0)

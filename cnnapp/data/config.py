@@ -55,10 +55,13 @@ class DataConfig:
             the training split by `training_pipeline` (on up to `stats_examples` images).
         pca_eigvecs: the matching eigenvectors as rows of 3 (3 rows), empty = computed with the eigenvalues.
         stats_examples: how many training images `channel_stats` and the PCA use when computing statistics.
-        shuffle_buffer: examples shuffled together; a split no larger than this is fully permuted each epoch.
+        shuffle_buffer: examples shuffled together when a split streams (does not fit in memory); splits kept
+            in memory are fully permuted every epoch. The window is also capped so that two windows of
+            input-size examples fit in `cache_mb`.
         cache: "memory" caches the decoded, resized examples before augmentation; "none" never caches;
             "auto" caches when the split is known to fit in `cache_mb` megabytes.
-        cache_mb: the "auto" cache's limit in megabytes of float32 pixels.
+        cache_mb: the pipeline's memory budget in megabytes of float32 pixels: the "auto" cache's limit, and
+            the streaming shuffle's (two windows).
     """
 
     image_size: int = 32

@@ -1,18 +1,20 @@
 """The tf.data input pipelines: training (augmented, shuffled, reproducible per epoch) and evaluation.
 
 Determinism: every random choice is a stateless op whose seed is derived from (seed, epoch, the example's
-index in the split), and the shuffle's permutation from (seed, epoch). So the batches of epoch k are a
-function of (seed, k) alone: a run resumed at epoch k sees exactly the batches an uninterrupted run saw,
-whatever the global TF seed, the thread timing, or how many epochs came before.
+index in the split or the batch's index in the epoch), and the shuffle's permutation from (seed, epoch). So
+the batches of epoch k are a function of (seed, k) alone: a run resumed at epoch k sees exactly the batches
+an uninterrupted run saw, whatever the global TF seed, the thread timing, or how many epochs came before.
 
-Small splits (known size, fixed prepared shape, under `cache_mb`) are decoded and resized once, kept in
-memory, and each epoch is a fresh permutation of them, augmented in parallel as it streams. Large ones
-(ImageNet) stream from tfds, are augmented in parallel, and are shuffled in windows of `shuffle_buffer`
-examples (tfds writes its splits already shuffled, so windows mix well).
+Small splits (known size, fixed prepared shape, under `cache_mb`) are decoded and resized once and kept in
+memory; each epoch is a fresh permutation of them, batched, and augmented by one op per batch (crops, flips,
+colour; with a seed per batch) or per image (the rescaling crops of VGG and GoogLeNet), in parallel. Large
+splits (ImageNet) stream from tfds, are augmented per image in parallel, and are shuffled in windows of
+`shuffle_buffer` examples (tfds writes its splits already shuffled, so windows mix well).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import weakref
 
@@ -60,46 +62,75 @@ def training_pipeline(
         image = aug.to_channels(image, cfg.channels)
         return (image if native else _resize(image, cfg)), label
 
-    def augment(image, label, example_seed):
-        image = _augment(image, cfg, example_seed, pca)
-        image.set_shape(cfg.input_shape)
-        return image, label
-
     base = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
-    in_memory = _fits_in_memory(base, cfg)
-    if in_memory:
-        images, labels = _materialize(
-            ds, base, (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
-        )
-        count = int(labels.shape[0])
-    source = base.cache() if cfg.cache == "memory" and not in_memory else base
-
-    def one_epoch(k):
-        example_seeds, shuffle_seed = tf.unstack(
-            tf.random.experimental.stateless_split(_epoch_seed(seed, k), 2)
-        )
-        if in_memory:
-            order = tf.random.experimental.stateless_shuffle(tf.range(count, dtype=tf.int64), shuffle_seed)
-            examples = tf.data.Dataset.from_tensor_slices(order).map(
-                lambda i: augment(tf.gather(images, i), tf.gather(labels, i), _fold(example_seeds, i)),
-                num_parallel_calls=AUTOTUNE,
-                deterministic=True,
-            )
-        else:
-            examples = source.enumerate().map(
-                lambda i, example: augment(*example, _fold(example_seeds, i)),
-                num_parallel_calls=AUTOTUNE,
-                deterministic=True,
-            )
-            examples = _window_shuffle(examples, cfg.shuffle_buffer, shuffle_seed)
-        return examples.batch(batch_size, drop_remainder=drop_remainder)
+    if _fits_in_memory(base, cfg):
+        key = (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
+        arrays = _materialize(ds, base, key)
+        # Crops, flips and colour shifts of same-size images run one op per batch; rescaling crops cannot.
+        make = _batched_epoch if not native else _memory_epoch
+        epoch_fn = functools.partial(make, arrays, cfg, batch_size, seed, drop_remainder, pca)
+    else:
+        source = base.cache() if cfg.cache == "memory" else base
+        epoch_fn = functools.partial(_stream_epoch, source, cfg, batch_size, seed, drop_remainder, pca)
 
     if epochs == 1:
-        batches = one_epoch(tf.constant(epoch, tf.int64))
+        batches = epoch_fn(tf.constant(epoch, tf.int64))
     else:
         last = 2**62 if epochs is None else epoch + epochs
-        batches = tf.data.Dataset.range(epoch, last).flat_map(one_epoch)
+        batches = tf.data.Dataset.range(epoch, last).flat_map(epoch_fn)
     return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def _seeds(seed: int, epoch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+    """Epoch k's seeds (for the examples' random ops, for the shuffle), a function of (seed, k) only."""
+    epoch_seed = _fold(tf.constant([seed, 0], tf.int64), epoch)
+    return tuple(tf.unstack(tf.random.experimental.stateless_split(epoch_seed, 2)))
+
+
+def _batched_epoch(arrays, cfg, batch_size, seed, drop_remainder, pca, epoch) -> tf.data.Dataset:
+    """An epoch of a split kept in memory: a permutation, batched, each batch augmented by batch ops."""
+    images, labels = arrays
+    example_seeds, shuffle_seed = _seeds(seed, epoch)
+    order = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(labels, tf.int64)[0]), shuffle_seed)
+
+    def augment(index, batch):
+        batch_images = _augment_batch(tf.gather(images, batch), cfg, _fold(example_seeds, index), pca)
+        batch_images.set_shape([None, *cfg.input_shape])
+        return batch_images, tf.gather(labels, batch)
+
+    batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
+    return batches.enumerate().map(augment, num_parallel_calls=AUTOTUNE, deterministic=True)
+
+
+def _memory_epoch(arrays, cfg, batch_size, seed, drop_remainder, pca, epoch) -> tf.data.Dataset:
+    """An epoch of a split kept in memory at native size: a permutation, each image augmented on its own."""
+    images, labels = arrays
+    example_seeds, shuffle_seed = _seeds(seed, epoch)
+    order = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(labels, tf.int64)[0]), shuffle_seed)
+
+    def augment(index):
+        image = _augment(tf.gather(images, index), cfg, _fold(example_seeds, index), pca)
+        image.set_shape(cfg.input_shape)
+        return image, tf.gather(labels, index)
+
+    examples = tf.data.Dataset.from_tensor_slices(order).map(
+        augment, num_parallel_calls=AUTOTUNE, deterministic=True
+    )
+    return examples.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def _stream_epoch(source, cfg, batch_size, seed, drop_remainder, pca, epoch) -> tf.data.Dataset:
+    """An epoch of a streaming split: each image augmented on its own, then shuffled in windows."""
+    example_seeds, shuffle_seed = _seeds(seed, epoch)
+
+    def augment(index, example):
+        image = _augment(example[0], cfg, _fold(example_seeds, index), pca)
+        image.set_shape(cfg.input_shape)
+        return image, example[1]
+
+    examples = source.enumerate().map(augment, num_parallel_calls=AUTOTUNE, deterministic=True)
+    examples = _window_shuffle(examples, _window(cfg), shuffle_seed)
+    return examples.batch(batch_size, drop_remainder=drop_remainder)
 
 
 def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:
@@ -178,6 +209,21 @@ def _augment(image: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tens
     return image
 
 
+def _augment_batch(images: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tensor:
+    crop_seed, flip_seed, colour_seed = tf.unstack(tf.random.experimental.stateless_split(seed, 3))
+    if "random_crop" in cfg.augment:
+        images = aug.random_crop_batch(images, cfg.image_size, crop_seed)
+    elif "pad_crop" in cfg.augment:
+        images = aug.pad_crop_batch(images, cfg.image_size, cfg.pad, crop_seed)
+    elif cfg.resize == "short_side":
+        images = tf.image.resize_with_crop_or_pad(images, cfg.image_size, cfg.image_size)
+    if "flip" in cfg.augment:
+        images = aug.flip_batch(images, flip_seed)
+    if pca is not None:
+        images = aug.pca_colour_batch(images, pca[0], pca[1], cfg.pca_std, colour_seed)
+    return images
+
+
 def _pca(ds: tf.data.Dataset, cfg: DataConfig) -> tuple[tf.Tensor, tf.Tensor]:
     if cfg.pca_eigvals:
         eigvals, eigvecs = cfg.pca_eigvals, cfg.pca_eigvecs
@@ -205,19 +251,25 @@ def _materialize(ds: tf.data.Dataset, prepared: tf.data.Dataset, key: tuple) -> 
     return memo[key]
 
 
+def _window(cfg: DataConfig) -> int:
+    """The streaming shuffle's window: shuffle_buffer examples, but two windows within cache_mb."""
+    example_bytes = 4 * cfg.image_size**2 * cfg.channels
+    return max(1, min(cfg.shuffle_buffer, cfg.cache_mb * 2**20 // (2 * example_bytes)))
+
+
 def _window_shuffle(ds: tf.data.Dataset, window: int, seed: tf.Tensor) -> tf.data.Dataset:
-    """Permute each run of `window` consecutive examples with a stateless permutation (ds: fixed shapes)."""
+    """Permute each run of `window` consecutive examples with a stateless permutation (ds: fixed shapes).
+
+    The next window is assembled while the current one is consumed (prefetch 1), so the shuffle does not stall
+    the stream at window boundaries.
+    """
 
     def permute(index, batch):
         count = tf.shape(batch[1], tf.int64)[0]
         order = tf.random.experimental.stateless_shuffle(tf.range(count), _fold(seed, index))
         return tf.nest.map_structure(lambda t: tf.gather(t, order), batch)
 
-    return ds.batch(window).enumerate().map(permute).unbatch()
-
-
-def _epoch_seed(seed: int, epoch) -> tf.Tensor:
-    return _fold(tf.constant([seed, 0], tf.int64), epoch)
+    return ds.batch(window).enumerate().map(permute).prefetch(1).unbatch()
 
 
 def _fold(seed: tf.Tensor, data) -> tf.Tensor:

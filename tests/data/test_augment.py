@@ -150,3 +150,54 @@ def test_ten_crops_are_the_corners_centre_and_mirrors():
     for i, crop in enumerate(expected):
         assert np.array_equal(crops[i], crop), i
         assert np.array_equal(crops[5 + i], crop[:, ::-1]), i
+
+
+# --- the batched forms used for splits kept in memory ---------------------------------------------------
+
+
+def test_random_crop_batch_windows_at_varied_positions():
+    image = coords(12, 10).numpy()
+    out = aug.random_crop_batch(tf.constant(np.stack([image] * 40)), 6, tf.constant([3, 4], tf.int64)).numpy()
+    origins = set()
+    for crop in out:
+        top, left = int(crop[0, 0, 0]), int(crop[0, 0, 1])
+        assert np.array_equal(crop, image[top : top + 6, left : left + 6])
+        origins.add((top, left))
+    assert len(origins) > 10 and max(t for t, _ in origins) <= 6 and max(left for _, left in origins) <= 4
+
+
+def test_pad_crop_batch_shifts_at_most_pad_pixels():
+    pad, image = 2, coords(8, 8, offset=1.0).numpy()
+    out = aug.pad_crop_batch(
+        tf.constant(np.stack([image] * 200)), 8, pad, tf.constant([5, 6], tf.int64)
+    ).numpy()
+    padded = np.pad(image, [(pad, pad), (pad, pad), (0, 0)])
+    shifts = set()
+    for crop in out:
+        found = [
+            (dy, dx)
+            for dy in range(-pad, pad + 1)
+            for dx in range(-pad, pad + 1)
+            if np.array_equal(crop, padded[pad + dy : pad + dy + 8, pad + dx : pad + dx + 8])
+        ]
+        assert len(found) == 1
+        shifts.add(found[0])
+    assert len(shifts) == (2 * pad + 1) ** 2  # 200 crops reach all 25 shifts
+
+
+def test_flip_batch_mirrors_some_and_keeps_others():
+    image = coords(5, 7).numpy()
+    out = aug.flip_batch(tf.constant(np.stack([image] * 20)), tf.constant([7, 8], tf.int64)).numpy()
+    kept = [np.array_equal(o, image) for o in out]
+    mirrored = [np.array_equal(o, image[:, ::-1]) for o in out]
+    assert all(k != m for k, m in zip(kept, mirrored, strict=True)) and any(kept) and any(mirrored)
+
+
+def test_pca_colour_batch_one_shift_per_image():
+    images = tf.constant(np.stack([coords(4, 4, offset=100.0).numpy()] * 5))
+    out = aug.pca_colour_batch(
+        images, tf.constant([1.0, 0.5, 0.1]), tf.eye(3), 0.1, tf.constant([1, 1], tf.int64)
+    )
+    delta = (out - images).numpy().reshape(5, -1, 3)
+    assert np.allclose(delta, delta[:, :1], atol=1e-3)
+    assert len({round(float(d), 3) for d in delta[:, 0, 0]}) == 5
