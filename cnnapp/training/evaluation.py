@@ -62,3 +62,68 @@ def ensemble(all_probs: Sequence[np.ndarray]) -> np.ndarray:
     if len(shapes) != 1:
         raise ValueError(f"ensemble members disagree on the prediction shape: {sorted(shapes)}")
     return np.mean(np.stack(all_probs), axis=0)
+
+
+def evaluate_members(
+    members,
+    split: str | None = None,
+    crops=("centre", "ten"),
+    limit: int = 0,
+    data_dir: str | None = None,
+    batch_size: int = 64,
+) -> dict:
+    """Evaluate saved checkpoints one by one and as an ensemble, with centre crops and/or AlexNet's 10 crops.
+
+    Args:
+        members: (run, which) pairs: a `cnnapp.runs.Run` and its checkpoint "best" or "last". All must have
+            been trained on the same dataset; each is fed at its own input size.
+        split: the split to evaluate (default: the first member's recipe `train.test_split`).
+        crops: "centre" (the network's size, `cfg.resize`), "ten" (4 corners + centre of the short-side
+            resize, and their mirrors, softmax averaged).
+        limit: the first `limit` examples only (0: all).
+        data_dir: where tfds keeps its files (default: the recipe's).
+        batch_size: images per batch (10-crop batches hold 10× as many).
+
+    Returns:
+        {"split", "examples", "members": [{"path", "checkpoint", <crop>: scores}], "ensemble": {<crop>:
+        scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members.
+    """
+    from cnnapp import data as cdata
+    from cnnapp.errors import CnnappError
+
+    runs = [run for run, _ in members]
+    datasets = {run.meta["dataset"] for run in runs}
+    if len(datasets) != 1:
+        raise CnnappError(
+            f"an ensemble needs members trained on one dataset; got {', '.join(sorted(datasets))}"
+        )
+    first = runs[0].recipe
+    split = split or first.train.test_split
+    source = cdata.load_dataset(first.data.dataset, data_dir or first.data.data_dir or None)
+    if split not in source.splits:
+        raise CnnappError(
+            f"dataset {first.data.dataset} has no split {split!r}; its splits: {', '.join(source.splits)}"
+        )
+    examples = source.splits[split].take(limit) if limit else source.splits[split]
+    pipelines = {"centre": cdata.evaluation_pipeline, "ten": cdata.ten_crop_pipeline}
+    bad = [c for c in crops if c not in pipelines]
+    if bad:
+        raise CnnappError(f"unknown crop mode {bad[0]!r}; valid crop modes: centre, ten")
+    results, all_probs, labels = [], {c: [] for c in crops}, None
+    for run, which in members:
+        model = run.model(which)
+        entry = {"path": str(run.path), "checkpoint": which}
+        for crop in crops:
+            probs, member_labels = probabilities(
+                model, pipelines[crop](examples, run.recipe.data.pipeline, batch_size)
+            )
+            if labels is not None and not np.array_equal(labels, member_labels):
+                raise RuntimeError("evaluation pipelines disagree on the order of the labels")
+            labels = member_labels
+            entry[crop] = scores(probs, labels)
+            all_probs[crop].append(probs)
+        results.append(entry)
+    out = {"split": split, "examples": int(len(labels)), "members": results}
+    if len(members) > 1:
+        out["ensemble"] = {crop: scores(ensemble(all_probs[crop]), labels) for crop in crops}
+    return out

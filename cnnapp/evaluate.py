@@ -1,0 +1,89 @@
+"""Evaluate checkpoints the papers' way: `python -m cnnapp.evaluate RUN_OR_CHECKPOINT [...]`.
+
+Top-1 and top-5 accuracy with a centre crop and with AlexNet's 10-crop test (4 corners and the centre, and
+their mirrors, softmax averaged); given several runs or checkpoints, also their ensemble (mean probabilities).
+A run folder means its best checkpoint (`--which last` for the last); a path to `checkpoints/NAME.keras` means
+that checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from cnnapp.errors import CnnappError, run_cli
+
+CROP_NAMES = {"centre": "centre crop", "ten": "10-crop"}
+
+
+def parse_args(argv: Sequence[str] | None):
+    parser = argparse.ArgumentParser(prog="python -m cnnapp.evaluate", description=__doc__.splitlines()[0])
+    parser.add_argument("paths", nargs="+", type=Path, help="run folders or checkpoints/*.keras files")
+    parser.add_argument(
+        "--which", choices=("best", "last"), default="best", help="checkpoint of a run folder"
+    )
+    parser.add_argument("--split", help="split to evaluate (default: the recipe's train.test_split)")
+    parser.add_argument("--crops", nargs="+", choices=("centre", "ten"), default=["centre", "ten"])
+    parser.add_argument("--limit", type=int, default=0, help="evaluate the first N examples only")
+    parser.add_argument("--data-dir", help="where tfds keeps its files (default: the recipe's)")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    return parser.parse_args(argv)
+
+
+def resolve(path: Path, which: str):
+    """(run, checkpoint name) for a run folder or a checkpoint file inside one."""
+    from cnnapp.runs import CHECKPOINTS, load_run
+
+    if path.suffix == ".keras":
+        if not path.is_file():
+            raise CnnappError(f"no checkpoint at {path}")
+        if path.parent.name != "checkpoints" or path.stem not in CHECKPOINTS:
+            raise CnnappError(
+                f"{path} is not a run's checkpoints/best.keras or last.keras; pass its run folder"
+            )
+        return load_run(path), path.stem
+    return load_run(path), which
+
+
+def format_results(results: dict) -> str:
+    lines = [f"split '{results['split']}', {results['examples']} images"]
+
+    def row(label, entry):
+        parts = [
+            f"{CROP_NAMES[c]}: top-1 {s['top1_accuracy']:.2%} top-5 {s['top5_accuracy']:.2%}"
+            for c, s in entry.items()
+            if c in CROP_NAMES
+        ]
+        return f"  {label}: " + " | ".join(parts)
+
+    for member in results["members"]:
+        lines.append(row(f"{member['path']} ({member['checkpoint']})", member))
+    if "ensemble" in results:
+        lines.append(row(f"ensemble of {len(results['members'])}", results["ensemble"]))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.limit < 0 or args.batch_size < 1:
+        raise CnnappError("--limit must be ≥ 0 and --batch-size ≥ 1")
+    from cnnapp.training.evaluation import evaluate_members
+
+    members = [resolve(path, args.which) for path in args.paths]
+    results = evaluate_members(
+        members,
+        split=args.split,
+        crops=tuple(args.crops),
+        limit=args.limit,
+        data_dir=args.data_dir,
+        batch_size=args.batch_size,
+    )
+    print(json.dumps(results, indent=2) if args.json else format_results(results))
+    return 0
+
+
+if __name__ == "__main__":
+    run_cli(main, "python -m cnnapp.evaluate")

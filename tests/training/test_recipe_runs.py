@@ -1,0 +1,78 @@
+"""Smoke tier: every recipe in recipes/ trains a step and writes a complete run folder, through the real CLI.
+
+On `tfds.testing.mock_data` (random images and labels: this proves the plumbing — data, model, losses,
+schedule, checkpoints, report — not learning), shrunk by `--set` overrides: the architecture's small build
+(`small_options` of the registry), batch 2, one step of one epoch, a few examples.
+"""
+
+import json
+import time
+
+import pytest
+import tensorflow_datasets as tfds
+
+from cnnapp import models, recipes
+from cnnapp.runs import load_run
+from cnnapp.train import main
+
+# Deep variants that add nothing over their family's representative but time: run with `-m slow`.
+SLOW = {
+    "resnet34",
+    "resnet101",
+    "resnet152",
+    "resnet32",
+    "resnet44",
+    "resnet56",
+    "vgg13",
+    "vgg16c",
+    "vgg19",
+    "vgg11-lrn",
+    "lenet5-paper",
+    "zfnet",
+}
+
+
+def shrink(recipe, data_dir) -> list[str]:
+    """Overrides that make `recipe` a one-step run at the architecture's small size."""
+    arch = models.get(recipe.model.architecture)
+    small = dict(arch.small_options)
+    size = small.pop("input_shape", arch.input_shape)[0]
+    small.pop("num_classes", None)
+    out = [
+        "train.epochs=1",
+        "train.steps_per_epoch=1",
+        "train.batch_size=2",
+        "data.limit=6",
+        f"data.image_size={size}",
+        "data.short_side=0",
+        f"data.scale_min={size}",
+        f"data.scale_max={size + 8}",
+        f'data.data_dir="{data_dir}"',
+        "data.stats_examples=4",
+    ]
+    out += [f"model.options.{key}={json.dumps(value)}" for key, value in small.items()]
+    return out
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in recipes.names()]
+)
+def test_recipe_runs_one_step(name, tmp_path):
+    recipe = recipes.load_recipe(name)
+    out = tmp_path / "run"
+    start = time.perf_counter()
+    with tfds.testing.mock_data(num_examples=6):
+        argv = ["--recipe", name, "--out", str(out), "--quiet"]
+        assert main(argv + [a for o in shrink(recipe, tmp_path / "tfds") for a in ("--set", o)]) == 0
+    run = load_run(out)
+    assert run.recipe.name == name and run.meta["architecture"] == recipe.model.architecture
+    for path in ("recipe.toml", "run.json", "log.csv", "report.json", "resume.npz", "checkpoints/last.keras"):
+        assert (out / path).is_file(), path
+    assert any((out / "tensorboard").rglob("*tfevents*"))
+    model = run.model("last")
+    assert len(model.outputs) == 1, "checkpoints hold the inference model, no auxiliary heads"
+    assert model.get_layer("normalization") is not None
+    report = run.report
+    assert 0.0 <= report["top1_accuracy"] <= report["top5_accuracy"] <= 1.0
+    assert report["examples"] > 0 and report["images_per_second"] > 0
+    print(f"{name}: {time.perf_counter() - start:.1f} s")
