@@ -80,7 +80,9 @@ def apply_inception(x, filters: Sequence[int], *, width: float, K, init: str, na
     return K.layers.Concatenate(axis=-1, name=f"{name}_output")([b1, b2, b3, b4])
 
 
-def apply_aux_classifier(x, num_classes: int, *, width: float, K, init: str, name: str):
+def apply_aux_classifier(
+    x, num_classes: int, *, width: float, activation: str | None, K, init: str, name: str
+):
     """Auxiliary head: avg pool 5×5/3, conv 1×1 128 + ReLU, FC 1024 + ReLU, dropout 0.7, linear, softmax."""
     x = K.layers.AveragePooling2D(5, strides=3, padding="valid", name=f"{name}_avg_pool")(x)
     x = _conv(x, scaled(128, width), 1, K=K, init=init, name=f"{name}_conv")
@@ -95,7 +97,7 @@ def apply_aux_classifier(x, num_classes: int, *, width: float, K, init: str, nam
     x = K.layers.Dropout(0.7, name=f"{name}_dropout")(x)
     return K.layers.Dense(
         num_classes,
-        activation="softmax",
+        activation=activation,
         kernel_initializer=initializer(init, _PAPER_INIT),
         dtype="float32",
         name=f"{name}_predictions",
@@ -142,8 +144,7 @@ def googlenet(
         dropout: dropout rate before the classifier (the paper's 0.4).
         init: "paper" (Caffe's xavier = lecun_uniform, biases 0.2, as BVLC's reproduction), "lecun", "glorot"
             or "he" (zero biases).
-        classifier_activation: of the main classifier, "softmax" or None for logits (the auxiliary heads keep
-            softmax).
+        classifier_activation: of the classifiers (main and auxiliary), "softmax" or None for logits.
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
@@ -169,7 +170,11 @@ def googlenet(
         x = apply_inception(x, INCEPTIONS[stage], width=width, name=f"inception_{stage}", **conv)
         if aux_classifiers and stage in ("4a", "4d"):
             head = f"aux{len(aux) + 1}"
-            aux.append(apply_aux_classifier(x, num_classes, width=width, name=head, **conv))
+            aux.append(
+                apply_aux_classifier(
+                    x, num_classes, width=width, activation=classifier_activation, name=head, **conv
+                )
+            )
     x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)  # the table's 7×7/1 average pool at 224×224
     x = K.layers.Dropout(dropout, name="dropout")(x)
     outputs = K.layers.Dense(

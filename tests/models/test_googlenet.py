@@ -83,6 +83,11 @@ def test_auxiliary_heads_follow_4a_and_4d(paper_model):
         assert paper_model.get_layer(f"{head}_predictions").units == 1000
 
 
+def test_classifier_activation_applies_to_every_head():
+    logits = models.build("googlenet", **SMALL, classifier_activation=None)
+    assert {logits.get_layer(name).activation.__name__ for name in LOSS_WEIGHTS} == {"linear"}
+
+
 def test_auxiliary_losses_weigh_0_3_in_training():
     # Section 5: the auxiliary losses are added to the total loss "with a discount weight" of 0.3.
     assert LOSS_WEIGHTS == {"predictions": 1.0, "aux1_predictions": 0.3, "aux2_predictions": 0.3}
