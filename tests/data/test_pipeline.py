@@ -202,3 +202,30 @@ def test_config_from_toml_lists():
     assert cfg.augment == ("flip",) and cfg.pca_eigvecs[2] == (0.0, 0.0, 1.0)
     assert hash(cfg) == hash(DataConfig(**{f: getattr(cfg, f) for f in cfg.__dataclass_fields__}))
     assert DataConfig(image_size=224).resize_short_side == 256
+
+
+def test_streaming_split_of_varied_sizes_cached_once_across_epochs():
+    reads = []
+
+    def images():
+        rng = np.random.default_rng(0)
+        for i in range(10):
+            reads.append(i)
+            height, width = rng.integers(12, 20, 2)
+            yield np.full((height, width, 1), 10.0 * i + 5, np.float32), np.int32(i)
+
+    spec = (tf.TensorSpec([None, None, 1], tf.float32), tf.TensorSpec([], tf.int32))
+    ds = tf.data.Dataset.from_generator(images, output_signature=spec)
+    cfg = DataConfig(
+        image_size=8,
+        resize="short_side",
+        short_side=10,
+        augment=("random_crop", "flip"),
+        cache="memory",
+        shuffle_buffer=4,
+    )
+    out, labels, _ = collect(training_pipeline(ds, cfg, batch_size=3, seed=0, epochs=3))
+    assert len(reads) == 10  # decoded once, served from the cache in epochs 1 and 2
+    assert out.shape == (30, 8, 8, 1) and np.allclose(out[:, 4, 4, 0], 10 * labels + 5)
+    for epoch in range(3):
+        assert sorted(labels[10 * epoch : 10 * epoch + 10]) == list(range(10))
