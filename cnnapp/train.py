@@ -45,6 +45,13 @@ def parse_args(argv: Sequence[str] | None):
         help="override train.precision",
     )
     parser.add_argument("--jit", choices=("auto", "on", "off"), help="override train.jit (XLA)")
+    parser.add_argument(
+        "--strategy",
+        choices=("auto", "one-device", "mirrored", "multi-worker"),
+        default="auto",
+        help="tf.distribute strategy (cnnapp.training.distribute): auto (mirrored when more than one GPU), "
+        "one-device, mirrored, multi-worker (the cluster in TF_CONFIG); train.batch_size is the global batch",
+    )
     parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     return parser.parse_args(argv)
 
@@ -78,12 +85,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     recipe = load_recipe(args.recipe, args.overrides)
     out = args.out or default_out(recipe.name)
-    from cnnapp.training import train_and_evaluate
+    from cnnapp.training.distribute import train_distributed
 
     verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
-    report = train_and_evaluate(
+    report = train_distributed(
         recipe,
         out,
+        args.strategy,
         resume=True if args.resume else None,
         verbose=verbose,
         precision=args.precision,
