@@ -136,3 +136,34 @@ def test_mirrored_strategy_runs_the_fit_loop_and_writes_a_run(tmp_path):
     assert report["strategy"] == "mirrored" and report["replicas"] == 1
     assert (tmp_path / "run" / "checkpoints" / "last.keras").is_file()
     assert 0 <= report["top1_accuracy"] <= 1
+
+
+def test_train_cli_takes_a_strategy(tmp_path, capsys):
+    from cnnapp.train import main
+
+    argv = [
+        "--recipe",
+        "lenet5-digits",
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "train.steps_per_epoch=2",
+        "--set",
+        "data.limit=100",
+        "--quiet",
+        "--out",
+        str(tmp_path / "run"),
+        "--strategy",
+        "one-device",
+    ]
+    assert main(argv) == 0
+    report = json.loads((tmp_path / "run" / "report.json").read_text())
+    assert report["epochs"] == 1 and "top-1 accuracy" in capsys.readouterr().out
+
+
+def test_train_cli_multi_worker_without_tf_config_is_a_clear_error(tmp_path, monkeypatch):
+    from cnnapp.train import main
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(CnnappError, match="needs the TF_CONFIG environment variable"):
+        main(["--recipe", "lenet5-digits", "--out", str(tmp_path / "run"), "--strategy", "multi-worker"])
