@@ -292,7 +292,15 @@ def audit_architecture(name: str, *, batch_size: int = 1, optimizer: str = "mome
     from cnnapp import models
 
     arch = models.get(name)
-    model = models.build(name, **options)
+    module = options.get("keras_module")
+    if module is None or module.__name__ == "keras":
+        import keras
+
+        # Shapes only: the audit reads no weight values, and drawing VGG's 138M initial weights takes seconds.
+        with keras.StatelessScope(initialize_variables=False):
+            model = models.build(name, **options)
+    else:
+        model = models.build(name, **options)
     result = audit_model(model, name=name, batch_size=batch_size, optimizer=optimizer)
     result.architecture = arch
     result.options = dict(options)
