@@ -2,7 +2,8 @@
 
 Layouts:
     PATH/<class>/*.jpg|png|bmp|gif      every 5th image of each class (in name order) is held out as `test`
-    PATH/train/<class>/..., PATH/test/<class>/... (and/or validation/): the user's own split
+    PATH/train/<class>/..., PATH/test/<class>/... (and/or validation/): the user's own split (without
+                                        test/ and validation/, test is held out of train/ as above)
 
 A corrupt or unreadable image **stops loading with the file's name**, before any training starts. Skipping
 it would silently change what the model learns from (a class's balance, the reported split sizes), and a file
@@ -40,20 +41,18 @@ def load_folder(path: str) -> Source:
     if (root / "train").is_dir():
         class_names = _class_dirs(root / "train")
         files = {split: _files(root / split, class_names) for split in SPLITS if (root / split).is_dir()}
-        if "test" not in files and "validation" in files:
-            files["test"] = files["validation"]
     else:
         class_names = _class_dirs(root)
-        everything = _files(root, class_names)
-        files = {"train": [], "test": []}
-        for (path, label), position in zip(everything, _positions_in_class(everything), strict=True):
-            # Every class gives the same 20% to test: the counter restarts for each class.
-            files["test" if position % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else "train"].append((path, label))
+        files = {"train": _files(root, class_names)}
+    if "test" not in files and "validation" in files:
+        files["test"] = files["validation"]
+    elif "test" not in files:
+        files["train"], files["test"] = _hold_out(files["train"])
     channels, shape = _check_images([item for split in files.values() for item in split])
     splits = {split: _dataset(items, channels) for split, items in files.items() if split != "test"}
     # "test" may be the very list of "validation": then it is the same dataset too.
-    splits["test"] = splits.get("validation") if files["test"] is files.get("validation") else None
-    splits["test"] = splits["test"] or _dataset(files["test"], channels)
+    same = files["test"] is files.get("validation")
+    splits["test"] = splits["validation"] if same else _dataset(files["test"], channels)
     sizes = {split: len(items) for split, items in files.items()}
     info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (*shape, channels))
     return Source(info, splits)
@@ -95,13 +94,15 @@ def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, 
     return items
 
 
-def _positions_in_class(items: list[tuple[str, int]]) -> list[int]:
-    positions, last, position = [], None, 0
-    for _, label in items:
-        position = position + 1 if label == last else 0
-        last = label
-        positions.append(position)
-    return positions
+def _hold_out(items: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:
+    """Every 5th image of each class (in name order) to test, the rest to train."""
+    train, test, last, position = [], [], None, 0
+    for item in items:
+        # The counter restarts for each class, so that every class gives the same 20% to test.
+        position = position + 1 if item[1] == last else 0
+        last = item[1]
+        (test if position % HOLDOUT_EVERY == HOLDOUT_EVERY - 1 else train).append(item)
+    return train, test
 
 
 def _check_images(items: list[tuple[str, int]]) -> tuple[int, tuple[int | None, int | None]]:

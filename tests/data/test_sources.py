@@ -208,3 +208,9 @@ def test_split_folders_with_an_extra_class_are_refused(tmp_path):
     make_folder(tmp_path / "test", classes=("cat", "cow"), per_class=1)
     with pytest.raises(CnnappError, match="cow"):
         sources.load_dataset(f"folder:{tmp_path}")
+
+
+def test_train_folder_alone_holds_out_a_test_split(tmp_path):
+    make_folder(tmp_path / "train", per_class=5)
+    source = data.load_dataset(f"folder:{tmp_path}")
+    assert dict(source.info.split_sizes) == {"train": 8, "test": 2}
