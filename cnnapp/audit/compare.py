@@ -12,7 +12,6 @@ import io
 import json
 
 from cnnapp.audit.core import Audit
-from cnnapp.audit.rules import human
 from cnnapp.errors import CnnappError, unknown
 
 
@@ -73,7 +72,7 @@ def _cells(c: Comparison) -> list[str]:
     def num(v):
         return "—" if v is None else f"{v:,}"
 
-    ops = "—" if c.training_ops is None else f"{human(c.training_ops)} ({c.training_ops:.1e})"
+    ops = "—" if c.training_ops is None else f"{c.training_ops:.1e}"
     return [c.name, c.task or "—", str(c.categories), c.input_size, num(c.training_examples), num(c.units),
             num(c.params), num(c.connections), num(c.epochs), ops]  # fmt: skip
 

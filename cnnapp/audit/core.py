@@ -12,6 +12,7 @@ model, whose parameter count equals Keras's `count_params()`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 from typing import Any
@@ -287,6 +288,27 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
     return result
 
 
+@contextlib.contextmanager
+def _shapes_only():
+    """Build Keras 3 models whose variables have shapes but no values.
+
+    The audit reads no weight values, and drawing VGG's 138M initial weights takes seconds. Keras keeps such
+    variables in a global list and initializes the whole list when any later top-level StatelessScope exits
+    (every symbolic op call opens one), so our variables are taken off that list again: they are never
+    initialized, and a later build in the same process does not pay for them.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+
+    key = "uninitialized_variables"
+    before = list(global_state.get_global_attribute(key, [], set_to_default=True))
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            yield
+    finally:
+        global_state.set_global_attribute(key, before)
+
+
 def audit_architecture(name: str, *, batch_size: int = 1, optimizer: str = "momentum", **options) -> Audit:
     """Audit registered architecture `name`, built with `options` (its paper's input size by default)."""
     from cnnapp import models
@@ -294,10 +316,7 @@ def audit_architecture(name: str, *, batch_size: int = 1, optimizer: str = "mome
     arch = models.get(name)
     module = options.get("keras_module")
     if module is None or module.__name__ == "keras":
-        import keras
-
-        # Shapes only: the audit reads no weight values, and drawing VGG's 138M initial weights takes seconds.
-        with keras.StatelessScope(initialize_variables=False):
+        with _shapes_only():
             model = models.build(name, **options)
     else:
         model = models.build(name, **options)
