@@ -62,6 +62,7 @@ def latency_rows(export_dir: str | Path = "export", runs: int = 50) -> list[dict
         rows.append(
             {"model": model, "mode": _mode_of(path, timed["integer_only"]), "file": str(path), **timed}
         )
+    rows.sort(key=lambda row: (row["model"], row["mode"] != "float32", row["file"]))
     return _with_speedup(rows)
 
 

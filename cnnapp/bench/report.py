@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import platform
 import time
+from pathlib import Path
 
 from cnnapp.errors import CnnappError, unknown
 
@@ -24,7 +25,7 @@ PRESETS = {
         "steps": 2,
         "repeats": 3,
         "matmul_size": 1024,
-        "pipeline_batches": 20,
+        "pipeline_batches": 50,
     },
     "gpu": {
         "image_size": 224,
@@ -32,7 +33,7 @@ PRESETS = {
         "steps": 20,
         "repeats": 5,
         "matmul_size": 8192,
-        "pipeline_batches": 50,
+        "pipeline_batches": 100,
     },
 }
 
@@ -68,7 +69,7 @@ class BenchConfig:
     precision: str = "auto"
     jit: str = "auto"
     matmul_size: int = 1024
-    pipeline_batches: int = 20
+    pipeline_batches: int = 50
     export_dir: str = "export"
     litert_model: str = "lenet5"
     litert_runs: int = 50
@@ -289,7 +290,7 @@ def format_table(result: dict) -> str:
         lines += [
             "",
             f"LiteRT latency per image, batch 1, 1 thread — {result['litert']['origin']}",
-            _row(("model", "mode", "ms/image", "speedup", "KiB", "integer only")),
+            _row(("model", "file", "mode", "ms/image", "speedup vs float32", "KiB", "integer only")),
         ]
         for row in result["litert"]["rows"]:
             speedup = f"{row['speedup']:.2f}×" if "speedup" in row else "-"
@@ -297,6 +298,7 @@ def format_table(result: dict) -> str:
                 _row(
                     (
                         row["model"],
+                        Path(row["file"]).name or "(converted)",
                         row["mode"],
                         f"{row['latency_ms']:.3f}",
                         speedup,

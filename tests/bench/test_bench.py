@@ -1,0 +1,163 @@
+"""The bench: ours against keras.applications, FLOP counts, matmul peak, pipeline rate, LiteRT latency, the
+CLI.
+
+Sizes are the smallest keras.applications accepts (32×32) at batch 2 for one step: these tests check that each
+measurement is made and is consistent, not how fast this machine is.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from cnnapp.bench import litert, pipeline, speed
+from cnnapp.errors import CnnappError
+
+
+def test_vgg16_against_keras_applications_alternates_and_reports_medians():
+    result = speed.compare_training(
+        speed.PAIRS["vgg16"], input_shape=(32, 32, 3), batch_size=2, steps=1, repeats=2
+    )
+    # keras.applications.VGG16 at 32×32, 10 classes: 14,714,688 conv, then fc1 on the 1×1×512 maps, fc2, 10
+    # classes.
+    assert result["params"] == 14_714_688 + 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10
+    assert len(result["ours_runs"]) == len(result["reference_runs"]) == 2
+    assert result["ours_images_per_s"] == pytest.approx(float(np.median(result["ours_runs"])))
+    assert result["ratio"] == pytest.approx(result["ours_images_per_s"] / result["reference_images_per_s"])
+    # Training FLOPs: 6 per forward multiply-add. VGG-16's convs at 32×32 (the 224×224 count / 49, as every
+    # map shrinks 7× per side) plus the fully connected layers.
+    conv_macs = sum(
+        h * h * 9 * cin * cout
+        for h, cin, cout in [
+            (32, 3, 64),
+            (32, 64, 64),
+            (16, 64, 128),
+            (16, 128, 128),
+            (8, 128, 256),
+            (8, 256, 256),
+            (8, 256, 256),
+            (4, 256, 512),
+            (4, 512, 512),
+            (4, 512, 512),
+            (2, 512, 512),
+            (2, 512, 512),
+            (2, 512, 512),
+        ]
+    )
+    fc_macs = 512 * 4096 + 4096 * 4096 + 4096 * 10
+    pool_macs = sum(
+        h * h * c * 4 for h, c in [(16, 64), (8, 128), (4, 256), (2, 512), (1, 512)]
+    )  # 2×2 windows
+    assert result["train_flops_per_image"] == 6 * (conv_macs + fc_macs + pool_macs)
+
+
+def test_a_pair_that_is_not_the_same_network_is_refused():
+    narrow = speed.Pair("vgg16", {"fc_units": 64}, "VGG16")
+    with pytest.raises(CnnappError, match="not the same network"):
+        speed.compare_training(narrow, input_shape=(32, 32, 3), batch_size=2, steps=1, repeats=1)
+
+
+def test_training_flops_are_six_per_connection():
+    from cnnapp import models
+
+    model = models.build("linear", input_shape=(32, 32, 3), num_classes=10)
+    assert speed.training_flops_per_image(model) == 6 * 32 * 32 * 3 * 10
+
+
+def test_matmul_peak_times_a_real_product():
+    peak = speed.matmul_peak(n=256, runs=2)
+    assert peak["device"] == "CPU" and peak["n"] == 256
+    assert 1e6 < peak["flops_per_s"] < 1e15
+
+
+def test_pipeline_rate_counts_the_delivered_images():
+    from cnnapp.data import DataConfig
+
+    config = DataConfig(
+        image_size=32, channels=3, resize="short_side", short_side=48, augment=("random_crop",), cache="none"
+    )
+    source = pipeline.synthetic_source(examples=40, size=48)
+    image, label = next(iter(source))
+    assert image.shape == (48, 48, 3) and 0 <= float(np.min(image)) and float(np.max(image)) <= 255
+    assert 0 <= int(label) < 10
+    rate = pipeline.pipeline_rate(source, config, batch_size=8, batches=6)
+    assert rate["batches"] == 6 and rate["images_per_s"] > 0
+    assert pipeline.verdict(100.0, 200.0) == "starved" and pipeline.verdict(300.0, 200.0) == "fed"
+
+
+def test_litert_float32_against_int8_converted_on_the_fly_and_from_files(tmp_path):
+    rows = litert.convert_and_time("lenet5", runs=3)
+    float_row, int8_row = rows
+    assert (float_row["mode"], int8_row["mode"]) == ("float32", "int8")
+    assert float_row["speedup"] == 1.0 and not float_row["integer_only"] and int8_row["integer_only"]
+    assert int8_row["bytes"] < float_row["bytes"] / 2  # int8 weights: about a quarter of the bytes
+    assert int8_row["input_shape"] == [32, 32, 1] and int8_row["latency_ms"] > 0
+
+    from cnnapp.deploy.converter import convert
+    from cnnapp import models
+
+    content = convert(models.build("lenet5"), "float32")
+    (tmp_path / "lenet").mkdir()
+    (tmp_path / "lenet" / "float32.tflite").write_bytes(content)
+    (tmp_path / "lenet" / "copy-float32.tflite").write_bytes(content)
+    rows = litert.latency_rows(tmp_path, runs=3)
+    assert [row["model"] for row in rows] == ["lenet", "lenet"] and {row["mode"] for row in rows} == {
+        "float32"
+    }
+    assert litert.latency_rows(tmp_path / "missing") == []
+
+
+def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
+    from cnnapp.bench.__main__ import main
+
+    out = tmp_path / "bench.json"
+    argv = [
+        "--sections",
+        "pipeline,litert",
+        "--image-size",
+        "32",
+        "--batch-size",
+        "4",
+        "--pipeline-batches",
+        "3",
+        "--litert-runs",
+        "3",
+        "--export-dir",
+        str(tmp_path / "no-exports"),
+        "--json",
+        str(out),
+    ]
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "Input pipeline" in text and "LiteRT latency" in text and "converted on the fly" in text
+    result = json.loads(out.read_text())
+    assert result["machine"]["cpu_cores"] >= 1 and result["precision"] == "float32"
+    assert [row["source"] for row in result["pipeline"]] == ["digits", "synthetic 64×64 RGB"]
+    assert [row["mode"] for row in result["litert"]["rows"]] == ["float32", "int8"]
+    assert "speed" not in result
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--image-size", "16"], "at least 32"),
+        (["--models", "alexnet"], "unknown bench model 'alexnet'"),
+        (["--sections", "speed,disk"], "unknown bench section 'disk'"),
+        (["--steps", "0"], "must be ≥ 1"),
+    ],
+)
+def test_cli_rejects_bad_options(argv, message):
+    from cnnapp.bench.__main__ import main
+
+    with pytest.raises(CnnappError, match=message):
+        main(argv)
+
+
+@pytest.mark.slow
+def test_resnet50_with_conv_biases_matches_keras_applications_parameter_for_parameter():
+    result = speed.compare_training(
+        speed.PAIRS["resnet50"], input_shape=(32, 32, 3), batch_size=2, steps=1, repeats=1
+    )
+    assert result["params"] == 23_608_202  # keras.applications.ResNet50(weights=None, classes=10)
