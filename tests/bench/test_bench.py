@@ -95,8 +95,8 @@ def test_litert_float32_against_int8_converted_on_the_fly_and_from_files(tmp_pat
     assert int8_row["bytes"] < float_row["bytes"] / 2  # int8 weights: about a quarter of the bytes
     assert int8_row["input_shape"] == [32, 32, 1] and int8_row["latency_ms"] > 0
 
-    from cnnapp.deploy.converter import convert
     from cnnapp import models
+    from cnnapp.deploy.converter import convert
 
     content = convert(models.build("lenet5"), "float32")
     (tmp_path / "lenet").mkdir()
