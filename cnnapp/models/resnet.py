@@ -254,11 +254,13 @@ _SMALL = {"input_shape": (32, 32, 3), "num_classes": 10, "width": 0.125}
 # torchvision's counts have no BN moving statistics; Keras counts them (2 per BN channel) and so do we.
 _TORCHVISION = {18: (11_689_512, 4_800), 34: (21_797_672, 8_512), 50: (25_557_032, 26_560),
                 101: (44_549_160, 52_672), 152: (60_192_808, 75_712)}  # fmt: skip
+# keras.applications' ResNet50/101/152 have conv biases: build with conv_bias=True to match them exactly.
+KERAS_APPLICATIONS_PARAMS = {50: 25_636_712, 101: 44_707_176, 152: 60_419_944}
 # Table 6 of the paper, in millions (learned parameters; BN moving statistics excluded).
 CIFAR_TABLE6_PARAMS = {20: 0.27, 32: 0.46, 44: 0.66, 56: 0.85, 110: 1.7}
 
 
-def _cifar_params(depth: int) -> tuple[int, int]:
+def cifar_params(depth: int) -> tuple[int, int]:
     """(learned parameters, BN channels) of a CIFAR ResNet with option-A shortcuts."""
     n = (depth - 2) // 6
     convs = 3 * 9 * 16 + 2 * n * 9 * 16 * 16
@@ -273,7 +275,9 @@ ARCHITECTURES = (
             f"resnet{depth}", resnet, {"depth": depth}, paper=f"{_PAPER} (Table 1, {depth}-layer)",
             published_params=tv + 2 * bn,
             params_source=f"torchvision resnet{depth} {tv:,} + {2 * bn:,} BN moving statistics "
-            f"(2 per BN channel, {bn:,} channels)",
+            f"(2 per BN channel, {bn:,} channels)"
+            + (f"; conv_bias=True: keras.applications {KERAS_APPLICATIONS_PARAMS[depth]:,}"
+               if depth in KERAS_APPLICATIONS_PARAMS else ""),
             small_options=_SMALL, **_IMAGENET,
         )
         for depth, (tv, bn) in _TORCHVISION.items()
@@ -282,9 +286,9 @@ ARCHITECTURES = (
         Architecture(
             f"resnet{depth}", cifar_resnet, {"depth": depth}, paper=f"{_PAPER} (section 4.2, {depth}-layer)",
             input_shape=(32, 32, 3), num_classes=10, task="CIFAR-10", training_examples=50_000,
-            published_params=_cifar_params(depth)[0] + 2 * _cifar_params(depth)[1],
+            published_params=cifar_params(depth)[0] + 2 * cifar_params(depth)[1],
             params_source=f"paper Table 6: {CIFAR_TABLE6_PARAMS[depth]}M; counted from section 4.2: "
-            f"{_cifar_params(depth)[0]:,} learned + {2 * _cifar_params(depth)[1]:,} BN moving statistics",
+            f"{cifar_params(depth)[0]:,} learned + {2 * cifar_params(depth)[1]:,} BN moving statistics",
             small_options={"num_classes": 10},
         )
         for depth in CIFAR_DEPTHS

@@ -65,6 +65,7 @@ def test_resnet50_with_conv_bias_is_keras_applications_resnet50():
     theirs = keras.applications.ResNet50(weights=None, input_shape=(64, 64, 3), classes=7)
     named = lambda m: [la.name for la in m.layers if la.weights]  # noqa: E731
     assert named(ours) == named(theirs)
+    assert ours.count_params() == theirs.count_params()
     ours.set_weights(theirs.get_weights())
     x = np.random.default_rng(0).normal(size=(2, 64, 64, 3)).astype("float32")
     np.testing.assert_allclose(ours(x).numpy(), theirs(x).numpy(), atol=1e-6)
@@ -73,7 +74,7 @@ def test_resnet50_with_conv_bias_is_keras_applications_resnet50():
 @pytest.mark.parametrize("depth", resnet.CIFAR_DEPTHS)
 def test_cifar_parameters_round_to_table_6(depth):
     # The count from section 4.2's layer list; test_zoo checks each registered build against it.
-    learned, bn_channels = resnet._cifar_params(depth)
+    learned, bn_channels = resnet.cifar_params(depth)
     assert round(learned / 1e6, 2 if depth < 100 else 1) == resnet.CIFAR_TABLE6_PARAMS[depth]
     assert models.get(f"resnet{depth}").published_params == learned + 2 * bn_channels
 
@@ -83,7 +84,7 @@ def test_cifar_depth_is_6n_plus_2_and_learned_parameters_match(depth):
     model = models.build(f"resnet{depth}")
     assert len(weighted(model)) == depth == 6 * ((depth - 2) // 6) + 2
     learned = sum(int(np.prod(w.shape)) for w in model.trainable_weights)
-    assert learned == resnet._cifar_params(depth)[0]
+    assert learned == resnet.cifar_params(depth)[0]
 
 
 def test_cifar_stage_shapes_and_parameter_free_option_a_shortcuts():
@@ -155,3 +156,11 @@ def test_paper_init_is_he_normal():
     model = models.build("resnet56")
     kernel = model.get_layer("conv4_block9_2_conv").get_weights()[0]
     assert kernel.std() == pytest.approx(np.sqrt(2 / (9 * 64)), rel=0.1)
+
+
+@pytest.mark.parametrize(
+    "depth", [50, pytest.param(101, marks=pytest.mark.slow), pytest.param(152, marks=pytest.mark.slow)]
+)
+def test_conv_bias_gives_keras_applications_parameter_counts(depth):
+    model = models.build(f"resnet{depth}", conv_bias=True)
+    assert model.count_params() == resnet.KERAS_APPLICATIONS_PARAMS[depth]
