@@ -152,7 +152,7 @@ class Audit:
 def _params(layer) -> dict[str, int]:
     parts = {"weights": 0, "biases": 0, "other": 0, "state": 0, "trainable": 0}
     seen: set[int] = set()
-    for variable in layer.weights:
+    for variable in getattr(layer, "weights", ()):  # a raw keras.ops call in a functional graph has none
         if id(variable) in seen:
             continue
         seen.add(id(variable))

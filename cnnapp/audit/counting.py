@@ -28,6 +28,8 @@ CONV, FC, POOL, NORM, ACTIVATION, REGULARIZATION, MERGE, SHAPE, BIAS, OTHER = (
 
 ACTIVATION_TYPES = {
     "Activation", "ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "ThresholdedReLU", "ScaledTanh",
+    # the same as raw keras.ops calls in a functional graph
+    "Relu", "Relu6", "Sigmoid", "Tanh", "Gelu", "Silu", "Elu", "LeakyRelu", "Softplus",
 }  # fmt: skip
 REGULARIZATION_TYPES = {
     "Dropout", "SpatialDropout1D", "SpatialDropout2D", "SpatialDropout3D", "GaussianDropout", "GaussianNoise",

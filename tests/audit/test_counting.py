@@ -180,3 +180,28 @@ def test_nested_models_are_opened_up(kind):
     assert result.totals.params == model.count_params()
     assert result.totals.macs == 36 * 4 * 9 + 3 * 144
     assert result.rows[1].receptive_field == (3, 3)
+
+
+def test_raw_keras_ops_in_a_functional_graph():
+    x = keras.Input((8, 8, 3), name="image")
+    y = keras.ops.relu(keras.ops.add(keras.layers.Conv2D(4, 3, name="conv")(x), 1.0))
+    model = keras.Model(x, keras.layers.Dense(2, name="fc")(keras.layers.Flatten(name="flat")(y)))
+    result = audit_model(model)
+    assert [(r.type, r.kind) for r in result.rows][1:3] == [("Add", "merge"), ("Relu", "activation")]
+    assert result.totals.units == 6 * 6 * 4 + 2 and not result.totals.not_counted
+    assert result.totals.params == model.count_params()
+
+
+def test_tf_keras_nested_sequential_and_tf_op_layers():
+    import tensorflow as tf
+    import tf_keras
+
+    inner = tf_keras.Sequential([tf_keras.layers.Conv2D(4, 3, input_shape=(8, 8, 3), name="conv"),
+                                 tf_keras.layers.Flatten(name="flat")], name="inner")  # fmt: skip
+    x = tf_keras.Input((8, 8, 3))
+    model = tf_keras.Model(x, tf_keras.layers.Dense(2, name="fc")(tf.nn.relu(inner(x))))
+    result = audit_model(model)
+    assert [r.name for r in result.rows] == ["inner/conv", "inner/flat", "tf.nn.relu", "fc"]
+    assert result.totals.not_counted == ["tf.nn.relu"]  # a TF op wrapped by tf_keras: listed, never zero
+    assert result.totals.params == model.count_params()
+    assert result.totals.macs == 144 * 27 + 2 * 144
