@@ -34,6 +34,7 @@ class LayerRow:
         units, activations, macs, bias_adds: see `counting`.
         weights, biases, other, state: parameters by role (state: non-trainable, e.g. moving statistics);
             a shared layer's parameters are on its first call only.
+        trainable: how many of those parameters are trainable.
         receptive_field: input pixels one output unit sees, per spatial axis; None when it sees the whole
             input (after a fully connected layer or global pooling) or the input has no spatial axes.
         stride: cumulative stride (input pixels between neighbouring units) per spatial axis, or None.
@@ -52,6 +53,7 @@ class LayerRow:
     biases: int
     other: int
     state: int
+    trainable: int
     macs: int
     bias_adds: int
     receptive_field: tuple[int, ...] | None
@@ -208,6 +210,7 @@ def _total(rows: list[LayerRow]) -> Totals:
         t.biases += row.biases
         t.other += row.other
         t.state += row.state
+        t.trainable += row.trainable
         t.macs += row.macs
         t.bias_adds += row.bias_adds
         if not row.counted:
@@ -246,7 +249,6 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
         fields[tensor] = ((1,) * spatial, (1,) * spatial) if spatial > 0 else (None, None)
         names[tensor] = "input"
     rows: list[LayerRow] = []
-    trainable = 0
     for i, call in enumerate(g.calls):
         c = counting.count(call.layer, call.input_shapes, call.output_shapes)
         parts = (
@@ -254,7 +256,6 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
             if call.first_call
             else dict.fromkeys(("weights", "biases", "other", "state", "trainable"), 0)
         )
-        trainable += parts["trainable"] if i in main else 0
         rf, stride = _field(*_merge_fields([fields[t] for t in call.inputs]), c)
         for tensor in call.outputs:
             fields[tensor] = (rf, stride)
@@ -263,25 +264,19 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
             name=call.name, type=type(call.layer).__name__, kind=c.kind,
             output_shape=call.output_shapes[0][1:],
             units=c.units, activations=c.activations, weights=parts["weights"], biases=parts["biases"],
-            other=parts["other"], state=parts["state"], macs=c.macs, bias_adds=c.bias_adds,
+            other=parts["other"], state=parts["state"], trainable=parts["trainable"],
+            macs=c.macs, bias_adds=c.bias_adds,
             receptive_field=rf, stride=stride, main_path=i in main, counted=c.counted,
             inputs=[names[t] for t in call.inputs], alias_at_inference=c.alias_at_inference,
         ))  # fmt: skip
-    totals = _total([r for r in rows if r.main_path])
-    totals.trainable = trainable
     aux_rows = [r for r in rows if not r.main_path]
-    auxiliary = None
-    if aux_rows:
-        auxiliary = _total(aux_rows)
-        auxiliary.trainable = sum(_params(c.layer)["trainable"] for i, c in enumerate(g.calls)
-                                  if i not in main and c.first_call)  # fmt: skip
     result = Audit(
         name=name or model.name,
         input_shape=g.input_shapes[0][1:],
         input_units=sum(counting.elements(s) for s in g.input_shapes),
         rows=rows,
-        totals=totals,
-        auxiliary=auxiliary,
+        totals=_total([r for r in rows if r.main_path]),
+        auxiliary=_total(aux_rows) if aux_rows else None,
         keras_params=int(model.count_params()),
     )
     result.memory = memory.estimate(result, batch_size=batch_size, optimizer=optimizer)

@@ -44,12 +44,21 @@ def totals_dict(t) -> dict:
     return data
 
 
+def _plain(value):
+    """A builder option as JSON data (a tuple as a list; a module such as tf_keras by its name)."""
+    if isinstance(value, tuple):
+        return list(value)
+    if value is None or isinstance(value, bool | int | float | str | list | dict):
+        return value
+    return getattr(value, "__name__", str(value))
+
+
 def to_dict(audit) -> dict:
     """The whole audit as JSON-ready data."""
     arch = audit.architecture
     data = {
         "name": audit.name,
-        "options": {k: list(v) if isinstance(v, tuple) else v for k, v in audit.options.items()},
+        "options": {k: _plain(v) for k, v in audit.options.items()},
         "input_shape": list(audit.input_shape),
         "input_units": audit.input_units,
         "keras_params": audit.keras_params,
