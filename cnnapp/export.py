@@ -42,7 +42,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--epochs", type=int, default=2, help="fine-tuning epochs for QAT, pruning, clustering"
     )
-    parser.add_argument("--learning-rate", type=float, default=1e-4, help="fine-tuning learning rate (Adam)")
+    parser.add_argument("--learning-rate", type=float, help="fine-tuning learning rate (Adam; default: "
+                        "1e-4 pruning, 1e-5 QAT and clustering)")
     parser.add_argument("--saved-model", action="store_true", help="also write a SavedModel folder")
     parser.add_argument(
         "--compare",

@@ -77,10 +77,6 @@ def build_report(
     """
     size, zsize = len(content), gzip_size(content)
     f_size, f_zsize = len(float32_content), gzip_size(float32_content)
-    lite = accuracy(lite_probs, labels)
-    keras = accuracy(keras_probs, labels)
-    base = accuracy(float32_probs, labels)
-    agree = lite_probs.argmax(1) == keras_probs.argmax(1)
     return {
         "model": name,
         "export": tag,
@@ -97,20 +93,28 @@ def build_report(
             "gzip_ratio_to_float32_gzip": zsize / f_zsize,
         },
         "weights": weights,
-        "evaluation": {
-            "split": "test",
-            "images": int(len(labels)),
-            "litert": lite,
-            "keras": keras,
-            "float32_litert": base,
-            "agreement_with_keras": float(np.mean(agree)),
-            "disagreements_with_keras": int(np.sum(~agree)),
-            "images_lost_vs_float32": lite["errors"] - base["errors"],
-            "max_abs_prob_diff_vs_keras": float(np.max(np.abs(lite_probs - keras_probs))),
-        },
+        "evaluation": None if labels is None else evaluation(labels, lite_probs, keras_probs, float32_probs),
         "latency_ms": latency,
         "graph": ops,
         "machine": machine(),
+    }
+
+
+def evaluation(labels, lite_probs, keras_probs, float32_probs) -> dict:
+    """Accuracy through LiteRT, of Keras and of the float32 export; how often the export agrees with Keras."""
+    lite = accuracy(lite_probs, labels)
+    base = accuracy(float32_probs, labels)
+    agree = lite_probs.argmax(1) == keras_probs.argmax(1)
+    return {
+        "split": "test",
+        "images": int(len(labels)),
+        "litert": lite,
+        "keras": accuracy(keras_probs, labels),
+        "float32_litert": base,
+        "agreement_with_keras": float(np.mean(agree)),
+        "disagreements_with_keras": int(np.sum(~agree)),
+        "images_lost_vs_float32": lite["errors"] - base["errors"],
+        "max_abs_prob_diff_vs_keras": float(np.max(np.abs(lite_probs - keras_probs))),
     }
 
 
@@ -122,12 +126,12 @@ def markdown(report: dict) -> str:
     """One export's report as Markdown."""
     s, e, p = report["size"], report["evaluation"], report["parameters"]
     top = ", ".join(f"{t['layer']} {t['params']:,} ({_pct(t['share'])})" for t in p["top_layers"])
-    float_ops = ", ".join(report["graph"]["float_ops"]) or "none"
+    settings = ", ".join(f"{k}={v}" for k, v in report["settings"].items())
     lines = [
         f"# {report['model']}: {report['export']}",
         "",
         f"Mode `{report['mode']}`, input {report['io']['input']}, output {report['io']['output']}; "
-        f"settings: {', '.join(f'{k}={v}' for k, v in report['settings'].items())}.",
+        f"{settings}.",
         "",
         "| measure | value |",
         "|---|---|",
@@ -136,16 +140,24 @@ def markdown(report: dict) -> str:
         f"{s['float32_bytes']:,}) |",
         f"| gzip bytes | {s['gzip_bytes']:,} ({_pct(s['gzip_ratio_to_float32_gzip'])} of float32 gzip "
         f"{s['float32_gzip_bytes']:,}) |",
-        f"| top-1 / top-5 through LiteRT ({e['images']} {e['split']} images) | {_pct(e['litert']['top1'])} / "
-        f"{_pct(e['litert']['top5'])} ({e['litert']['errors']} errors) |",
-        f"| Keras top-1 / top-5 | {_pct(e['keras']['top1'])} / {_pct(e['keras']['top5'])} "
-        f"({e['keras']['errors']} errors) |",
-        f"| top-1 agreement with Keras | {_pct(e['agreement_with_keras'])} "
-        f"({e['disagreements_with_keras']} images differ) |",
-        f"| test images lost vs float32 TFLite | {e['images_lost_vs_float32']} |",
+    ]
+    if e:
+        lite, keras = e["litert"], e["keras"]
+        lines += [
+            f"| top-1 / top-5 through LiteRT ({e['images']} {e['split']} images) | {_pct(lite['top1'])} / "
+            f"{_pct(lite['top5'])} ({lite['errors']} errors) |",
+            f"| Keras top-1 / top-5 | {_pct(keras['top1'])} / {_pct(keras['top5'])} "
+            f"({keras['errors']} errors) |",
+            f"| top-1 agreement with Keras | {_pct(e['agreement_with_keras'])} "
+            f"({e['disagreements_with_keras']} images differ) |",
+            f"| test images lost vs float32 TFLite | {e['images_lost_vs_float32']} |",
+        ]
+    else:
+        lines.append("| accuracy | not measured (no data: export a run, or pass --dataset) |")
+    lines += [
         f"| CPU latency per image (LiteRT, batch 1, {report['latency_ms']['threads']} thread) | "
         f"{report['latency_ms']['median']:.3f} ms median |",
-        f"| ops left in float | {float_ops} |",
+        f"| ops left in float | {', '.join(report['graph']['float_ops']) or 'none'} |",
     ]
     if report.get("weights"):
         w = report["weights"]
@@ -165,19 +177,14 @@ COMPARE_COLUMNS = (
 
 def compare_row(report: dict) -> list[str]:
     s, e = report["size"], report["evaluation"]
-    return [
-        f"`{report['export']}`",
-        f"{s['bytes']:,}",
-        _pct(s["ratio_to_float32"]),
-        f"{s['gzip_bytes']:,}",
-        _pct(s["gzip_ratio_to_float32_gzip"]),
-        _pct(e["litert"]["top1"]),
-        _pct(e["litert"]["top5"]),
-        _pct(e["agreement_with_keras"]),
-        str(e["images_lost_vs_float32"]),
-        f"{report['latency_ms']['median']:.3f}",
-        str(len(report["graph"]["float_ops"])),
-    ]
+    row = [f"`{report['export']}`", f"{s['bytes']:,}", _pct(s["ratio_to_float32"]), f"{s['gzip_bytes']:,}",
+           _pct(s["gzip_ratio_to_float32_gzip"])]  # fmt: skip
+    if e:
+        row += [_pct(e["litert"]["top1"]), _pct(e["litert"]["top5"]), _pct(e["agreement_with_keras"]),
+                str(e["images_lost_vs_float32"])]  # fmt: skip
+    else:
+        row += ["n/a"] * 4
+    return row + [f"{report['latency_ms']['median']:.3f}", str(len(report["graph"]["float_ops"]))]
 
 
 def compare_table(reports: list[dict]) -> str:
@@ -186,12 +193,16 @@ def compare_table(reports: list[dict]) -> str:
         return ""
     head = reports[0]
     e = head["evaluation"]
+    if e:
+        keras_top1 = _pct(e["keras"]["top1"])
+        measured = f"accuracy through LiteRT on {e['images']} {e['split']} images (Keras {keras_top1})"
+    else:
+        measured = "no evaluation data"
     lines = [
         f"# {head['model']}: exports compared",
         "",
-        f"{head['parameters']['total']:,} parameters; accuracy through LiteRT on {e['images']} {e['split']} "
-        f"images "
-        f"(Keras: {_pct(e['keras']['top1'])} top-1); latency at batch 1 on one thread; {head['machine']}.",
+        f"{head['parameters']['total']:,} parameters; {measured}; latency at batch 1 on one thread; "
+        f"{head['machine']}.",
         "",
         "| " + " | ".join(COMPARE_COLUMNS) + " |",
         "|" + "---|" * len(COMPARE_COLUMNS),

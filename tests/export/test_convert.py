@@ -1,0 +1,90 @@
+"""Every mode converts LeNet-5 and a small GoogLeNet; LiteRT runs them with the expected I/O dtypes and outputs.
+
+Tolerances, stated: float32 TFLite probabilities within 1e-5 of Keras and the same class on every image;
+int8 (and int16x8) agree with Keras on at least 95% of the evaluated test images for the trained LeNet-5.
+"""
+
+import numpy as np
+import pytest
+from conftest import FAST
+
+from cnnapp.deploy import converter, runtime
+from cnnapp.deploy.exporter import Options, export_model
+
+# mode -> (input dtype, output dtype) through the interpreter, with the default I/O of the mode
+EXPECTED_IO = {
+    "float32": ("float32", "float32"),
+    "float16": ("float32", "float32"),
+    "dynamic": ("float32", "float32"),
+    "int8": ("int8", "int8"),
+    "int16x8": ("int16", "int16"),
+    "qat": ("int8", "int8"),
+}
+FLOAT32_ATOL = 1e-5
+INT8_AGREEMENT_FLOOR = 0.95
+
+
+@pytest.mark.parametrize("mode", converter.MODES)
+@pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
+def test_every_mode_converts_and_runs(subject_name, mode, request):
+    subject = request.getfixturevalue(subject_name)
+    result = export_model(subject, Options(mode=mode, **FAST))
+    report = result.report
+    assert report["io"] == dict(zip(("input", "output"), EXPECTED_IO[mode], strict=True))
+    assert result.content[4:8] == b"TFL3"  # the flatbuffer identifier
+    assert report["evaluation"]["images"] == FAST["eval_limit"]
+    probs_ok = report["evaluation"]["litert"]["top5"] >= report["evaluation"]["litert"]["top1"]
+    assert probs_ok and report["latency_ms"]["median"] > 0
+    if mode in ("int8", "int16x8", "qat"):
+        assert report["size"]["ratio_to_float32"] < 0.45
+    if mode == "float16":
+        assert 0.45 < report["size"]["ratio_to_float32"] < 0.6
+
+
+@pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
+def test_float32_matches_keras(subject_name, request):
+    subject = request.getfixturevalue(subject_name)
+    images, _ = subject.images("test", 60)
+    lite = runtime.LiteModel(converter.convert(subject.model, "float32"))
+    keras_probs = subject.model.predict(images, verbose=0)
+    lite_probs = lite.predict(images)
+    np.testing.assert_allclose(lite_probs, keras_probs, atol=FLOAT32_ATOL)
+    assert np.all(lite_probs.argmax(1) == keras_probs.argmax(1))
+
+
+@pytest.mark.parametrize("mode", ["int8", "int16x8"])
+def test_integer_modes_agree_with_keras(lenet, mode):
+    report = export_model(lenet, Options(mode=mode, **FAST)).report
+    assert report["evaluation"]["agreement_with_keras"] >= INT8_AGREEMENT_FLOOR
+    assert report["evaluation"]["keras"]["top1"] > 0.85  # the fixture did learn
+
+
+@pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
+def test_int8_graph_is_integer_only(subject_name, request):
+    subject = request.getfixturevalue(subject_name)
+    images, _ = subject.images("train", 20)
+    content = converter.convert(subject.model, "int8", images)
+    summary = runtime.op_summary(content)
+    assert summary["float_ops"] == [] and summary["integer_only"]
+    assert "CONV_2D" in summary["ops"]
+    if subject_name == "googlenet":
+        assert "CONCATENATION" in summary["ops"]  # the inception modules stayed integer too
+
+
+def test_float_ops_are_named_in_the_report(lenet):
+    """A float-I/O int8 graph keeps QUANTIZE/DEQUANTIZE at its edges: the report must name them."""
+    report = export_model(lenet, Options(mode="int8", io="float", **FAST)).report
+    named = report["graph"]["float_ops"]
+    assert report["io"] == {"input": "float32", "output": "float32"}
+    assert any(op.startswith("QUANTIZE") for op in named) and any(op.startswith("DEQUANTIZE") for op in named)
+    assert not report["graph"]["integer_only"]
+
+
+def test_normalization_is_in_the_graph(lenet):
+    """Raw pixels in: the exported model normalizes by itself (no mean/std for the app to apply)."""
+    images, _ = lenet.images("test", 30)
+    lite = runtime.LiteModel(converter.convert(lenet.model, "float32"))
+    keras_probs = lenet.model.predict(images, verbose=0)
+    assert np.all(lite.predict(images).argmax(1) == keras_probs.argmax(1))
+    normalized = (images - 70.0) / 100.0  # what an app would feed if normalization were missing
+    assert not np.allclose(lite.predict(normalized), keras_probs, atol=1e-3)
