@@ -42,7 +42,7 @@ def audit_target(target: str, options: dict, batch_size: int, optimizer: str) ->
     if _is_file(target):
         if options:
             raise CnnappError(
-                "builder options (--set) apply to architecture names, not to a saved model file"
+                "builder options (--set, --keras) apply to architecture names, not to a saved model file"
             )
         from cnnapp import models
 
@@ -78,6 +78,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=sorted(memory.OPTIMIZER_SLOTS),
         help="optimizer whose state the training memory includes (default: SGD momentum)",
     )
+    parser.add_argument(
+        "--keras",
+        default="keras",
+        choices=("keras", "tf_keras"),
+        help="build the architecture with Keras 3 (default) or tf_keras (the tfmot twin)",
+    )
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of the terminal")
     args = parser.parse_args(argv)  # fmt: skip
 
@@ -86,6 +92,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.batch_size < 1:
         raise CnnappError(f"--batch-size must be at least 1; got {args.batch_size}")
     options = parse_options(args.options)
+    if args.keras == "tf_keras":
+        import tf_keras
+
+        options["keras_module"] = tf_keras
     if args.compare:
         if args.chart:
             raise CnnappError("--chart draws one model; drop it with --compare")

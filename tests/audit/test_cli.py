@@ -131,3 +131,10 @@ def test_not_a_keras_model_file(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("python -m cnnapp.audit: error: ") and "could not be loaded as a Keras model" in err
     assert err.count("\n") == 1
+
+
+def test_tf_keras_twin_from_the_command_line(capsys):
+    ours = json.loads(run(capsys, "lenet5-paper", "--format", "json"))
+    twin = json.loads(run(capsys, "lenet5-paper", "--keras", "tf_keras", "--format", "json"))
+    assert twin["options"] == {"keras_module": "tf_keras"}
+    assert twin["totals"] == ours["totals"]
