@@ -1,0 +1,97 @@
+"""Smoke tier: the README's main command learns; evaluate reads its run; bad input fails cleanly.
+
+The learning run is shared by the tests of this module (module-scoped fixture): one real training run of the
+shipped default, `python -m cnnapp.train --recipe lenet5-digits`, called in-process through `main(argv)`.
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnapp import evaluate, train
+from cnnapp.errors import CnnappError
+from cnnapp.runs import build_model, load_run
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def digits_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "lenet5-digits"
+    assert train.main(["--recipe", "lenet5-digits", "--out", str(out), "--quiet"]) == 0
+    return out
+
+
+def test_lenet5_digits_learns_above_95_percent(digits_run, capsys):
+    report = json.loads((digits_run / "report.json").read_text())
+    assert report["top1_accuracy"] >= 0.95, report
+    assert report["examples"] == 360 and report["split"] == "test"
+    assert report["top1_error"] == pytest.approx(1 - report["top1_accuracy"])
+    # The effective recipe reloads as the same recipe; run.json rebuilds the model; log has one row per epoch.
+    run = load_run(digits_run)
+    assert run.recipe.name == "lenet5-digits" and run.recipe.train.epochs == 20
+    assert len((digits_run / "log.csv").read_text().splitlines()) == 1 + 20
+    model = run.model("best")
+    twin = build_model(run.meta)
+    twin.set_weights(model.get_weights())
+    assert [layer.name for layer in twin.layers] == [layer.name for layer in model.layers]
+
+
+def test_evaluate_cli_centre_ten_crop_and_ensemble(digits_run, capsys):
+    argv = [str(digits_run), str(digits_run / "checkpoints" / "last.keras"), "--json"]
+    assert evaluate.main(argv) == 0
+    results = json.loads(capsys.readouterr().out)
+    best = results["members"][0]
+    report = json.loads((digits_run / "report.json").read_text())
+    assert best["centre"]["top1_accuracy"] == pytest.approx(report["top1_accuracy"])
+    assert {m["checkpoint"] for m in results["members"]} == {"best", "last"}
+    assert set(results["ensemble"]) == {"centre", "ten"} and results["examples"] == 360
+
+
+def test_a_finished_run_is_left_intact(digits_run):
+    before = {p: p.read_bytes() for p in digits_run.rglob("*") if p.is_file()}
+    with pytest.raises(CnnappError, match="different recipe"):
+        train.main(["--recipe", "lenet5-digits", "--out", str(digits_run), "--set", "optimizer.lr=0.5"])
+    with pytest.raises(CnnappError, match="already finished"):
+        train.main(["--recipe", "lenet5-digits", "--out", str(digits_run)])
+    assert {p: p.read_bytes() for p in digits_run.rglob("*") if p.is_file()} == before
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--recipe", "lenet6"], "unknown recipe 'lenet6'; valid recipes: "),
+        (["--recipe", "lenet5-digits", "--set", "foo=1"], "unknown section 'foo'"),
+        (
+            ["--recipe", "lenet5-digits", "--set", "optimizer.lr=abc"],
+            "optimizer.lr must be a float, got 'abc'",
+        ),
+        (["--recipe", "lenet5-digits", "--set", "data.dataset=nosuch"], "unknown dataset 'nosuch'"),
+        (["--recipe", "lenet5-digits", "--resume"], "nothing to resume"),
+    ],
+)
+def test_bad_input_is_a_one_line_error_and_writes_nothing(argv, message, tmp_path):
+    out = tmp_path / "run"
+    with pytest.raises(CnnappError) as error:
+        train.main([*argv, "--out", str(out)])
+    assert message in str(error.value) and "\n" not in str(error.value)
+    assert not out.exists()
+
+
+def test_missing_imagenet_files_name_the_manual_download(tmp_path):
+    with pytest.raises(CnnappError, match="manual"):
+        train.main(
+            ["--recipe", "alexnet", "--out", str(tmp_path / "run"), "--set", f'data.data_dir="{tmp_path}"']
+        )
+    assert not (tmp_path / "run").exists()
+
+
+def test_cli_prints_prog_error_and_exits_2():
+    result = subprocess.run(
+        [sys.executable, "-m", "cnnapp.train", "--recipe", "nosuch"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines()[-1].startswith("python -m cnnapp.train: error: unknown recipe")
