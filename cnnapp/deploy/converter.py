@@ -98,9 +98,42 @@ def convert(model, mode: str, representative: np.ndarray | None = None, io: str 
         converter.inference_input_type = tf.as_dtype(INTEGER_IO[mode])
         converter.inference_output_type = tf.as_dtype(INTEGER_IO[mode])
     try:
-        return converter.convert()
+        content = converter.convert()
     except Exception as error:
         raise _conversion_error(error, model) from None
+    return _fold_input_requantize(content) if mode == "qat" and io == "int8" else content
+
+
+# Builtin operator codes (tensorflow/lite/schema/schema.fbs).
+_DEQUANTIZE, _QUANTIZE = 6, 114
+
+
+def _fold_input_requantize(content: bytes) -> bytes:
+    """Replace a float DEQUANTIZE → QUANTIZE pair after an integer input by one integer requantize.
+
+    A QAT graph with integer I/O gets that pair when the input's calibrated scale differs from its learned
+    fake-quant range; QUANTIZE also takes an int8 input (it rescales in integers), so the DEQUANTIZE goes.
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    graph = model.subgraphs[0]
+
+    def code(op):
+        entry = model.operatorCodes[op.opcodeIndex]
+        return max(entry.builtinCode, entry.deprecatedBuiltinCode)
+
+    changed = False
+    for op in list(graph.operators):
+        if code(op) != _DEQUANTIZE or op.inputs[0] not in graph.inputs:
+            continue
+        readers = [o for o in graph.operators if op.outputs[0] in o.inputs]
+        if len(readers) != 1 or code(readers[0]) != _QUANTIZE or op.outputs[0] in graph.outputs:
+            continue
+        readers[0].inputs[0] = op.inputs[0]
+        graph.operators.remove(op)
+        changed = True
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)) if changed else content
 
 
 def _conversion_error(error: Exception, model) -> CnnappError:
