@@ -9,7 +9,7 @@ The definitions are in `counting` (units, MACs per layer type), `memory` (infere
 and `core` (totals, receptive fields, auxiliary heads); `python -m cnnapp.audit` is the command line.
 """
 
-from cnnapp.audit.core import Audit, LayerRow, Totals, audit_architecture, audit_model
+from cnnapp.audit.core import Audit, LayerRow, Totals, audit_architecture, audit_model, shapes_only
 from cnnapp.audit.memory import Memory
 from cnnapp.audit.report import FORMATS, render, to_dict
 from cnnapp.audit.rules import sentences
@@ -24,5 +24,6 @@ __all__ = [
     "audit_model",
     "render",
     "sentences",
+    "shapes_only",
     "to_dict",
 ]

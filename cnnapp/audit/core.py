@@ -284,8 +284,12 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
 
 
 @contextlib.contextmanager
-def _shapes_only():
-    """Build Keras 3 models whose variables have shapes but no values.
+def shapes_only():
+    """Within this context, Keras 3 models are built with variables that have shapes but no values.
+
+        with audit.shapes_only():
+            model = keras.applications.VGG19(weights=None)   # no 144M random draws
+        audit.audit_model(model)                              # the model cannot be run, only audited
 
     The audit reads no weight values, and drawing VGG's 138M initial weights takes seconds. Keras keeps such
     variables in a global list and initializes the whole list when any later top-level StatelessScope exits
@@ -311,7 +315,7 @@ def audit_architecture(name: str, *, batch_size: int = 1, optimizer: str = "mome
     arch = models.get(name)
     module = options.get("keras_module")
     if module is None or module.__name__ == "keras":
-        with _shapes_only():
+        with shapes_only():
             model = models.build(name, **options)
     else:
         model = models.build(name, **options)

@@ -5,7 +5,7 @@ import keras
 import pytest
 
 from cnnapp import models
-from cnnapp.audit import audit_architecture, audit_model, memory
+from cnnapp.audit import audit_architecture, audit_model, memory, shapes_only
 from cnnapp.errors import CnnappError
 
 NAMES = models.names()
@@ -38,11 +38,25 @@ def test_keras_applications_tie_out(application):
     tie_out(audit_model(model), model)
 
 
-def test_mobilenet_matches_its_published_multiply_adds():
-    # Howard et al. 2017, Table 8: MobileNet-224 1.0, 569 million mult-adds, 4.2 million parameters.
-    result = audit_model(keras.applications.MobileNet(weights=None))
-    assert abs(result.totals.macs / 569e6 - 1) < 0.005
-    assert result.totals.params == 4_253_864
+@pytest.mark.parametrize(
+    "application, macs, params, tolerance",
+    [
+        # Howard et al. 2017, Table 8: MobileNet-224 1.0, 569 million mult-adds, 4.2 million parameters.
+        (keras.applications.MobileNet, 569e6, 4.2e6, 0.005),
+        # Sandler et al. 2018, Table 4: MobileNetV2 (width 1.0) 300M multiply-adds, 3.4M parameters.
+        (keras.applications.MobileNetV2, 300e6, 3.4e6, 0.005),
+        # Tan & Le 2019, Table 2: EfficientNet-B0 0.39B "FLOPS" (a multiply-add counted once), 5.3M params.
+        (keras.applications.EfficientNetB0, 0.39e9, 5.3e6, 0.01),
+    ],
+    ids=["mobilenet", "mobilenetv2", "efficientnetb0"],
+)
+def test_models_we_did_not_write_match_their_papers(application, macs, params, tolerance):
+    with shapes_only():
+        model = application(weights=None)
+    result = audit_model(model)
+    tie_out(result, model)
+    assert abs(result.totals.macs / macs - 1) < tolerance
+    assert abs(result.totals.params / params - 1) < 0.05  # the papers round to 0.1M
 
 
 def test_auxiliary_heads_are_reported_apart():
