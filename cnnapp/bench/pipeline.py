@@ -37,7 +37,13 @@ def synthetic_source(
 
 
 def pipeline_rate(
-    dataset, config, batch_size: int, batches: int = 20, warmup: int = 2, seed: int = 0
+    dataset,
+    config,
+    batch_size: int,
+    batches: int = 20,
+    warmup: int = 2,
+    seed: int = 0,
+    min_seconds: float = 2.0,
 ) -> dict:
     """Images per second that `cnnapp.data.training_pipeline` delivers from `dataset`.
 
@@ -45,29 +51,33 @@ def pipeline_rate(
         dataset: an unbatched split of (image, label) examples (`Source.splits["train"]`).
         config: the pipeline's `DataConfig` (input size, augmentation).
         batch_size: examples per batch.
-        batches: batches timed, after `warmup` untimed ones (which fill the cache and prefetch buffer).
+        batches: at least this many batches are timed, after `warmup` untimed ones (which build the cache).
         seed: the pipeline's shuffle and augmentation seed.
+        min_seconds: and batches are timed for at least this long, so that what the prefetch buffer filled
+            while warming up is a small part of the count.
 
     Returns:
-        {"images_per_s", "batches", "batch_size", "image_size"}.
+        {"images_per_s", "batches", "batch_size", "image_size", "seconds"}.
     """
     from cnnapp.data import training_pipeline
 
-    pipe = training_pipeline(dataset, config, batch_size, seed=seed).repeat()
+    pipe = training_pipeline(dataset, config, batch_size, seed=seed, epochs=None)
     iterator = iter(pipe)
     for _ in range(warmup):
         next(iterator)
-    images = 0
+    images = count = 0
     start = time.perf_counter()
-    for _ in range(batches):
+    while count < batches or time.perf_counter() - start < min_seconds:
         batch, _labels = next(iterator)
         images += int(np.shape(batch)[0])
+        count += 1
     elapsed = time.perf_counter() - start
     return {
         "images_per_s": images / elapsed,
-        "batches": batches,
+        "batches": count,
         "batch_size": batch_size,
         "image_size": config.image_size,
+        "seconds": elapsed,
     }
 
 

@@ -82,8 +82,9 @@ def test_pipeline_rate_counts_the_delivered_images():
     image, label = next(iter(source))
     assert image.shape == (48, 48, 3) and 0 <= float(np.min(image)) and float(np.max(image)) <= 255
     assert 0 <= int(label) < 10
-    rate = pipeline.pipeline_rate(source, config, batch_size=8, batches=6)
-    assert rate["batches"] == 6 and rate["images_per_s"] > 0
+    rate = pipeline.pipeline_rate(source, config, batch_size=8, batches=6, min_seconds=0.0)
+    assert rate["batches"] == 6 and rate["images_per_s"] == pytest.approx(48 / rate["seconds"])
+    assert pipeline.pipeline_rate(source, config, batch_size=8, batches=1, min_seconds=0.2)["seconds"] >= 0.2
     assert pipeline.verdict(100.0, 200.0) == "starved" and pipeline.verdict(300.0, 200.0) == "fed"
 
 
