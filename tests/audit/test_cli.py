@@ -138,3 +138,24 @@ def test_tf_keras_twin_from_the_command_line(capsys):
     twin = json.loads(run(capsys, "lenet5-paper", "--keras", "tf_keras", "--format", "json"))
     assert twin["options"] == {"keras_module": "tf_keras"}
     assert twin["totals"] == ours["totals"]
+
+
+@pytest.mark.slow
+def test_the_real_command_line_in_a_subprocess():
+    import os
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+
+    def cli(*argv):
+        command = [sys.executable, "-m", "cnnapp.audit", *argv]
+        return subprocess.run(command, capture_output=True, text=True, cwd=root, env=env, timeout=300)
+
+    ok = cli("lenet5", "--format", "json")
+    assert ok.returncode == 0 and json.loads(ok.stdout)["totals"]["params"] == 61_706
+    bad = cli("lenet6")
+    assert bad.returncode == 2
+    last = bad.stderr.strip().splitlines()[-1]
+    assert last.startswith("python -m cnnapp.audit: error: unknown architecture 'lenet6'")
