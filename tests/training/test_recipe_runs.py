@@ -15,21 +15,9 @@ from cnnapp import models, recipes
 from cnnapp.runs import load_run
 from cnnapp.train import main
 
-# Deep variants that add nothing over their family's representative but time: run with `-m slow`.
-SLOW = {
-    "resnet34",
-    "resnet101",
-    "resnet152",
-    "resnet32",
-    "resnet44",
-    "resnet56",
-    "vgg13",
-    "vgg16c",
-    "vgg19",
-    "vgg11-lrn",
-    "lenet5-paper",
-    "zfnet",
-}
+# One recipe per family and per code path (datasets, schedules, augmentations, auxiliary heads, Polyak
+# averaging) in the default run; the others differ only in depth or width and data, and run with `-m slow`.
+DEFAULT = {"linear", "lenet1989", "alexnet", "vgg16", "googlenet", "resnet20-cifar10"}
 
 
 def shrink(recipe, data_dir) -> list[str]:
@@ -55,7 +43,7 @@ def shrink(recipe, data_dir) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    "name", [pytest.param(n, marks=pytest.mark.slow) if n in SLOW else n for n in recipes.names()]
+    "name", [pytest.param(n, marks=pytest.mark.slow) if n not in DEFAULT else n for n in recipes.names()]
 )
 def test_recipe_runs_one_step(name, tmp_path):
     recipe = recipes.load_recipe(name)
@@ -76,3 +64,4 @@ def test_recipe_runs_one_step(name, tmp_path):
     assert 0.0 <= report["top1_accuracy"] <= report["top5_accuracy"] <= 1.0
     assert report["examples"] > 0 and report["images_per_second"] > 0
     print(f"{name}: {time.perf_counter() - start:.1f} s")
+    assert set(DEFAULT) <= set(recipes.names())
