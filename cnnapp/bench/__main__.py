@@ -26,7 +26,7 @@ def parser() -> argparse.ArgumentParser:
         "--size",
         choices=sorted(PRESETS),
         default="cpu",
-        help="preset sizes: cpu (64×64, batch 8, 2 steps × 3 repeats) or gpu (224×224, batch 64, "
+        help="preset sizes: cpu (64×64, batch 8, 2 steps × 5 repeats) or gpu (224×224, batch 64, "
         "20 steps × 5 repeats, 8192² matmul); the options below override single values",
     )
     p.add_argument(

@@ -23,7 +23,7 @@ PRESETS = {
         "image_size": 64,
         "batch_size": 8,
         "steps": 2,
-        "repeats": 3,
+        "repeats": 5,
         "matmul_size": 1024,
         "pipeline_batches": 50,
     },
@@ -64,7 +64,7 @@ class BenchConfig:
     image_size: int = 64
     batch_size: int = 8
     steps: int = 2
-    repeats: int = 3
+    repeats: int = 5
     num_classes: int = 10
     precision: str = "auto"
     jit: str = "auto"
@@ -238,7 +238,7 @@ def format_table(result: dict) -> str:
             f"Training speed at {config['image_size']}×{config['image_size']}×3, "
             f"batch {config['batch_size']}, "
             f"SGD+momentum, {result['precision']}{', XLA' if result['jit'] else ''} "
-            f"(median of {config['repeats']} alternating repeats × {config['steps']} steps)",
+            f"(medians of {config['repeats']} alternating repeats × {config['steps']} steps)",
             f"matmul peak: {_flops(peak['flops_per_s'])}FLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
             f"{peak['device']})",
             _row(
@@ -247,7 +247,7 @@ def format_table(result: dict) -> str:
                     "params",
                     "ours img/s",
                     "keras.app img/s",
-                    "ratio",
+                    "ratio (min–max)",
                     "train GFLOP/img",
                     "ours FLOP/s",
                     "of peak",
@@ -263,7 +263,7 @@ def format_table(result: dict) -> str:
                         f"{row['params']:,}",
                         _rate(row["ours_images_per_s"]),
                         _rate(row["reference_images_per_s"]),
-                        f"{row['ratio']:.3f}",
+                        f"{row['ratio']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})",
                         f"{row['train_flops_per_image'] / 1e9:.2f}",
                         _flops(row["ours_flops_per_s"]),
                         f"{row['ours_peak_fraction']:.1%}",

@@ -7,7 +7,8 @@
 Both sides are built independently (our builder never wraps keras.applications), compiled with the same
 optimizer, loss and precision, checked to have the same number of parameters, and timed step for step on the
 same batch. On a small shared machine the speed of one side drifts with the load of the other processes, so
-repeats alternate which side goes first and the median of each side is reported.
+each repeat times the two sides back to back, alternating which goes first, and the ratio is the median of the
+repeats' ratios (a slow drift of the machine cancels within a repeat); its min and max show the noise.
 """
 
 from __future__ import annotations
@@ -118,9 +119,9 @@ def compare_training(
         jit: XLA compilation for both sides.
 
     Returns:
-        {"model", "reference", "params", "ours_images_per_s", "reference_images_per_s", "ratio",
-        "train_flops_per_image", "ours_runs", "reference_runs"}: images/s are medians over repeats; the runs
-        are every repeat's images/s.
+        {"model", "reference", "params", "ours_images_per_s", "reference_images_per_s", "ratio", "ratio_min",
+        "ratio_max", "train_flops_per_image", "ours_runs", "reference_runs"}: images/s are medians over
+        repeats; the ratio is the median of the repeats' ratios; the runs are every repeat's images/s.
 
     Raises:
         CnnappError: the two sides have different parameter counts (they are not the same network).
@@ -155,13 +156,16 @@ def compare_training(
         for side in order:
             runs[side].append(batch_size / _time_steps(sides[side], images, labels, steps))
     ours, reference = statistics.median(runs["ours"]), statistics.median(runs["reference"])
+    ratios = [o / r for o, r in zip(runs["ours"], runs["reference"], strict=True)]
     return {
         "model": pair.name,
         "reference": f"keras.applications.{pair.reference}",
         "params": params["ours"],
         "ours_images_per_s": ours,
         "reference_images_per_s": reference,
-        "ratio": ours / reference,
+        "ratio": statistics.median(ratios),
+        "ratio_min": min(ratios),
+        "ratio_max": max(ratios),
         "train_flops_per_image": training_flops_per_image(sides["ours"]),
         "ours_runs": runs["ours"],
         "reference_runs": runs["reference"],
