@@ -241,7 +241,7 @@ def format_table(result: dict) -> str:
             f"(medians of {config['repeats']} alternating repeats × {config['steps']} steps)",
             f"matmul peak: {_flops(peak['flops_per_s'])}FLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
             f"{peak['device']})",
-            _row(
+            _header(
                 (
                     "model",
                     "params",
@@ -275,7 +275,7 @@ def format_table(result: dict) -> str:
         lines += [
             "",
             "Input pipeline (cnnapp.data.training_pipeline) against the models' consumption",
-            _row(("source", "pipeline img/s", "consumers")),
+            _header(("source", "pipeline img/s", "consumers")),
         ]
         for row in result["pipeline"]:
             consumers = (
@@ -290,7 +290,7 @@ def format_table(result: dict) -> str:
         lines += [
             "",
             f"LiteRT latency per image, batch 1, 1 thread — {result['litert']['origin']}",
-            _row(("model", "file", "mode", "ms/image", "speedup vs float32", "KiB", "integer only")),
+            _header(("model", "file", "mode", "ms/image", "speedup vs float32", "KiB", "integer only")),
         ]
         for row in result["litert"]["rows"]:
             speedup = f"{row['speedup']:.2f}×" if "speedup" in row else "-"
@@ -308,6 +308,11 @@ def format_table(result: dict) -> str:
                 )
             )
     return "\n".join(lines)
+
+
+def _header(cells) -> str:
+    """A Markdown table's header and rule after a blank line: the printed tables paste into Markdown as is."""
+    return "\n" + _row(cells) + "\n" + _row(["---"] * len(cells))
 
 
 def _row(cells) -> str:
