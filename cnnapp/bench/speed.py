@@ -207,6 +207,6 @@ def training_flops_per_image(model, macs: Callable[[Any], int] | None = None) ->
 
 def forward_macs(model) -> int:
     """Forward multiply-adds of one example on the inference path: the audit's connection count."""
-    from cnnapp.audit.core import audit_model
+    from cnnapp.audit import audit_model
 
     return audit_model(model).totals.macs
