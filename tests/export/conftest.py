@@ -1,4 +1,4 @@
-"""Shared subjects for the export tests: a briefly trained LeNet-5 and a small untrained GoogLeNet on the digits.
+"""Shared subjects for the export tests: a briefly trained LeNet-5, a small untrained GoogLeNet, digits.
 
 Module-wide fixtures, so each model is built (and LeNet-5 trained) once per session.
 """

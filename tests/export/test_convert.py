@@ -1,4 +1,4 @@
-"""Every mode converts LeNet-5 and a small GoogLeNet; LiteRT runs them with the expected I/O dtypes and outputs.
+"""Every mode converts LeNet-5 and a small GoogLeNet; LiteRT runs them with the expected I/O dtypes.
 
 Tolerances, stated: float32 TFLite probabilities within 1e-5 of Keras and the same class on every image;
 int8 (and int16x8) agree with Keras on at least 95% of the evaluated test images for the trained LeNet-5.
@@ -9,7 +9,7 @@ import pytest
 from conftest import FAST
 
 from cnnapp.deploy import converter, runtime
-from cnnapp.deploy.exporter import Options, export_model
+from cnnapp.deploy.exporter import Options, _Baseline, export_model
 
 # mode -> (input dtype, output dtype) through the interpreter, with the default I/O of the mode
 EXPECTED_IO = {
@@ -22,13 +22,21 @@ EXPECTED_IO = {
 }
 FLOAT32_ATOL = 1e-5
 INT8_AGREEMENT_FLOOR = 0.95
+_BASELINES = {}
+
+
+def _export(subject, options):
+    """export_model with the float32 baseline and Keras outputs computed once per subject."""
+    if subject.name not in _BASELINES:
+        _BASELINES[subject.name] = _Baseline(subject, FAST["eval_limit"])
+    return export_model(subject, options, _BASELINES[subject.name])
 
 
 @pytest.mark.parametrize("mode", converter.MODES)
 @pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
 def test_every_mode_converts_and_runs(subject_name, mode, request):
     subject = request.getfixturevalue(subject_name)
-    result = export_model(subject, Options(mode=mode, **FAST))
+    result = _export(subject, Options(mode=mode, **FAST))
     report = result.report
     assert report["io"] == dict(zip(("input", "output"), EXPECTED_IO[mode], strict=True))
     assert result.content[4:8] == b"TFL3"  # the flatbuffer identifier
@@ -54,7 +62,7 @@ def test_float32_matches_keras(subject_name, request):
 
 @pytest.mark.parametrize("mode", ["int8", "int16x8"])
 def test_integer_modes_agree_with_keras(lenet, mode):
-    report = export_model(lenet, Options(mode=mode, **FAST)).report
+    report = _export(lenet, Options(mode=mode, **FAST)).report
     assert report["evaluation"]["agreement_with_keras"] >= INT8_AGREEMENT_FLOOR
     assert report["evaluation"]["keras"]["top1"] > 0.85  # the fixture did learn
 
@@ -73,7 +81,7 @@ def test_int8_graph_is_integer_only(subject_name, request):
 
 def test_float_ops_are_named_in_the_report(lenet):
     """A float-I/O int8 graph keeps QUANTIZE/DEQUANTIZE at its edges: the report must name them."""
-    report = export_model(lenet, Options(mode="int8", io="float", **FAST)).report
+    report = _export(lenet, Options(mode="int8", io="float", **FAST)).report
     named = report["graph"]["float_ops"]
     assert report["io"] == {"input": "float32", "output": "float32"}
     assert any(op.startswith("QUANTIZE") for op in named) and any(op.startswith("DEQUANTIZE") for op in named)

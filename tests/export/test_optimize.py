@@ -27,7 +27,8 @@ def _graph_ops(model, shape):
 def test_twin_gives_the_same_outputs(lenet):
     twin = lenet.twin()
     images, _ = lenet.images("test", 16)
-    np.testing.assert_allclose(twin.predict(images, verbose=0), lenet.model.predict(images, verbose=0), atol=1e-5)
+    expected = lenet.model.predict(images, verbose=0)
+    np.testing.assert_allclose(twin.predict(images, verbose=0), expected, atol=1e-5)
 
 
 @pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
@@ -35,7 +36,7 @@ def test_qat_adds_fake_quant_nodes(subject_name, request):
     subject = request.getfixturevalue(subject_name)
     model = qat.qat(subject.twin(), _data(subject), epochs=0)
     wrapped = qat.fake_quant_layers(model)
-    assert "quantize_layer" in wrapped and "quant_normalization" in wrapped
+    assert wrapped[0].startswith("quantize_layer") and "quant_normalization" in wrapped
     ops = _graph_ops(model, (32, 32, 1))
     assert {"FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel"} <= ops
 
