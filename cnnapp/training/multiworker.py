@@ -92,6 +92,7 @@ def fit_multi_worker(
         raise CnnappError(f"nothing to resume in {run_dir} (no {STATE_FILE})")
     if resume is False and (run_dir / "recipe.toml").is_file():
         raise CnnappError(f"{run_dir} already holds a run; choose another --out")
+    _check_same_recipe(recipe, run_dir)
 
     device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
     device.apply()
@@ -179,6 +180,28 @@ def fit_multi_worker(
     if chief:
         cio.write_json(run_dir / "report.json", report)
     return report, model
+
+
+def _check_same_recipe(recipe, run_dir: Path) -> None:
+    """Refuse to resume a run of another recipe (a resumed run may only be given more epochs)."""
+    if not (run_dir / "recipe.toml").is_file():
+        return
+    from cnnapp.recipes import load_recipe
+
+    saved, mine = load_recipe(run_dir / "recipe.toml").to_dict(), recipe.to_dict()
+    saved["train"].pop("epochs"), mine["train"].pop("epochs")
+    if saved != mine:
+        changed = sorted(
+            f"{s}.{k}"
+            for s in mine
+            if isinstance(mine[s], dict)
+            for k in mine[s]
+            if mine[s][k] != saved.get(s, {}).get(k)
+        )
+        raise CnnappError(
+            f"{run_dir} holds a run of a different recipe (differs in {', '.join(changed) or 'name'}); "
+            "choose another --out"
+        )
 
 
 def _worker_batches(train, recipe, epoch: int, steps: int):

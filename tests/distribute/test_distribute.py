@@ -167,3 +167,12 @@ def test_train_cli_multi_worker_without_tf_config_is_a_clear_error(tmp_path, mon
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(CnnappError, match="needs the TF_CONFIG environment variable"):
         main(["--recipe", "lenet5-digits", "--out", str(tmp_path / "run"), "--strategy", "multi-worker"])
+
+
+def test_a_multi_worker_run_refuses_a_folder_holding_another_recipe(tmp_path):
+    from cnnapp import io as cio
+    from cnnapp.training.multiworker import fit_multi_worker
+
+    cio.write_text(tmp_path / "recipe.toml", load_recipe("lenet5-digits", ["optimizer.lr=0.5"]).to_toml())
+    with pytest.raises(CnnappError, match=r"different recipe \(differs in optimizer.lr\)"):
+        fit_multi_worker(load_recipe("lenet5-digits"), tmp_path, tf.distribute.get_strategy())
