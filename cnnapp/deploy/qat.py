@@ -106,6 +106,7 @@ def qat(twin, data, epochs: int, learning_rate: float = 1e-5, scheme: str = "def
     """Quantization-aware fine-tuning: annotate, apply, train `epochs` on `data`; returns the QAT model."""
     _steps(data)
     model = quantize_aware(twin, scheme)
+    calibrate_ranges(model, twin, next(iter(data))[0])
     _compile(model, learning_rate)
     if epochs > 0:
         model.fit(data, epochs=epochs, verbose=0)
@@ -132,3 +133,35 @@ def _pin_input_range(model, low: float = 0.0, high: float = 255.0) -> None:
 def fake_quant_layers(model) -> list[str]:
     """Names of the layers carrying quantizers (QuantizeWrapper, QuantizeLayer): proof QAT changed it."""
     return [layer.name for layer in model.layers if type(layer).__name__.startswith("Quantize")]
+
+
+def calibrate_ranges(model, twin, images) -> None:
+    """Start every activation range at the float model's observed min/max on `images`.
+
+    tfmot's moving-average quantizers start at [-6, 6] and move with decay 0.999, so after the few hundred
+    steps of a short fine-tuning a ReLU range of, say, [0, 40] is still clipped (measured on the quarter-width
+    GoogLeNet: 182 of 360 digits wrong before training, 69 after an epoch). Starting from the observed ranges
+    is what post-training calibration does; fine-tuning then adapts the weights to them.
+    """
+    import tf_keras as K
+
+    layers = [layer for layer in twin.layers if type(layer).__name__ != "InputLayer"]
+    dense = [layer for layer in layers if type(layer).__name__ == "Dense"]
+    probe = K.Model(twin.inputs, [layer.output for layer in layers] + [layer.input for layer in dense])
+    values = [v.numpy() for v in probe(images, training=False)]
+    ranges = {layer.name: {"post": values[i]} for i, layer in enumerate(layers)}
+    for layer, x in zip(dense, values[len(layers) :], strict=True):  # softmax quantizes its logits
+        kernel, *bias = layer.get_weights()
+        ranges[layer.name]["pre"] = x @ kernel + (bias[0] if bias else 0.0)
+    for layer in model.layers:
+        inner = getattr(layer, "layer", None)
+        if inner is None or inner.name not in ranges:
+            continue
+        for var in layer.weights:
+            short = var.name.split("/")[-1].split(":")[0]
+            kind, _, end = short.rpartition("_")
+            source = {"post_activation": "post", "output": "post", "pre_activation": "pre"}.get(kind)
+            if source is None or end not in ("min", "max") or source not in ranges[inner.name]:
+                continue
+            value = ranges[inner.name][source]
+            var.assign(min(float(value.min()), 0.0) if end == "min" else max(float(value.max()), 0.0))
