@@ -94,7 +94,6 @@ def test_save_and_load_in_a_fresh_process(tmp_path):
         import json, sys
         import numpy as np
         from cnnapp import models
-from cnnapp.audit import shapes_only
         worst = {{}}
         for name in {json.dumps(list(expected))}:
             model = models.load(r"{tmp_path}/" + name + ".keras")
