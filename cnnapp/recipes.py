@@ -100,6 +100,9 @@ class OptimizerSection:
             save the averaged weights (Keras's `use_ema`).
         ema_momentum: the average's decay per step.
         clipnorm: clip each gradient to this norm (0 = no clipping).
+        reference_batch: the batch size `lr` was tuned for; when `train.batch_size` differs, the linear
+            scaling rule (Goyal et al. 2017) scales `lr` by batch_size / reference_batch, with warm-up
+            (`cnnapp.training.distribute.linear_scaling`). 0 = off: `lr` is used as written.
     """
 
     name: str = "sgd"
@@ -114,8 +117,11 @@ class OptimizerSection:
     ema: bool = False
     ema_momentum: float = 0.999
     clipnorm: float = 0.0
+    reference_batch: int = 0
 
     def __post_init__(self):
+        if self.reference_batch < 0:
+            raise CnnappError(f"optimizer.reference_batch must be ≥ 0 (0 = off); got {self.reference_batch}")
         if self.name not in OPTIMIZERS:
             raise unknown("optimizer", self.name, OPTIMIZERS)
         if self.lr <= 0 or self.weight_decay < 0 or not 0 <= self.momentum < 1 or self.clipnorm < 0:

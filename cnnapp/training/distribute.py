@@ -108,7 +108,9 @@ def linear_scaling(recipe, reference_batch: int | None = None):
     "When the minibatch size is multiplied by k, multiply the learning rate by k" (Goyal et al. 2017,
     Accurate, Large Minibatch SGD), with a gradual warm-up over the first epochs so that the large rate does
     not blow up the early, fast-changing weights: lr = optimizer.lr · batch_size / reference_batch, and
-    `schedule.warmup` of 5 epochs when the recipe has none and the rate grows.
+    `schedule.warmup` of 5 epochs when the recipe has none and the rate grows. The result records the batch
+    its rate is now tuned for as its `reference_batch`, so applying the rule again (to a run's saved
+    effective recipe, on resume) changes nothing.
 
     Args:
         recipe: the frozen recipe; its `optimizer.lr` is the rate tuned for `reference_batch` per step.
@@ -119,7 +121,7 @@ def linear_scaling(recipe, reference_batch: int | None = None):
         The (new, frozen) recipe.
     """
     if reference_batch is None:
-        reference_batch = int(getattr(recipe.optimizer, "reference_batch", 0) or 0)
+        reference_batch = recipe.optimizer.reference_batch
     if reference_batch < 0:
         raise CnnappError(
             f"the reference batch of the linear scaling rule must be ≥ 0; got {reference_batch}"
@@ -128,7 +130,7 @@ def linear_scaling(recipe, reference_batch: int | None = None):
     if not reference_batch or batch == reference_batch:
         return recipe
     factor = batch / reference_batch
-    optimizer = dataclasses.replace(recipe.optimizer, lr=recipe.optimizer.lr * factor)
+    optimizer = dataclasses.replace(recipe.optimizer, lr=recipe.optimizer.lr * factor, reference_batch=batch)
     schedule = recipe.schedule
     if factor > 1 and schedule.warmup == 0:
         warmup = GOYAL_WARMUP_EPOCHS if schedule.unit == "epochs" else _warmup_steps(recipe)

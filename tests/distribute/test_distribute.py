@@ -91,6 +91,16 @@ def test_linear_scaling_keeps_a_recipes_own_warmup_and_is_off_without_a_referenc
         distribute.linear_scaling(recipe, reference_batch=-1)
 
 
+def test_the_recipes_reference_batch_turns_the_rule_on_once():
+    recipe = load_recipe("lenet5-digits", ["train.batch_size=128", "optimizer.reference_batch=32"])
+    scaled = distribute.linear_scaling(recipe)
+    assert scaled.optimizer.lr == pytest.approx(recipe.optimizer.lr * 4)
+    assert scaled.optimizer.reference_batch == 128
+    assert distribute.linear_scaling(scaled) is scaled  # a saved effective recipe is not scaled twice
+    with pytest.raises(CnnappError, match="reference_batch must be ≥ 0"):
+        load_recipe("lenet5-digits", ["optimizer.reference_batch=-4"])
+
+
 def test_a_global_batch_that_does_not_split_over_the_replicas_is_an_error(tmp_path):
     from cnnapp.training.multiworker import fit_multi_worker
 
