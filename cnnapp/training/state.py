@@ -171,51 +171,5 @@ class EpochClock(keras.callbacks.Callback):
 
 
 def tensorboard_callback(log_dir: Path) -> keras.callbacks.Callback:
-    """Keras's TensorBoard callback when the `tensorboard` package is installed, else `ScalarEvents`.
-
-    TensorFlow 2.21 no longer installs `tensorboard`, and Keras's callback needs it for `tf.summary.scalar`.
-    """
-    try:
-        import tensorboard  # noqa: F401
-    except ImportError:
-        return ScalarEvents(log_dir)
+    """Keras's TensorBoard callback writing per-epoch scalars (no graph, no profiling: they cost time)."""
     return keras.callbacks.TensorBoard(str(log_dir), write_graph=False, profile_batch=0)
-
-
-class ScalarEvents(keras.callbacks.Callback):
-    """Per-epoch scalars as TensorBoard event files (train/ and validation/ runs, like Keras's callback).
-
-    Written with TensorFlow's own `tf.summary.write` and the scalars plugin's metadata, so `tensorboard
-    --logdir` shows them without the tensorboard package being installed at training time.
-    """
-
-    def __init__(self, log_dir: Path):
-        super().__init__()
-        self.log_dir = Path(log_dir)
-        self._writers = {}
-
-    def _writer(self, name: str):
-        import tensorflow as tf
-
-        if name not in self._writers:
-            self._writers[name] = tf.summary.create_file_writer(str(self.log_dir / name))
-        return self._writers[name]
-
-    def on_epoch_end(self, epoch, logs=None):
-        import tensorflow as tf
-        from tensorflow.core.framework import summary_pb2
-
-        metadata = summary_pb2.SummaryMetadata(
-            plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars")
-        ).SerializeToString()
-        for key, value in (logs or {}).items():
-            run, tag = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
-            with self._writer(run).as_default():
-                tf.summary.write(f"epoch_{tag}", tf.constant(float(value)), step=epoch, metadata=metadata)
-        for writer in self._writers.values():
-            writer.flush()
-
-    def on_train_end(self, logs=None):
-        for writer in self._writers.values():
-            writer.close()
-        self._writers = {}
