@@ -1,8 +1,9 @@
 """Quantization-aware training on the tf_keras twin, with the layers tfmot's default scheme does not know.
 
 tfmot's default 8-bit registry covers the standard layers (Conv2D, Dense, pooling, Concatenate,
-BatchNorm, ...). Three of ours are not in it: the input `Normalization`, AlexNet's
-`LocalResponseNormalization` and LeNet-5's `ScaledTanh`. They have no weights and are built from ops with
+BatchNorm, ...). Four of ours are not in it: the input `Normalization`, AlexNet's
+`LocalResponseNormalization`, LeNet-5's `ScaledTanh` and the CIFAR ResNets' option-A `ShortcutA`. They have no
+weights and are built from ops with
 int8 kernels, so they take `OutputQuantizeConfig`: fake-quantize the output, leaving the converter to
 quantize the ops inside with the ranges on either side.
 """
@@ -15,7 +16,7 @@ from cnnapp.deploy.optimize import _clone_wrapping, _compile, _steps, require_tf
 from cnnapp.errors import CnnappError
 
 # Layers that take OutputQuantizeConfig: weight-free, built from ops that have int8 kernels.
-_OUTPUT_ONLY = ("Normalization", "LocalResponseNormalization", "ScaledTanh", "Rescaling")
+_OUTPUT_ONLY = ("Normalization", "LocalResponseNormalization", "ScaledTanh", "ShortcutA", "Rescaling")
 
 
 @functools.cache
@@ -73,7 +74,9 @@ def quantize_aware(twin, scheme: str = "default"):
             return layer
         if kind in _OUTPUT_ONLY:
             return qk.quantize_annotate_layer(layer, quantize_config=config_class())
-        if registry.supports(layer):
+        # Batch norm is not in the registry because tfmot folds it into the conv before it (its layout
+        # transforms run inside quantize_apply), so it is annotated and left to them.
+        if registry.supports(layer) or kind == "BatchNormalization":
             return qk.quantize_annotate_layer(layer)
         raise CnnappError(
             f"layer {layer.name!r} ({kind}) has no quantization config: give it a "
@@ -94,11 +97,12 @@ def quantize_aware(twin, scheme: str = "default"):
 def _custom_layers() -> dict:
     import tf_keras
 
-    from cnnapp.models import layers
+    from cnnapp.models import layers, resnet
 
     return {
         "LocalResponseNormalization": layers.lrn_layer(tf_keras),
         "ScaledTanh": layers.scaled_tanh_layer(tf_keras),
+        "ShortcutA": resnet.shortcut_a_layer(tf_keras),
     }
 
 

@@ -77,3 +77,17 @@ def test_keras3_model_to_tfmot_is_a_clear_error(lenet):
     ):
         with pytest.raises(CnnappError, match="tf_keras"):
             call()
+
+
+def test_qat_takes_the_cifar_resnets_parameter_free_shortcuts():
+    import tf_keras
+
+    from cnnapp import models
+
+    options = {"input_shape": (16, 16, 3), "num_classes": 4}
+    model = models.build("resnet20", **options)
+    twin = models.build("resnet20", keras_module=tf_keras, **options)
+    twin.set_weights(model.get_weights())
+    quantized = qat.quantize_aware(twin)
+    wrapped = qat.fake_quant_layers(quantized)
+    assert {"quant_conv3_block1_0_shortcut", "quant_conv4_block1_0_shortcut"} <= set(wrapped)
