@@ -20,7 +20,9 @@ from pathlib import Path
 from cnnapp import errors
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 
-_TAG = re.compile(r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?$")
+_TAG = re.compile(
+    r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?(?P<pertensor>-pertensor)?$"
+)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -31,6 +33,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--prune", type=float, help="prune Conv/Dense kernels to this sparsity first (e.g. 0.5)"
     )
     parser.add_argument("--cluster", type=int, help="cluster Conv/Dense kernels into N shared values first")
+    parser.add_argument(
+        "--per-tensor",
+        action="store_true",
+        help="one weight scale per kernel instead of per channel (int8, int16x8): smaller for narrow nets, "
+        "and what some accelerators need",
+    )
     parser.add_argument("--out", help="output folder (default: RUN/export, or MODEL_export beside a .keras)")
     parser.add_argument("--samples", type=int, default=200, help="calibration images from the training split")
     parser.add_argument(
@@ -50,7 +58,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         nargs="+",
         metavar="EXPORT",
         help="export several and print them side by side: modes, optionally with -pruneNN "
-        "(percent) or -clusterN, e.g. float32 int8 qat int8-prune50 int8-cluster16",
+        "(percent) or -clusterN, and -pertensor, e.g. float32 int8 qat int8-prune50 int8-pertensor",
     )
     parser.add_argument(
         "--dataset", help="the data of a bare .keras model (calibration, fine-tuning, report)"
@@ -68,19 +76,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def _options(args, spec: str | None = None):
     from cnnapp.deploy.exporter import Options
 
-    mode, prune, cluster = args.mode, args.prune, args.cluster
+    mode, prune, cluster, per_tensor = args.mode, args.prune, args.cluster, args.per_tensor
     if spec is not None:
         match = _TAG.match(spec)
         if not match:
-            raise errors.CnnappError(f"cannot read --compare entry {spec!r}: use MODE[-pruneNN][-clusterN]")
+            raise errors.CnnappError(
+                f"cannot read --compare entry {spec!r}: use MODE[-pruneNN][-clusterN][-pertensor]"
+            )
         mode = match["mode"]
         prune = int(match["prune"]) / 100 if match["prune"] else prune
         cluster = int(match["cluster"]) if match["cluster"] else cluster
+        per_tensor = per_tensor or bool(match["pertensor"])
     return Options(
         mode=mode,
         prune=prune,
         cluster=cluster,
         io=args.io,
+        granularity="per-tensor" if per_tensor else "per-channel",
         samples=args.samples,
         epochs=args.epochs,
         learning_rate=args.learning_rate,

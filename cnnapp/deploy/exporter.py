@@ -34,6 +34,7 @@ class Options:
         prune: target sparsity of the Conv/Dense kernels (0.5 = half the weights zero), or None.
         cluster: number of shared weight values per kernel, or None.
         io: "int8" (integer I/O) or "float"; None picks integer I/O for the integer modes.
+        granularity: "per-channel" (default) or "per-tensor" weight scales, for int8 and int16x8.
         samples: representative images drawn from the training split for calibration.
         epochs: fine-tuning epochs for QAT, pruning and clustering.
         learning_rate: fine-tuning learning rate (Adam); None uses DEFAULT_LEARNING_RATES, small because the
@@ -47,6 +48,7 @@ class Options:
     prune: float | None = None
     cluster: int | None = None
     io: str | None = None
+    granularity: str = "per-channel"
     samples: int = 200
     epochs: int = 2
     learning_rate: float | None = None
@@ -61,6 +63,8 @@ class Options:
             tag += f"-prune{round(100 * self.prune)}"
         if self.cluster:
             tag += f"-cluster{self.cluster}"
+        if self.granularity == "per-tensor":
+            tag += "-pertensor"
         if self.io is not None and self.io != converter.check_mode(self.mode):
             tag += f"-{self.io}io"
         return tag
@@ -68,6 +72,7 @@ class Options:
     def check(self) -> str:
         """Validate before any long work; returns the resolved I/O."""
         io = converter.check_mode(self.mode, self.io)
+        converter.check_granularity(self.granularity, self.mode)
         if self.prune is not None and not 0 < self.prune < 1:
             raise CnnappError(f"--prune takes a sparsity between 0 and 1 (e.g. 0.5); got {self.prune}")
         if self.cluster is not None and self.cluster < 2:
@@ -120,7 +125,7 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
     model, weights = subject.model, None
     if needs_twin:
         model, weights = _optimized(subject, options)
-    content = converter.convert(model, options.mode, representative, io)
+    content = converter.convert(model, options.mode, representative, io, options.granularity)
     images, labels = baseline.images, baseline.labels
     lite = runtime.LiteModel(content, num_threads=1)
     probs = lite.predict(images) if labels is not None else None
@@ -148,6 +153,8 @@ def _settings(subject, options: Options, representative) -> dict:
     settings = {"source": subject.source or subject.name}
     if representative is not None:
         settings["calibration_samples"] = int(len(representative))
+    if options.mode in converter.CALIBRATED:
+        settings["weight_scales"] = options.granularity
     if options.prune:
         settings["prune_sparsity"] = options.prune
     if options.cluster:

@@ -10,6 +10,7 @@ from conftest import FAST
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.exporter import Options, _Baseline, export_model
+from cnnapp.errors import CnnappError
 
 # mode -> (input dtype, output dtype) through the interpreter, with the default I/O of the mode
 EXPECTED_IO = {
@@ -104,3 +105,44 @@ def test_normalization_is_in_the_graph(lenet):
     assert np.all(lite.predict(images).argmax(1) == keras_probs.argmax(1))
     normalized = (images - 70.0) / 100.0  # what an app would feed if normalization were missing
     assert not np.allclose(lite.predict(normalized), keras_probs, atol=1e-3)
+
+
+def _tensors(content):
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    graph = flatbuffer_utils.read_model_from_bytearray(bytearray(content)).subgraphs[0]
+    return graph, graph.tensors
+
+
+def test_debug_names_are_stripped_but_io_names_stay(lenet):
+    images, _ = lenet.images("train", 20)
+    content = converter.convert(lenet.model, "int8", images)
+    graph, tensors = _tensors(content)
+    io = {*graph.inputs, *graph.outputs}
+    assert all(tensors[i].name for i in io)
+    assert all(not t.name for i, t in enumerate(tensors) if i not in io)
+    lite = runtime.LiteModel(content)  # the interpreter still finds its input and output
+    assert lite.predict(images[:4]).shape == (4, 10)
+
+
+def test_per_tensor_weights_have_one_scale_and_still_agree(lenet):
+    images, _ = lenet.images("train", 20)
+    per_channel = converter.convert(lenet.model, "int8", images)
+    per_tensor = converter.convert(lenet.model, "int8", images, granularity="per-tensor")
+
+    def widest_scale(content):
+        quantized = [t.quantization for t in _tensors(content)[1] if t.quantization is not None]
+        return max(len(q.scale) for q in quantized if q.scale is not None)
+
+    assert widest_scale(per_channel) > 1 and widest_scale(per_tensor) == 1
+    assert len(per_tensor) < len(per_channel)
+    report = _export(lenet, Options(mode="int8", granularity="per-tensor", **FAST)).report
+    assert report["export"] == "int8-pertensor" and report["settings"]["weight_scales"] == "per-tensor"
+    assert report["evaluation"]["agreement_with_keras"] >= INT8_AGREEMENT_FLOOR
+
+
+def test_per_tensor_needs_a_calibrated_mode():
+    with pytest.raises(CnnappError, match="calibrated modes"):
+        Options(mode="float16", granularity="per-tensor").check()
+    with pytest.raises(CnnappError, match="per-channel, per-tensor"):
+        Options(mode="int8", granularity="per-layer").check()
