@@ -18,6 +18,13 @@ from cnnapp.audit import shapes_only
 from cnnapp.errors import CnnappError
 
 NAMES = models.names()
+# The twin and the fresh-process reload cost seconds per architecture. The default run covers every builder
+# module and layer kind; the deeper ResNets and VGGs repeat the same blocks and run with `-m slow`.
+SAME_BLOCKS_DEEPER = {
+    *("vgg13", "vgg19"),
+    *("resnet34", "resnet101", "resnet152", "resnet32", "resnet44", "resnet56", "resnet110"),
+}
+NAMES_DEEPER_SLOW = [pytest.param(n, marks=pytest.mark.slow) if n in SAME_BLOCKS_DEEPER else n for n in NAMES]
 
 
 def small(name, **extra):
@@ -62,7 +69,7 @@ def test_paper_size_parameter_count(name):
     assert model.count_params() == arch.published_params, arch.params_source
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES_DEEPER_SLOW)
 def test_tf_keras_twin_gives_the_same_outputs(name):
     import tf_keras
 
@@ -79,9 +86,16 @@ def test_tf_keras_twin_gives_the_same_outputs(name):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), atol=1e-5)
 
 
-def test_save_and_load_in_a_fresh_process(tmp_path):
+@pytest.mark.parametrize(
+    "names",
+    [
+        pytest.param([n for n in NAMES if n not in SAME_BLOCKS_DEEPER], id="one-of-each-block"),
+        pytest.param([n for n in NAMES if n in SAME_BLOCKS_DEEPER], id="deeper", marks=pytest.mark.slow),
+    ],
+)
+def test_save_and_load_in_a_fresh_process(names, tmp_path):
     expected = {}
-    for name in NAMES:
+    for name in names:
         model = small(name)
         x = batch_for(model)
         model.save(tmp_path / f"{name}.keras")
