@@ -27,7 +27,7 @@ INTEGER_IO = {"int8": np.int8, "int16x8": np.int16, "qat": np.int8}
 IO_CHOICES = ("int8", "float")
 # Weight-scale granularity of the calibrated integer modes. Per channel (TFLite's default) keeps each filter's
 # own range; per tensor stores one scale per kernel, which some accelerators require and which saves the
-# 12 bytes a channel of scale and zero point (weights and biases) that dominate a narrow net's overhead.
+# scale and zero point per channel of every kernel and bias: much of a narrow net's overhead.
 GRANULARITIES = ("per-channel", "per-tensor")
 
 
@@ -76,7 +76,7 @@ def convert(
 
     Int8 graphs are converted with TFLITE_BUILTINS as a fallback, so an op with no integer kernel stays in
     float instead of failing; `runtime.op_summary` lists such ops and the report names them. Every graph
-    leaves with its intermediate tensor names stripped (see strip_debug_names).
+    leaves with its intermediate tensor names stripped (see _strip_debug_names).
     """
     import tensorflow as tf
 
@@ -107,7 +107,7 @@ def convert(
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-    # The converter's only switch for it; private, but stable since TF 2.4 and what per-tensor users set.
+    # The converter's only switch for it, and a private one: tests/export pins it, so an upgrade fails loudly.
     converter._experimental_disable_per_channel = granularity == "per-tensor"
     if io == "int8":
         converter.inference_input_type = tf.as_dtype(INTEGER_IO[mode])
@@ -116,9 +116,7 @@ def convert(
         content = converter.convert()
     except Exception as error:
         raise _conversion_error(error, model) from None
-    if mode == "qat" and io == "int8":
-        content = _fold_input_requantize(content)
-    return strip_debug_names(content)
+    return _tidy(content, fold_input=mode == "qat" and io == "int8")
 
 
 def check_granularity(granularity: str, mode: str) -> None:
@@ -131,44 +129,47 @@ def check_granularity(granularity: str, mode: str) -> None:
         )
 
 
-def strip_debug_names(content: bytes) -> bytes:
+def _tidy(content: bytes, fold_input: bool) -> bytes:
+    """Edit the converted flatbuffer once: strip debug names, and fold a QAT graph's input requantize."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    if fold_input:
+        _fold_input_requantize(model)
+    _strip_debug_names(model)
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+
+
+def _strip_debug_names(model) -> None:
     """Drop the names of intermediate tensors; the graph's inputs and outputs keep theirs.
 
     The converter names each tensor after the TF ops fused into it (`model/inception_3a/...;...`): debug text
     the runtime never reads, 22 kB in the quarter-width GoogLeNet (5% of its int8 file). Signatures and I/O
     names stay, so the signature runner and `get_input_details` work as before.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
     for graph in model.subgraphs:
         keep = {*graph.inputs, *graph.outputs}
         for index, tensor in enumerate(graph.tensors):
             if index not in keep:
                 tensor.name = None
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 # Builtin operator codes (tensorflow/lite/schema/schema.fbs).
 _DEQUANTIZE, _QUANTIZE = 6, 114
 
 
-def _fold_input_requantize(content: bytes) -> bytes:
+def _fold_input_requantize(model) -> None:
     """Replace a float DEQUANTIZE → QUANTIZE pair after an integer input by one integer requantize.
 
     A QAT graph with integer I/O gets that pair when the input's calibrated scale differs from its learned
     fake-quant range; QUANTIZE also takes an int8 input (it rescales in integers), so the DEQUANTIZE goes.
     """
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
     graph = model.subgraphs[0]
 
     def code(op):
         entry = model.operatorCodes[op.opcodeIndex]
         return max(entry.builtinCode, entry.deprecatedBuiltinCode)
 
-    changed = False
     for op in list(graph.operators):
         if code(op) != _DEQUANTIZE or op.inputs[0] not in graph.inputs:
             continue
@@ -177,8 +178,6 @@ def _fold_input_requantize(content: bytes) -> bytes:
             continue
         readers[0].inputs[0] = op.inputs[0]
         graph.operators.remove(op)
-        changed = True
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)) if changed else content
 
 
 def _conversion_error(error: Exception, model) -> CnnappError:
