@@ -1,7 +1,13 @@
-"""The one error type users see, and the wrapper that turns it into a one-line message at the CLI edge."""
+"""The one error type users see, and the wrapper that turns it into a one-line message at the CLI edge.
+
+`run_cli` also turns what the machine can cause — a read-only or full disk, a path through a file, a missing
+permission, running out of memory — into one line naming the file and the fix. Anything else is a bug and
+keeps its traceback.
+"""
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable, Sequence
 
@@ -15,14 +21,65 @@ def unknown(kind: str, name: str, valid: Sequence[str]) -> CnnappError:
     return CnnappError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(sorted(valid))}")
 
 
+# errno → what to do about it ({path} is the file the system call failed on).
+_OS_FIXES = {
+    errno.ENOSPC: "no space left on the device writing {path}: free some space and run again "
+    "(a training run resumes where it stopped)",
+    errno.EDQUOT: "disk quota exceeded writing {path}: free some space and run again",
+    errno.EROFS: "{path} is on a read-only file system: choose a writable place (--out)",
+    errno.EACCES: "permission denied for {path}: choose a place you may write (--out), or fix its permissions",
+    errno.EPERM: "operation not permitted on {path}: choose another place (--out), or fix its permissions",
+    errno.ENOTDIR: "{path}: part of this path is a file, not a folder; choose another path",
+    errno.EEXIST: "{path} already exists and is not a folder; choose another path",
+    errno.EISDIR: "{path} is a folder where a file was expected; choose a file path",
+    errno.ENOENT: "no such file or folder: {path}",
+    errno.ENAMETOOLONG: "the path {path} is too long; choose a shorter one",
+}
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for an OSError: the file and the fix."""
+    path = error.filename if error.filename is not None else "a file"
+    fix = _OS_FIXES.get(error.errno)
+    if fix is not None:
+        return fix.format(path=path)
+    return f"{path}: {error.strerror or error}"
+
+
+def _tensorflow_message(error: BaseException) -> str | None:
+    """One line for TensorFlow's own file and memory errors (they are not OSErrors), else None."""
+    kind = type(error).__name__
+    if not type(error).__module__.startswith("tensorflow") or kind not in (
+        "PermissionDeniedError",
+        "ResourceExhaustedError",
+    ):
+        return None
+    first = (str(getattr(error, "message", "")) or str(error)).strip().splitlines()
+    detail = first[0] if first else kind
+    if kind == "ResourceExhaustedError":
+        return f"out of memory or disk ({detail}); lower train.batch_size or free some space"
+    return f"permission denied ({detail}); choose a place you may write (--out)"
+
+
 def run_cli(main: Callable[[Sequence[str] | None], int | None], prog: str) -> None:
-    """Run a CLI's `main(argv)`, turning a CnnappError into `prog: error: ...` and exit status 2."""
+    """Run a CLI's `main(argv)`; a CnnappError or an error of the machine becomes `prog: error: ...`, exit 2."""
     try:
         status = main(sys.argv[1:])
     except CnnappError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
-        sys.exit(2)
+        _fail(prog, str(error))
+    except OSError as error:
+        _fail(prog, describe_os_error(error))
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)
+    except Exception as error:
+        message = _tensorflow_message(error)
+        if message is None:
+            raise  # a bug: its traceback is what a report needs
+        _fail(prog, message)
     sys.exit(status or 0)
+
+
+def _fail(prog: str, message: str) -> None:
+    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    sys.exit(2)

@@ -35,17 +35,15 @@ def parse_args(argv: Sequence[str] | None):
 
 def resolve(path: Path, which: str):
     """(run, checkpoint name) for a run folder or a checkpoint file inside one."""
-    from cnnapp.runs import CHECKPOINTS, load_run
+    from cnnapp.runs import from_any, load_run
 
-    if path.suffix == ".keras":
-        if not path.is_file():
-            raise CnnappError(f"no checkpoint at {path}")
-        if path.parent.name != "checkpoints" or path.stem not in CHECKPOINTS:
-            raise CnnappError(
-                f"{path} is not a run's checkpoints/best.keras or last.keras; pass its run folder"
-            )
-        return load_run(path), path.stem
-    return load_run(path), which
+    ref = from_any(path, which)
+    if ref.run is None or ref.checkpoint is None:
+        raise CnnappError(
+            f"{path} is not a run folder nor a run's best or last checkpoint; evaluate needs the run's "
+            "recipe and data: pass its run folder"
+        )
+    return load_run(ref.run.path), ref.checkpoint
 
 
 def format_results(results: dict) -> str:

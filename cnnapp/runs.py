@@ -1,34 +1,369 @@
-"""Run folders: what a training run leaves behind, and how to rebuild its model in keras or tf_keras.
+"""Run folders: the one place that knows what a training run leaves behind, and how to read it back.
 
-    run = load_run("runs/lenet5-digits")
-    model = run.model("best")                   # the saved inference model: raw pixels in, probabilities out
-    twin = build_model(run.meta, tf_keras)      # the same graph in Keras 2, for tfmot; then set_weights(...)
+    run = RunDir("runs/lenet5-digits")
+    run.status()                                # "new", "running" or "finished"
+    model = load_run(run.path).model("best")    # the saved inference model: raw pixels in, probabilities out
+    twin = build_model(run.read_meta(), tf_keras)  # the same graph in Keras 2 (tfmot); then set_weights
+    ref = from_any("runs/x/checkpoints/last.keras")  # a run folder, a run's checkpoint, or a bare model file
 
 A run folder (docs/architecture.md, "Runs") holds recipe.toml, run.json, checkpoints/{best,last}.keras,
-log.csv, tensorboard/, report.json and the resume state resume.npz.
+log.csv, tensorboard/, report.json, the resume state resume.npz and the lock file .lock. Every other module
+asks `RunDir` for these paths; none spells them out.
+
+The folder's life: new (nothing, or only a lock) → running (recipe.toml and run.json with status "running",
+written once the model is built and the data loaded) → finished (report.json, then run.json's status
+"finished"). Extending a finished run (more epochs) takes it back to running. While a process trains into a
+folder it holds the folder's lock (`RunDir.lock`): an OS file lock (`fcntl.flock`) that the kernel drops when
+the process exits in any way, so a killed run leaves no stale lock.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
+import fcntl
 import json
+import os
+import socket
+import typing
+import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cnnapp import io as cio
 from cnnapp.errors import CnnappError
 
-META_KEYS = (
-    "recipe",
-    "architecture",
-    "model_options",
-    "input_shape",
-    "num_classes",
-    "class_names",
-    "dataset",
-    "normalization",
-)
 CHECKPOINTS = ("best", "last")
+STATUSES = ("new", "running", "finished")
+META_VERSION = 1  # run.json's schema; files written before the field existed read as version 0
+
+
+@dataclasses.dataclass(frozen=True)
+class RunMeta:
+    """run.json: what rebuilds and labels a run's model, and the run's status.
+
+    Attributes:
+        recipe: the recipe's name.
+        architecture: the registry name of the model.
+        model_options: the builder options.
+        input_shape: (height, width, channels) of the model's input.
+        num_classes: outputs of the model.
+        class_names: one name per output.
+        dataset: the dataset's name.
+        normalization: {"mean": [...], "std": [...], "source": ...} of the model's `normalization` layer.
+        splits: where the validation and test examples came from.
+        sizes: examples in train, validation and test.
+        status: "running" or "finished".
+        version: the schema version (META_VERSION).
+        extra: keys this version does not know (written by a newer cnnapp), kept so they round-trip.
+    """
+
+    recipe: str
+    architecture: str
+    model_options: Mapping[str, Any]
+    input_shape: tuple[int, ...]
+    num_classes: int
+    class_names: tuple[str, ...]
+    dataset: str
+    normalization: Mapping[str, Any]
+    splits: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    sizes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    status: str = "running"
+    version: int = META_VERSION
+    extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    REQUIRED: typing.ClassVar[tuple[str, ...]] = (
+        "recipe",
+        "architecture",
+        "model_options",
+        "input_shape",
+        "num_classes",
+        "class_names",
+        "dataset",
+        "normalization",
+    )
+
+    @classmethod
+    def from_dict(cls, value: Mapping[str, Any], where: str = "run.json") -> RunMeta:
+        """Check and type a parsed run.json (or the same keys); a CnnappError naming `where` if wrong."""
+        if not isinstance(value, Mapping):
+            raise CnnappError(f"{where} is not a JSON object; it was not written by cnnapp.train")
+        missing = [key for key in cls.REQUIRED if key not in value]
+        if missing:
+            raise CnnappError(f"{where} lacks {', '.join(missing)}; was it written by cnnapp.train?")
+        known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        try:
+            meta = cls(
+                **{k: v for k, v in value.items() if k in known},
+                extra={k: v for k, v in value.items() if k not in known},
+            )
+            meta._check()
+        except (TypeError, ValueError) as error:
+            if isinstance(error, CnnappError):
+                raise
+            raise CnnappError(f"{where} is damaged ({error}); train the run again") from None
+        return meta
+
+    def __post_init__(self):
+        object.__setattr__(self, "input_shape", tuple(int(d) for d in self.input_shape))
+        object.__setattr__(self, "num_classes", int(self.num_classes))
+        object.__setattr__(self, "class_names", tuple(str(n) for n in self.class_names))
+        object.__setattr__(self, "version", int(self.version))
+        for name in ("model_options", "normalization", "splits", "sizes", "extra"):
+            if not isinstance(getattr(self, name), Mapping):
+                raise TypeError(f"{name} must be an object")
+            object.__setattr__(self, name, dict(getattr(self, name)))
+
+    def _check(self) -> None:
+        if self.status not in STATUSES[1:]:
+            raise ValueError(f"status {self.status!r}")
+        if len(self.input_shape) != 3 or self.num_classes < 1 or self.version > META_VERSION:
+            raise ValueError(
+                f"input_shape {list(self.input_shape)}, {self.num_classes} classes, version {self.version}"
+            )
+        for key in ("mean", "std"):
+            values = self.normalization.get(key)
+            if not isinstance(values, list) or len(values) != self.input_shape[-1]:
+                raise ValueError(f"normalization.{key} {values!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON object run.json holds (unknown keys of a newer writer included)."""
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "extra"}
+        out["input_shape"], out["class_names"] = list(self.input_shape), list(self.class_names)
+        return {**out, **self.extra}
+
+    def replace(self, **changes) -> RunMeta:
+        return dataclasses.replace(self, **changes)
+
+    def __getitem__(self, key: str):
+        """Read-only mapping access (`meta["class_names"]`), for code written when run.json was a dict."""
+        value = self.to_dict()
+        if key not in value:
+            raise KeyError(key)
+        return value[key]
+
+    def get(self, key: str, default=None):
+        return self.to_dict().get(key, default)
+
+
+class RunLock:
+    """The lock on a run folder: an exclusive `fcntl.flock` on its `.lock` file, holder written inside.
+
+    `flock` belongs to the open file: the kernel releases it when the process exits however it exits (a kill
+    included), so there is never a stale lock to clean up. The holder's host and pid in the file only name it
+    in the second process's error.
+    """
+
+    def __init__(self, path: Path, run: Path):
+        self.path, self.run = path, run
+        self._fd: int | None = None
+
+    def acquire(self) -> None:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _holder(fd)
+            os.close(fd)
+            raise CnnappError(
+                f"{self.run} is in use by another training ({holder}); wait for it to end, "
+                "or choose another --out"
+            ) from None
+        stamp = {
+            "host": socket.gethostname(),
+            "pid": os.getpid(),
+            "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        }
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (json.dumps(stamp) + "\n").encode(), 0)
+        self._fd = fd
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    def __enter__(self) -> RunLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+def _holder(fd: int) -> str:
+    try:
+        stamp = json.loads(os.pread(fd, 4096, 0).decode())
+        return f"pid {stamp['pid']} on host {stamp['host']}, since {stamp['since']}"
+    except (OSError, ValueError, KeyError, TypeError):  # the holder is writing its stamp right now
+        return "a process that is just starting"
+
+
+@dataclasses.dataclass(frozen=True)
+class RunDir:
+    """A run folder: its paths, its files read and written, its status and its lock.
+
+    Attributes:
+        path: the folder (it need not exist yet).
+    """
+
+    path: Path
+
+    def __init__(self, path: str | os.PathLike):
+        object.__setattr__(self, "path", Path(path))
+
+    # -- paths ------------------------------------------------------------------------------------------
+    @property
+    def recipe_file(self) -> Path:
+        return self.path / "recipe.toml"
+
+    @property
+    def meta_file(self) -> Path:
+        return self.path / "run.json"
+
+    @property
+    def report_file(self) -> Path:
+        return self.path / "report.json"
+
+    @property
+    def log_file(self) -> Path:
+        return self.path / "log.csv"
+
+    @property
+    def state_file(self) -> Path:
+        return self.path / "resume.npz"
+
+    @property
+    def checkpoints_dir(self) -> Path:
+        return self.path / "checkpoints"
+
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.path / "tensorboard"
+
+    @property
+    def export_dir(self) -> Path:
+        """Where `python -m cnnapp.export` writes a run's exports by default."""
+        return self.path / "export"
+
+    @property
+    def lock_file(self) -> Path:
+        return self.path / ".lock"
+
+    def checkpoint_file(self, which: str = "best") -> Path:
+        """checkpoints/WHICH.keras, whether or not it exists yet."""
+        if which not in CHECKPOINTS:
+            raise CnnappError(f"unknown checkpoint {which!r}; valid checkpoints: {', '.join(CHECKPOINTS)}")
+        return self.checkpoints_dir / f"{which}.keras"
+
+    def checkpoint(self, which: str = "best") -> Path:
+        """The checkpoint file `which`; a CnnappError when the run has not saved it yet."""
+        path = self.checkpoint_file(which)
+        if not path.is_file():
+            raise CnnappError(f"run {self.path} has no {which} checkpoint yet (no epoch has finished)")
+        return path
+
+    # -- state ------------------------------------------------------------------------------------------
+    def is_run(self) -> bool:
+        """Whether the folder holds a run (run.json), finished or not."""
+        return self.meta_file.is_file()
+
+    def status(self) -> str:
+        """ "new" (no run yet), "running" (started: training, killed, or being extended) or "finished"."""
+        if not (self.meta_file.is_file() or self.recipe_file.is_file() or self.state_file.is_file()):
+            return "new"
+        if self.meta_file.is_file():
+            meta = self.read_meta()
+            if meta.version >= 1:
+                return meta.status
+        return "finished" if self.report_file.is_file() else "running"
+
+    def lock(self) -> RunLock:
+        """The folder's lock (a context manager; `acquire` creates the folder). Raises a CnnappError naming
+        the holder when another process holds it."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        return RunLock(self.lock_file, self.path)
+
+    def remove_stray_temps(self) -> list[Path]:
+        """Delete temporary files a killed atomic write left behind (`cnnapp.io`'s `.NAME.*.tmp*`)."""
+        stray = [p for d in (self.path, self.checkpoints_dir) for p in d.glob(".*.tmp*") if p.is_file()]
+        for path in stray:
+            path.unlink(missing_ok=True)
+        return stray
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def read_meta(self) -> RunMeta:
+        if not self.meta_file.is_file():
+            raise CnnappError(
+                f"{self.path} is not a run folder (no run.json); train one with python -m cnnapp.train"
+            )
+        return RunMeta.from_dict(_read_json(self.meta_file), str(self.meta_file))
+
+    def read_recipe(self):
+        """The run's effective recipe (`cnnapp.recipes.Recipe`)."""
+        from cnnapp.recipes import load_recipe
+
+        if not self.recipe_file.is_file():
+            raise CnnappError(f"{self.path} has no recipe.toml: it is not a complete run folder")
+        return load_recipe(self.recipe_file)
+
+    def read_report(self) -> dict | None:
+        return _read_json(self.report_file) if self.report_file.is_file() else None
+
+    def progress(self) -> dict | None:
+        """The resume state's JSON part (epochs done, schedule, best, clock), or None when there is none."""
+        import numpy as np
+
+        if not self.state_file.is_file():
+            return None
+        try:
+            with np.load(self.state_file) as data:
+                extra = json.loads(str(data["extra"]))
+            int(extra["epochs_done"])
+            return extra
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            raise damaged_state(self.state_file, error) from None
+
+    def labels(self) -> tuple[str, ...]:
+        """The class names of the run's model, one per output."""
+        return self.read_meta().class_names
+
+    def stray_state(self) -> bool:
+        """A resume state without the recipe.toml and run.json it must be checked against."""
+        return self.state_file.is_file() and not (self.recipe_file.is_file() and self.meta_file.is_file())
+
+    # -- writing (the training process, holding the lock) ---------------------------------------------------
+    def begin(self, recipe, meta: RunMeta) -> RunMeta:
+        """new/finished → running: write the effective recipe and run.json with status "running"."""
+        meta = meta.replace(status="running", version=META_VERSION)
+        cio.write_text(self.recipe_file, recipe.to_toml())
+        cio.write_json(self.meta_file, meta.to_dict())
+        return meta
+
+    def finish(self, meta: RunMeta, report: dict) -> RunMeta:
+        """running → finished: write report.json, then run.json's status (a kill between: still running)."""
+        cio.write_json(self.report_file, report)
+        meta = meta.replace(status="finished")
+        cio.write_json(self.meta_file, meta.to_dict())
+        return meta
+
+
+def damaged_state(path: Path, error: BaseException) -> CnnappError:
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return CnnappError(
+        f"{path} is damaged ({detail}); delete it to start the run again from its first epoch, "
+        "or choose another --out"
+    )
+
+
+def _read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CnnappError(f"{path} is corrupt ({error}); not written by cnnapp, or cut short") from None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,16 +377,15 @@ class Run:
     """
 
     path: Path
-    meta: dict
+    meta: RunMeta
     recipe: Any
 
+    @property
+    def folder(self) -> RunDir:
+        return RunDir(self.path)
+
     def checkpoint(self, which: str = "best") -> Path:
-        if which not in CHECKPOINTS:
-            raise CnnappError(f"unknown checkpoint {which!r}; valid checkpoints: {', '.join(CHECKPOINTS)}")
-        path = self.path / "checkpoints" / f"{which}.keras"
-        if not path.is_file():
-            raise CnnappError(f"run {self.path} has no {which} checkpoint yet (no epoch has finished)")
-        return path
+        return self.folder.checkpoint(which)
 
     def model(self, which: str = "best"):
         """The saved inference model `which` ("best" or "last"), in Keras 3."""
@@ -61,28 +395,54 @@ class Run:
 
     @property
     def report(self) -> dict | None:
-        path = self.path / "report.json"
-        return json.loads(path.read_text()) if path.is_file() else None
+        return self.folder.read_report()
 
 
-def load_run(path: str | Path) -> Run:
-    """Read the run folder `path` (or the run holding the checkpoint file `path`)."""
-    from cnnapp.recipes import load_recipe
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    """What a model path names: the model file, and the run it belongs to (None for a bare model).
 
+    Attributes:
+        model_file: the model file (a run's checkpoint, or the bare file given).
+        run: the run folder, or None.
+        checkpoint: "best" or "last" for a run's checkpoint, else None.
+    """
+
+    model_file: Path
+    run: RunDir | None = None
+    checkpoint: str | None = None
+
+
+def run_of(path: str | os.PathLike) -> RunDir | None:
+    """The run `path` is (a run folder) or lies in (checkpoints/NAME.keras), or None."""
     path = Path(path)
-    if path.is_file() and path.suffix == ".keras" and path.parent.name == "checkpoints":
-        path = path.parent.parent
-    meta_path = path / "run.json"
-    if not meta_path.is_file():
-        raise CnnappError(f"{path} is not a run folder (no run.json); train one with python -m cnnapp.train")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as error:
-        raise CnnappError(f"{meta_path} is corrupt: {error}") from None
-    missing = [key for key in META_KEYS if key not in meta]
-    if missing:
-        raise CnnappError(f"{meta_path} lacks {', '.join(missing)}; was it written by cnnapp.train?")
-    return Run(path=path, meta=meta, recipe=load_recipe(path / "recipe.toml"))
+    if path.is_dir():
+        return RunDir(path) if RunDir(path).is_run() else None
+    if path.suffix == ".keras" and path.parent.name == RunDir(path.parent.parent).checkpoints_dir.name:
+        run = RunDir(path.parent.parent)
+        return run if run.is_run() else None
+    return None
+
+
+def from_any(path: str | os.PathLike, which: str = "best") -> ModelRef:
+    """A run folder (its checkpoint `which`), a run's checkpoint file, or a bare model file."""
+    path = Path(path)
+    if not path.exists():
+        raise CnnappError(f"no run folder or model file at {path}")
+    run = run_of(path)
+    if path.is_dir():
+        if run is None:
+            raise CnnappError(f"{path} is not a run folder (no run.json) and not a model file")
+        return ModelRef(run.checkpoint(which), run, which)
+    if run is not None and path.stem in CHECKPOINTS:
+        return ModelRef(path, run, path.stem)
+    return ModelRef(path)
+
+
+def load_run(path: str | os.PathLike) -> Run:
+    """Read the run folder `path` (or the run holding the checkpoint file `path`)."""
+    run = run_of(path) or RunDir(path)
+    return Run(path=run.path, meta=run.read_meta(), recipe=run.read_recipe())
 
 
 def build_model(meta: dict, keras_module=None, training: bool = False):
@@ -91,7 +451,7 @@ def build_model(meta: dict, keras_module=None, training: bool = False):
     One flat functional graph (no nested model), so tfmot can quantize or prune it layer by layer.
 
     Args:
-        meta: a run's run.json contents (or the same keys).
+        meta: a run's `RunMeta` (or a dict with its keys).
         keras_module: keras (default) or tf_keras.
         training: keep training-only heads (GoogLeNet's auxiliary classifiers); the default is the inference
             model, whose weights a saved checkpoint's `get_weights()` fits.
@@ -100,6 +460,8 @@ def build_model(meta: dict, keras_module=None, training: bool = False):
     from cnnapp.models.common import resolve_keras
 
     K = resolve_keras(keras_module)
+    if isinstance(meta, RunMeta):
+        meta = meta.to_dict()
     arch = models.build(
         meta["architecture"],
         input_shape=tuple(meta["input_shape"]),

@@ -58,18 +58,23 @@ def parse_args(argv: Sequence[str] | None):
 
 def default_out(recipe_name: str) -> Path:
     """runs/NAME, unless it holds a finished run: then the first runs/NAME-k that does not."""
+    from cnnapp.runs import RunDir
+
     candidate, k = RUNS_DIR / recipe_name, 1
-    while (candidate / "report.json").is_file():
+    while RunDir(candidate).status() == "finished":
         k += 1
         candidate = RUNS_DIR / f"{recipe_name}-{k}"
     return candidate
 
 
 def format_report(report: dict, run_dir: Path) -> str:
+    extended = report.get("extended_from_epochs")
+    resumed = report.get("resumed_from_epoch")
+    how = f", extended from {extended}" if extended else f", resumed after epoch {resumed}" if resumed else ""
     return "\n".join(
         [
-            f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs "
-            f"({report['device']})",
+            f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs"
+            f"{how} ({report['device']})",
             f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "
             f"checkpoint from epoch {report['best_epoch']}): top-1 accuracy {report['top1_accuracy']:.2%} "
             f"(error {report['top1_error']:.2%}), top-5 accuracy {report['top5_accuracy']:.2%}",

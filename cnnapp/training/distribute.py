@@ -22,8 +22,6 @@ A larger global batch is a recipe change, and then the linear scaling rule appli
 from __future__ import annotations
 
 import dataclasses
-import json
-import os
 from pathlib import Path
 
 from cnnapp.errors import CnnappError, unknown
@@ -49,6 +47,8 @@ def make_strategy(name: str = "auto", gpus: int | None = None):
     if name not in STRATEGIES:
         raise unknown("strategy", name, STRATEGIES)
     if name == "multi-worker":
+        from cnnapp.training.multiworker import cluster_spec  # runs no TensorFlow op: safe here
+
         cluster_spec()  # a clear error for a missing or malformed TF_CONFIG before TensorFlow's own
         # The ring all-reduce works on CPUs and GPUs alike; NCCL (GPU only) is picked by AUTO where present.
         options = tf.distribute.experimental.CommunicationOptions(
@@ -62,44 +62,6 @@ def make_strategy(name: str = "auto", gpus: int | None = None):
     if name == "one-device":
         return tf.distribute.OneDeviceStrategy("/gpu:0" if gpus else "/cpu:0")
     return tf.distribute.get_strategy()  # auto on one device: the default strategy, no wrapping at all
-
-
-def cluster_spec() -> dict:
-    """The TF_CONFIG environment variable, checked: {"cluster": {"worker": [...], ...}, "task": {...}}.
-
-    Every worker runs the same command with its own TF_CONFIG, which lists every worker's host:port and says
-    which one this process is, e.g.
-    `{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, "task": {"type": "worker", "index": 0}}`.
-    """
-    raw = os.environ.get("TF_CONFIG")
-    if not raw:
-        raise CnnappError(
-            "--strategy multi-worker needs the TF_CONFIG environment variable (the cluster's "
-            "workers and this one's index); see the README's multi-worker section"
-        )
-    try:
-        config = json.loads(raw)
-    except json.JSONDecodeError as error:
-        raise CnnappError(f"TF_CONFIG is not valid JSON ({error}); write it as in the README") from None
-    cluster = config.get("cluster") if isinstance(config, dict) else None
-    task = config.get("task") if isinstance(config, dict) else None
-    if not isinstance(cluster, dict) or not cluster.get("worker") or not isinstance(task, dict):
-        raise CnnappError('TF_CONFIG needs "cluster" with a "worker" list and "task" with "type" and "index"')
-    kind, index = task.get("type"), task.get("index")
-    if kind not in cluster or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
-        raise CnnappError(f"TF_CONFIG's task {task} is not in its cluster {cluster}")
-    return config
-
-
-def is_chief(strategy) -> bool:
-    """Whether this process writes the run folder: the "chief" task, or worker 0 when there is none."""
-    resolver = getattr(strategy, "cluster_resolver", None)
-    if resolver is None or not resolver.task_type:
-        return True
-    if resolver.task_type == "chief":
-        return True
-    has_chief = "chief" in resolver.cluster_spec().as_dict()
-    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
 def linear_scaling(recipe, reference_batch: int | None = None):
@@ -162,9 +124,7 @@ def train_distributed(recipe, run_dir: str | Path, strategy: str = "auto", **kwa
         from cnnapp.training.multiworker import train_multi_worker
 
         return train_multi_worker(recipe, run_dir, tf_strategy, **kwargs)
-    from cnnapp.training import train_and_evaluate
+    from cnnapp.training.loop import train_and_evaluate
 
     # Keras captures the strategy a model is built under and distributes `fit`'s batches over its replicas.
-    with tf_strategy.scope():
-        report = train_and_evaluate(recipe, run_dir, **kwargs)
-    return {**report, "strategy": strategy, "replicas": int(tf_strategy.num_replicas_in_sync)}
+    return train_and_evaluate(recipe, run_dir, strategy=tf_strategy, strategy_name=strategy, **kwargs)

@@ -92,7 +92,7 @@ def evaluate_members(
     from cnnapp.errors import CnnappError
 
     runs = [run for run, _ in members]
-    datasets = {run.meta["dataset"] for run in runs}
+    datasets = {run.meta.dataset for run in runs}
     if len(datasets) != 1:
         raise CnnappError(
             f"an ensemble needs members trained on one dataset; got {', '.join(sorted(datasets))}"

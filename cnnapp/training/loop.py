@@ -1,41 +1,56 @@
-"""`train_and_evaluate(recipe, run_dir)`: one run, from a recipe to a run folder and its report.
+"""`train_and_evaluate(recipe, run_dir)`: a run on Keras `fit`, from a recipe to a run folder and its report.
 
-The loop is Keras `fit` with Keras callbacks (progress bar, CSVLogger, TensorBoard) and cnnapp's own three:
-the plateau schedule, the epoch clock and the checkpoint/resume writer (state.py).
+The scaffold (`core.train`: lock, checks, data, model, resume, callbacks, report) is shared with the
+multi-worker loop; this module holds only what `fit` does differently: a pipeline of the remaining epochs
+(the last batch of an epoch may be partial) and the call to `fit`, with Keras's progress bar.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import time
 from pathlib import Path
 
-import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
-from cnnapp import io as cio
-from cnnapp.errors import CnnappError
-from cnnapp.recipes import Recipe, load_recipe
-from cnnapp.training import device as devices
-from cnnapp.training import evaluation, setup
-from cnnapp.training.schedules import PlateauCut
-from cnnapp.training.state import (
-    STATE_FILE,
-    EpochClock,
-    RunCheckpoint,
-    load_state,
-    read_extra,
-    tensorboard_callback,
-)
+from cnnapp.recipes import Recipe
+from cnnapp.runs import RunDir
+from cnnapp.training import core, setup
 
 
 def run_state(run_dir: str | Path) -> dict | None:
     """The resume state's JSON part (epochs done, schedule, best) of the run in `run_dir`, or None."""
-    path = Path(run_dir) / STATE_FILE
-    return read_extra(path) if path.is_file() else None
+    return RunDir(run_dir).progress()
+
+
+class FitLoop:
+    """Keras `fit` over the remaining epochs, with the scaffold's callbacks.
+
+    Args:
+        name: the strategy's name, for the report ("auto", "one-device", "mirrored").
+    """
+
+    def __init__(self, name: str = "auto"):
+        self.name = name
+
+    def steps_per_epoch(self, recipe: Recipe, train_size: int, replicas: int) -> int:
+        return setup.steps_per_epoch(recipe, train_size)  # the last batch may be partial
+
+    def run(self, session: core.Session, callbacks) -> None:
+        recipe, model = session.recipe, session.model
+        if session.initial_epoch >= recipe.train.epochs:
+            return  # a run killed during its final evaluation: only the report is missing
+        train = _training_batches(session.data.train, recipe, session.initial_epoch, session.steps)
+        validation = session.validation_batches()
+        names = model.output_names
+        model.fit(
+            setup.with_targets(train, names),
+            epochs=recipe.train.epochs,
+            initial_epoch=session.initial_epoch,
+            steps_per_epoch=session.steps,
+            validation_data=setup.with_targets(validation, names),
+            callbacks=callbacks,
+            verbose=session.verbose,
+        )
 
 
 def train_and_evaluate(
@@ -46,8 +61,10 @@ def train_and_evaluate(
     verbose: int | str = "auto",
     precision: str | None = None,
     jit: str | None = None,
+    strategy: tf.distribute.Strategy | None = None,
+    strategy_name: str = "auto",
 ) -> dict:
-    """Train `recipe` into `run_dir`, evaluate its best checkpoint on the test split, return the report.
+    """Train `recipe` into `run_dir` with Keras `fit`, evaluate its best checkpoint on the test split.
 
     Args:
         recipe: the frozen recipe.
@@ -57,111 +74,24 @@ def train_and_evaluate(
         verbose: Keras `fit`'s verbosity (1: progress bar, 2: a line per epoch, 0: silent).
         precision: override of `train.precision` (see `cnnapp.training.device.choose`).
         jit: override of `train.jit`.
+        strategy: the tf.distribute strategy to build the model under (default: the current one).
+        strategy_name: its name, for the report.
 
     Returns:
         The report written to `report.json`: top-1/top-5 accuracy and error of the best checkpoint on the test
         split, epochs, training time, images per second, the device.
     """
-    run_dir = Path(run_dir)
-    state = _check_run_dir(recipe, run_dir, resume)
-    device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
-    device.apply()
-    keras.utils.set_random_seed(recipe.train.seed)
-    if recipe.train.deterministic:
-        tf.config.experimental.enable_op_determinism()
-
-    run_data = setup.load_data(recipe)
-    meta_path = run_dir / "run.json"
-    if state is not None and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())  # the statistics the saved weights were trained with
-    else:
-        meta = setup.run_meta(recipe, run_data, setup.normalization(recipe, run_data))
-    cio.write_text(run_dir / "recipe.toml", recipe.to_toml())
-    cio.write_json(meta_path, meta)
-
-    model, inference = setup.build_models(meta, recipe)
-    steps = setup.steps_per_epoch(recipe, run_data.sizes["train"])
-    schedule = setup.compile_model(model, recipe, device, steps)
-    plateau = PlateauCut(schedule)
-    images_per_epoch = min(steps * recipe.train.batch_size, run_data.sizes["train"])
-    clock = EpochClock(images_per_epoch)
-    checkpoint = RunCheckpoint(run_dir, inference, plateau, clock)
-
-    initial_epoch = 0
-    if state is not None:
-        extra = load_state(run_dir / STATE_FILE, model, model.optimizer)
-        initial_epoch = int(extra["epochs_done"])
-        plateau.restore(extra["plateau"])
-        clock.restore(extra["clock"])
-        checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
-    _truncate_log(run_dir / "log.csv", initial_epoch)
-
-    epochs = recipe.train.epochs
-    cfg = recipe.data.pipeline
-    if initial_epoch < epochs:
-        train = _training_batches(run_data.train, recipe, initial_epoch, steps)
-        validation = cdata.evaluation_pipeline(run_data.validation, cfg, setup.EVAL_BATCH)
-        names = model.output_names
-        callbacks = [clock, plateau]
-        if recipe.optimizer.ema:  # validate with the Polyak averages, as the final model will be
-            callbacks.append(keras.callbacks.SwapEMAWeights())
-        callbacks += [
-            keras.callbacks.CSVLogger(str(run_dir / "log.csv"), append=True),
-            tensorboard_callback(run_dir / "tensorboard"),
-            checkpoint,
-        ]
-        model.fit(
-            setup.with_targets(train, names),
-            epochs=epochs,
-            initial_epoch=initial_epoch,
-            steps_per_epoch=steps,
-            validation_data=setup.with_targets(validation, names),
-            callbacks=callbacks,
-            verbose=verbose,
-        )
-
-    report = _report(recipe, run_dir, run_data, meta, device, clock, checkpoint)
-    cio.write_json(run_dir / "report.json", report)
+    report, _ = core.train(
+        recipe,
+        run_dir,
+        FitLoop(strategy_name),
+        strategy,
+        resume=resume,
+        verbose=verbose,
+        precision=precision,
+        jit=jit,
+    )
     return report
-
-
-def _check_run_dir(recipe: Recipe, run_dir: Path, resume: bool | None) -> dict | None:
-    """The resume state to continue from (or None), after checking the folder fits the recipe."""
-    state = run_state(run_dir)
-    if resume is True and state is None:
-        raise CnnappError(
-            f"nothing to resume in {run_dir} (no {STATE_FILE}); drop --resume to start a run there"
-        )
-    occupied = (run_dir / "recipe.toml").is_file()
-    if resume is False and occupied:
-        raise CnnappError(f"{run_dir} already holds a run; choose another --out, or resume it with --resume")
-    if occupied and state is None and (run_dir / "report.json").is_file():
-        raise CnnappError(f"{run_dir} already holds a finished run; choose another --out")
-    if occupied:
-        saved = load_recipe(run_dir / "recipe.toml").to_dict()
-        mine = recipe.to_dict()
-        saved["train"].pop("epochs"), mine["train"].pop("epochs")  # a resumed run may be extended
-        if saved != mine:
-            changed = sorted(
-                f"{s}.{k}"
-                for s in mine
-                if isinstance(mine[s], dict)
-                for k in mine[s]
-                if mine[s][k] != saved.get(s, {}).get(k)
-            )
-            raise CnnappError(
-                f"{run_dir} holds a run of a different recipe (differs in {', '.join(changed) or 'name'})"
-                "; choose another --out"
-            )
-    if (
-        state is not None
-        and state["epochs_done"] >= recipe.train.epochs
-        and (run_dir / "report.json").is_file()
-    ):
-        raise CnnappError(
-            f"{run_dir} already finished its {recipe.train.epochs} epochs; raise train.epochs to go on"
-        )
-    return state
 
 
 def _training_batches(
@@ -181,48 +111,3 @@ def _training_batches(
     for part in parts[1:]:
         out = out.concatenate(part)
     return out
-
-
-def _truncate_log(path: Path, epochs_done: int) -> None:
-    """Drop log rows of epochs the resumed run will redo (a kill after the row, before the state)."""
-    if not path.is_file():
-        return
-    rows = list(csv.reader(io.StringIO(path.read_text())))
-    if not rows:
-        return
-    kept = [rows[0]] + [r for r in rows[1:] if r and int(r[0]) < epochs_done]
-    if len(kept) != len(rows):
-        buffer = io.StringIO()
-        csv.writer(buffer, lineterminator="\n").writerows(kept)
-        cio.write_text(path, buffer.getvalue())
-
-
-def _report(recipe, run_dir, run_data, meta, device, clock, checkpoint) -> dict:
-    from cnnapp import models
-
-    best = run_dir / "checkpoints" / "best.keras"
-    which = "best" if best.is_file() else "last"
-    model = models.load(run_dir / "checkpoints" / f"{which}.keras")
-    test = cdata.evaluation_pipeline(run_data.test, recipe.data.pipeline, setup.EVAL_BATCH)
-    start = time.perf_counter()
-    probs, labels = evaluation.probabilities(model, test)
-    eval_seconds = time.perf_counter() - start
-    return {
-        "recipe": recipe.name,
-        "architecture": recipe.model.architecture,
-        "dataset": recipe.data.dataset,
-        "split": recipe.train.test_split,
-        "checkpoint": which,
-        "best_epoch": checkpoint.best_epoch,
-        "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
-        "validation": run_data.validation_name,
-        **evaluation.scores(probs, labels),
-        "epochs": recipe.train.epochs,
-        "train_examples": run_data.sizes["train"],
-        "train_seconds": round(clock.seconds, 3),
-        "images_per_second": float(f"{clock.images / max(clock.seconds, 1e-9):.4g}"),
-        "eval_images_per_second": float(f"{len(labels) / max(eval_seconds, 1e-9):.4g}"),
-        "parameters": int(model.count_params()),
-        "device": device.describe(),
-        "num_classes": meta["num_classes"],
-    }

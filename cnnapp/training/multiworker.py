@@ -20,6 +20,10 @@ a single-device run would see, and a resumed worker rejoins on the same batch as
 every worker augments the whole batch; for the small datasets cnnapp ships this is cheaper than a second,
 sharded pipeline.
 
+The rest of a run (lock, checks, data, model, resume, callbacks, report) is the scaffold every loop shares
+(`cnnapp.training.core`); this module holds the step loop, the workers' data slices, and the cluster helpers
+(`cluster_spec`, `is_chief`).
+
 Fault tolerance: after every epoch the chief saves the run's checkpoints and resume state (`state.py`, written
 atomically); a killed worker takes its peers' collectives down with it, and the cluster restarted with the
 same command resumes every worker from the chief's last state (the run folder must be on storage all workers
@@ -28,23 +32,54 @@ read).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
-import time
+import os
 from pathlib import Path
 
 import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
-from cnnapp import io as cio
 from cnnapp.errors import CnnappError
-from cnnapp.training import device as devices
-from cnnapp.training import evaluation, setup
-from cnnapp.training.distribute import is_chief
-from cnnapp.training.schedules import PlateauCut
-from cnnapp.training.state import STATE_FILE, EpochClock, RunCheckpoint, load_state, read_extra
+from cnnapp.training import core, evaluation
+
+
+def cluster_spec() -> dict:
+    """The TF_CONFIG environment variable, checked: {"cluster": {"worker": [...], ...}, "task": {...}}.
+
+    Every worker runs the same command with its own TF_CONFIG, which lists every worker's host:port and says
+    which one this process is, e.g.
+    `{"cluster": {"worker": ["10.0.0.1:12345", "10.0.0.2:12345"]}, "task": {"type": "worker", "index": 0}}`.
+    """
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise CnnappError(
+            "--strategy multi-worker needs the TF_CONFIG environment variable (the cluster's "
+            "workers and this one's index); see the README's multi-worker section"
+        )
+    try:
+        config = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise CnnappError(f"TF_CONFIG is not valid JSON ({error}); write it as in the README") from None
+    cluster = config.get("cluster") if isinstance(config, dict) else None
+    task = config.get("task") if isinstance(config, dict) else None
+    if not isinstance(cluster, dict) or not cluster.get("worker") or not isinstance(task, dict):
+        raise CnnappError('TF_CONFIG needs "cluster" with a "worker" list and "task" with "type" and "index"')
+    kind, index = task.get("type"), task.get("index")
+    if kind not in cluster or not isinstance(index, int) or not 0 <= index < len(cluster[kind]):
+        raise CnnappError(f"TF_CONFIG's task {task} is not in its cluster {cluster}")
+    return config
+
+
+def is_chief(strategy) -> bool:
+    """Whether this process writes the run folder: the "chief" task, or worker 0 when there is none."""
+    resolver = getattr(strategy, "cluster_resolver", None)
+    if resolver is None or not resolver.task_type:
+        return True
+    if resolver.task_type == "chief":
+        return True
+    has_chief = "chief" in resolver.cluster_spec().as_dict()
+    return resolver.task_type == "worker" and resolver.task_id == 0 and not has_chief
 
 
 def train_multi_worker(recipe, run_dir, strategy, **kwargs) -> dict:
@@ -66,7 +101,7 @@ def fit_multi_worker(
 
     Args:
         recipe: the frozen recipe; `train.batch_size` is the global batch, divided evenly among the replicas.
-        run_dir: the run folder, written by the chief and read by every worker when resuming.
+        run_dir: the run folder, locked and written by the chief, read by every worker when resuming.
         strategy: the strategy, created before any other TensorFlow op ran in this process.
         resume: None resumes from the run folder's state when there is one; False refuses a folder that holds
             a run; True requires a state.
@@ -77,131 +112,73 @@ def fit_multi_worker(
     Returns:
         (report, training model).
     """
-    run_dir = Path(run_dir)
-    chief = is_chief(strategy)
-    replicas = int(strategy.num_replicas_in_sync)
-    batch = recipe.train.batch_size
+    replicas, batch = int(strategy.num_replicas_in_sync), recipe.train.batch_size
     if batch % replicas:
         raise CnnappError(
             f"train.batch_size {batch} does not split evenly over {replicas} replicas; "
             f"choose a multiple of {replicas}"
         )
-    state_path = run_dir / STATE_FILE
-    state = read_extra(state_path) if state_path.is_file() else None
-    if resume is True and state is None:
-        raise CnnappError(f"nothing to resume in {run_dir} (no {STATE_FILE})")
-    if resume is False and (run_dir / "recipe.toml").is_file():
-        raise CnnappError(f"{run_dir} already holds a run; choose another --out")
-    _check_same_recipe(recipe, run_dir)
+    return core.train(
+        recipe,
+        run_dir,
+        StrategyLoop(),
+        strategy,
+        chief=is_chief(strategy),
+        resume=resume,
+        verbose=verbose,
+        precision=precision,
+        jit=jit,
+    )
 
-    device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
-    device.apply()
-    keras.utils.set_random_seed(recipe.train.seed)
-    if recipe.train.deterministic:
-        tf.config.experimental.enable_op_determinism()
-    run_data = setup.load_data(recipe)
-    meta_path = run_dir / "run.json"
-    if state is not None and meta_path.is_file():
-        meta = json.loads(meta_path.read_text())
-    else:
-        meta = setup.run_meta(recipe, run_data, setup.normalization(recipe, run_data))
-    if chief:
-        cio.write_text(run_dir / "recipe.toml", recipe.to_toml())
-        cio.write_json(meta_path, meta)
 
-    # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
-    steps = run_data.sizes["train"] // batch
-    if recipe.train.steps_per_epoch:
-        steps = min(steps, recipe.train.steps_per_epoch)
-    if steps < 1:
-        raise CnnappError(
-            f"train.batch_size {batch} is larger than the {run_data.sizes['train']} training examples"
-        )
-    with strategy.scope():
-        model, inference = setup.build_models(meta, recipe)
-        schedule = setup.compile_model(model, recipe, device, steps)
-        optimizer = model.optimizer  # a LossScaleOptimizer under mixed_float16
-        optimizer.build(model.trainable_variables)
-    plateau = PlateauCut(schedule)
-    plateau.set_model(model)
-    clock = EpochClock(steps * batch)
-    checkpoint = RunCheckpoint(run_dir, inference, plateau, clock)
-    checkpoint.set_model(model)
+class StrategyLoop:
+    """The epochs as a `strategy.run` step loop that calls the scaffold's callbacks as `fit` would."""
 
-    initial_epoch = 0
-    if state is not None:
-        extra = load_state(state_path, model, optimizer)
-        initial_epoch = int(extra["epochs_done"])
-        plateau.restore(extra["plateau"])
-        clock.restore(extra["clock"])
-        checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
+    name = "multi-worker"
 
-    train_step = _train_step(strategy, model, optimizer, recipe, batch, device.jit)
-    validation = cdata.evaluation_pipeline(run_data.validation, recipe.data.pipeline, setup.EVAL_BATCH)
-    for epoch in range(initial_epoch, recipe.train.epochs):
-        clock.on_epoch_begin(epoch)
-        batches = iter(
-            strategy.distribute_datasets_from_function(_worker_batches(run_data.train, recipe, epoch, steps))
-        )
-        loss = correct = 0.0
-        for _ in range(steps):
-            step_loss, step_correct = train_step(batches)
-            loss, correct = loss + float(step_loss), correct + float(step_correct)
-        clock.on_test_begin()
-        # Every worker holds the same weights, so each validates on its own, with no collective to wait on.
-        probs, labels = evaluation.probabilities(inference, validation)
-        logs = {
-            "loss": loss / steps,
-            "accuracy": correct / (steps * batch),
-            "val_accuracy": evaluation.scores(probs, labels)["top1_accuracy"],
-        }
-        clock.on_epoch_end(epoch, logs)
-        plateau.on_epoch_end(epoch, logs)
-        if chief:
-            checkpoint.on_epoch_end(epoch, logs)
-            _log_row(run_dir / "log.csv", epoch, logs)
-            if verbose:
+    def steps_per_epoch(self, recipe, train_size: int, replicas: int) -> int:
+        # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
+        batch = recipe.train.batch_size
+        steps = train_size // batch
+        if recipe.train.steps_per_epoch:
+            steps = min(steps, recipe.train.steps_per_epoch)
+        if steps < 1:
+            raise CnnappError(f"train.batch_size {batch} is larger than the {train_size} training examples")
+        return steps
+
+    def run(self, session: core.Session, callbacks) -> None:
+        recipe, model, strategy, steps = session.recipe, session.model, session.strategy, session.steps
+        batch, epochs = recipe.train.batch_size, recipe.train.epochs
+        hooks = keras.callbacks.CallbackList(callbacks, model=model)
+        train_step = _train_step(strategy, model, model.optimizer, recipe, batch, session.device.jit)
+        validation = session.validation_batches()
+        hooks.on_train_begin()
+        for epoch in range(session.initial_epoch, epochs):
+            hooks.on_epoch_begin(epoch)
+            slices = _worker_batches(session.data.train, recipe, epoch, steps)
+            batches = iter(strategy.distribute_datasets_from_function(slices))
+            loss = correct = 0.0
+            for _ in range(steps):
+                step_loss, step_correct = train_step(batches)
+                loss, correct = loss + float(step_loss), correct + float(step_correct)
+            hooks.on_test_begin()
+            # Every worker holds the same weights: each validates on its own, with no collective to wait for.
+            probs, labels = evaluation.probabilities(session.inference, validation)
+            hooks.on_test_end()
+            logs = {
+                "loss": loss / steps,
+                "accuracy": correct / (steps * batch),
+                "val_accuracy": evaluation.scores(probs, labels)["top1_accuracy"],
+            }
+            hooks.on_epoch_end(epoch, logs)
+            if session.chief and session.verbose:
                 print(
-                    f"epoch {epoch + 1}/{recipe.train.epochs}: loss {logs['loss']:.4f}, accuracy "
-                    f"{logs['accuracy']:.4f}, val_accuracy {logs['val_accuracy']:.4f}, "
-                    f"{logs['images_per_second']:.0f} images/s on {replicas} replicas",
+                    f"epoch {epoch + 1}/{epochs}: loss {logs['loss']:.4f}, accuracy {logs['accuracy']:.4f}, "
+                    f"val_accuracy {logs['val_accuracy']:.4f}, {logs['images_per_second']:.0f} images/s "
+                    f"on {strategy.num_replicas_in_sync} replicas",
                     flush=True,
                 )
-
-    report = _report(recipe, run_dir, run_data, meta, device, clock, checkpoint, inference, chief)
-    report.update(
-        {
-            "strategy": "multi-worker",
-            "replicas": replicas,
-            "global_batch": batch,
-            "resumed_from_epoch": initial_epoch,
-        }
-    )
-    if chief:
-        cio.write_json(run_dir / "report.json", report)
-    return report, model
-
-
-def _check_same_recipe(recipe, run_dir: Path) -> None:
-    """Refuse to resume a run of another recipe (a resumed run may only be given more epochs)."""
-    if not (run_dir / "recipe.toml").is_file():
-        return
-    from cnnapp.recipes import load_recipe
-
-    saved, mine = load_recipe(run_dir / "recipe.toml").to_dict(), recipe.to_dict()
-    saved["train"].pop("epochs"), mine["train"].pop("epochs")
-    if saved != mine:
-        changed = sorted(
-            f"{s}.{k}"
-            for s in mine
-            if isinstance(mine[s], dict)
-            for k in mine[s]
-            if mine[s][k] != saved.get(s, {}).get(k)
-        )
-        raise CnnappError(
-            f"{run_dir} holds a run of a different recipe (differs in {', '.join(changed) or 'name'}); "
-            "choose another --out"
-        )
+        hooks.on_train_end()
 
 
 def _worker_batches(train, recipe, epoch: int, steps: int):
@@ -263,52 +240,3 @@ def _train_step(strategy, model, optimizer, recipe, global_batch: int, jit: bool
         )
 
     return step
-
-
-def _log_row(path: Path, epoch: int, logs: dict) -> None:
-    """Append an epoch row to log.csv (the columns Keras's CSVLogger writes for a single-machine run)."""
-    keys = sorted(logs)
-    rows = []
-    if path.is_file():
-        rows = [r for r in csv.reader(io.StringIO(path.read_text())) if r]
-        rows = rows[:1] + [r for r in rows[1:] if int(r[0]) < epoch]  # a resumed run redoes later epochs
-    if not rows:
-        rows = [["epoch", *keys]]
-    rows.append([str(epoch), *(repr(float(logs[k])) for k in keys)])
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    cio.write_text(path, buffer.getvalue())
-
-
-def _report(recipe, run_dir, run_data, meta, device, clock, checkpoint, inference, chief) -> dict:
-    """Test-split scores of the best checkpoint (the final weights on workers that did not write one)."""
-    import cnnapp.models  # noqa: F401  (registers cnnapp's custom layers for loading)
-
-    best = run_dir / "checkpoints" / "best.keras"
-    which = "best" if chief and best.is_file() else "last"
-    # compile=False: the checkpoint's optimizer state is in resume.npz; only the inference graph is needed
-    # here.
-    model = keras.saving.load_model(best, compile=False) if which == "best" else inference
-    test = cdata.evaluation_pipeline(run_data.test, recipe.data.pipeline, setup.EVAL_BATCH)
-    start = time.perf_counter()
-    probs, labels = evaluation.probabilities(model, test)
-    eval_seconds = time.perf_counter() - start
-    return {
-        "recipe": recipe.name,
-        "architecture": recipe.model.architecture,
-        "dataset": recipe.data.dataset,
-        "split": recipe.train.test_split,
-        "checkpoint": which,
-        "best_epoch": checkpoint.best_epoch,
-        "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
-        "validation": run_data.validation_name,
-        **evaluation.scores(probs, labels),
-        "epochs": recipe.train.epochs,
-        "train_examples": run_data.sizes["train"],
-        "train_seconds": round(clock.seconds, 3),
-        "images_per_second": round(clock.images / max(clock.seconds, 1e-9), 1),
-        "eval_images_per_second": round(len(labels) / max(eval_seconds, 1e-9), 1),
-        "parameters": int(model.count_params()),
-        "device": device.describe(),
-        "num_classes": meta["num_classes"],
-    }

@@ -19,9 +19,8 @@ import keras
 import numpy as np
 
 from cnnapp.io import atomic_path
+from cnnapp.runs import RunDir
 from cnnapp.training.schedules import PlateauCut, validation_error
-
-STATE_FILE = "resume.npz"
 
 
 def save_state(path: Path, model, optimizer, extra: dict) -> None:
@@ -30,11 +29,6 @@ def save_state(path: Path, model, optimizer, extra: dict) -> None:
     arrays["extra"] = np.array(json.dumps(extra))
     with atomic_path(path) as tmp:
         np.savez(tmp, **arrays)
-
-
-def read_extra(path: Path) -> dict:
-    with np.load(path) as data:
-        return json.loads(str(data["extra"]))
 
 
 def load_state(path: Path, model, optimizer) -> dict:
@@ -65,7 +59,7 @@ class RunCheckpoint(keras.callbacks.Callback):
     """Saves best/last inference checkpoints and the resume state at the end of every epoch.
 
     Args:
-        run_dir: the run folder.
+        run: the run folder.
         inference_model: the raw-pixel inference model sharing its layers with the training model.
         plateau: the schedule callback whose state is saved.
         clock: the epoch clock whose totals are saved.
@@ -75,7 +69,7 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def __init__(
         self,
-        run_dir: Path,
+        run: RunDir,
         inference_model,
         plateau: PlateauCut,
         clock: EpochClock,
@@ -83,7 +77,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         best_epoch: int = 0,
     ):
         super().__init__()
-        self.run_dir = Path(run_dir)
+        self.run = run
         self.inference_model = inference_model
         self.plateau = plateau
         self.clock = clock
@@ -107,10 +101,10 @@ class RunCheckpoint(keras.callbacks.Callback):
             "best_epoch": self.best_epoch,
             "clock": self.clock.state(),
         }
-        save_state(self.run_dir / STATE_FILE, self.model, self.model.optimizer, extra)
+        save_state(self.run.state_file, self.model, self.model.optimizer, extra)
 
     def _save_model(self, which: str) -> None:
-        with atomic_path(self.run_dir / "checkpoints" / f"{which}.keras") as tmp:
+        with atomic_path(self.run.checkpoint_file(which)) as tmp:
             self.inference_model.save(tmp)
 
     class _Swap:

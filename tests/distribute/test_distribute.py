@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from cnnapp.errors import CnnappError
 from cnnapp.recipes import load_recipe
-from cnnapp.training import distribute
+from cnnapp.training import distribute, multiworker
 
 
 def test_auto_on_one_device_is_the_default_strategy_and_mirrored_with_two_gpus():
@@ -51,7 +51,7 @@ def test_cluster_spec_reads_tf_config(monkeypatch):
         "task": {"type": "worker", "index": 1},
     }
     monkeypatch.setenv("TF_CONFIG", json.dumps(config))
-    assert distribute.cluster_spec() == config
+    assert multiworker.cluster_spec() == config
 
 
 def _resolver(task_type, task_id, cluster):
@@ -62,11 +62,11 @@ def _resolver(task_type, task_id, cluster):
 def test_the_chief_is_the_chief_task_else_worker_0():
     workers = {"worker": ["a:1", "b:1"]}
     with_chief = {"chief": ["c:1"], **workers}
-    assert distribute.is_chief(tf.distribute.get_strategy())
-    assert distribute.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, workers)))
-    assert not distribute.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 1, workers)))
-    assert not distribute.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, with_chief)))
-    assert distribute.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("chief", 0, with_chief)))
+    assert multiworker.is_chief(tf.distribute.get_strategy())
+    assert multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, workers)))
+    assert not multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 1, workers)))
+    assert not multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, with_chief)))
+    assert multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("chief", 0, with_chief)))
 
 
 def test_linear_scaling_multiplies_the_rate_by_k_and_warms_up_for_five_epochs():

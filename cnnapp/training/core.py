@@ -1,0 +1,294 @@
+"""The training scaffold every strategy shares: a recipe in, a locked run folder and a report out.
+
+    report, model = train(recipe, "runs/x", FitLoop())                 # Keras `fit` (loop.py)
+    report, model = train(recipe, "runs/x", StrategyLoop(), strategy)  # `strategy.run` (multiworker.py)
+
+One run, in this order, whatever the loop:
+1. lock the folder (the chief only: in a multi-worker run the folder is shared) and remove temp files a killed
+   write left; check the folder against the request (resume, recipe, epochs; `check_folder`), writing nothing;
+2. load the data, build and compile the model under the strategy's scope, restore the resume state;
+3. only now write recipe.toml and run.json (status "running"): a start that fails above leaves no trace;
+4. the loop's epochs, with one set of callbacks (clock, finite-loss guard, plateau schedule, log.csv,
+   TensorBoard, checkpoints and resume state);
+5. the test report of the best checkpoint, written to report.json, and run.json's status "finished".
+
+A loop (`FitLoop`, `StrategyLoop`) decides only how many steps an epoch has and how it runs them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+import zipfile
+from pathlib import Path
+from typing import Protocol
+
+import keras
+import tensorflow as tf
+
+from cnnapp import data as cdata
+from cnnapp.errors import CnnappError
+from cnnapp.recipes import Recipe
+from cnnapp.runs import RunDir, RunMeta, damaged_state
+from cnnapp.training import device as devices
+from cnnapp.training import evaluation, setup
+from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
+from cnnapp.training.schedules import PlateauCut, RecipeSchedule
+from cnnapp.training.setup import RunData
+from cnnapp.training.state import EpochClock, RunCheckpoint, load_state, tensorboard_callback
+
+
+@dataclasses.dataclass
+class Session:
+    """Everything a loop needs for one run, prepared by `train`.
+
+    Attributes:
+        recipe: the frozen recipe.
+        run: the run folder.
+        meta: its run.json.
+        device: the precision and XLA policy in force.
+        data: the run's splits.
+        model: the compiled training model (auxiliary heads, L2 decay).
+        inference: the inference model sharing its layers.
+        schedule: the learning-rate schedule the optimizer reads.
+        strategy: the tf.distribute strategy the model was built under.
+        steps: optimizer steps per epoch.
+        initial_epoch: epochs already done (a resumed run starts there).
+        chief: whether this process writes the run folder.
+        verbose: the loop's verbosity.
+    """
+
+    recipe: Recipe
+    run: RunDir
+    meta: RunMeta
+    device: devices.Device
+    data: RunData
+    model: keras.Model
+    inference: keras.Model
+    schedule: RecipeSchedule
+    strategy: tf.distribute.Strategy
+    steps: int
+    initial_epoch: int = 0
+    chief: bool = True
+    verbose: int | str = "auto"
+
+    def validation_batches(self) -> tf.data.Dataset:
+        """The validation split through the evaluation pipeline (no augmentation)."""
+        return cdata.evaluation_pipeline(self.data.validation, self.recipe.data.pipeline, setup.EVAL_BATCH)
+
+
+class StepLoop(Protocol):
+    """The only part of a run that differs between strategies."""
+
+    name: str
+
+    def steps_per_epoch(self, recipe: Recipe, train_size: int, replicas: int) -> int: ...
+
+    def run(self, session: Session, callbacks: list[keras.callbacks.Callback]) -> None: ...
+
+
+def train(
+    recipe: Recipe,
+    run_dir: str | Path,
+    loop: StepLoop,
+    strategy: tf.distribute.Strategy | None = None,
+    *,
+    chief: bool = True,
+    resume: bool | None = None,
+    verbose: int | str = "auto",
+    precision: str | None = None,
+    jit: str | None = None,
+) -> tuple[dict, keras.Model]:
+    """Train `recipe` into `run_dir` with `loop`; returns (report, training model).
+
+    Args:
+        recipe: the frozen recipe (`train.batch_size` is the global batch).
+        run_dir: the run folder (docs/architecture.md, "Runs").
+        loop: how the epochs run (`loop.FitLoop`, `multiworker.StrategyLoop`).
+        strategy: the tf.distribute strategy to build the model under (default: the current one).
+        chief: whether this process locks and writes the folder (False: a multi-worker run's other workers).
+        resume: None resumes when the folder holds a resume state and starts afresh otherwise; True requires a
+            state to resume; False refuses a folder that already holds a run.
+        verbose: the loop's verbosity (Keras `fit`'s: 1 progress bar, 2 a line per epoch, 0 silent).
+        precision: override of `train.precision` (see `cnnapp.training.device.choose`).
+        jit: override of `train.jit`.
+    """
+    run = RunDir(run_dir)
+    strategy = strategy or tf.distribute.get_strategy()
+    created = not run.path.exists()
+    lock = run.lock() if chief else None
+    try:
+        if lock is not None:
+            lock.acquire()
+            run.remove_stray_temps()
+        try:
+            session, progress, extended_from = _prepare(
+                recipe, run, loop, strategy, chief, resume, verbose, precision, jit
+            )
+        except BaseException:
+            if created and lock is not None:  # a failed start leaves no trace, not even its folder
+                lock.release()
+                shutil.rmtree(run.path, ignore_errors=True)
+            raise
+        clock, plateau, checkpoint = _restorable(session, progress)
+        callbacks = [clock, plateau, StopOnNonFiniteLoss(run, recipe, checkpoint)]
+        if recipe.optimizer.ema:  # validate with the Polyak averages, as the final model will be
+            callbacks.append(keras.callbacks.SwapEMAWeights())
+        if chief:
+            log = EpochLog(run.log_file, session.initial_epoch)  # a damaged log.csv fails here, unwritten
+            session.meta = run.begin(recipe, session.meta)
+            callbacks += [log, tensorboard_callback(run.tensorboard_dir), checkpoint]
+        loop.run(session, callbacks)
+        report = _report(session, loop, clock, checkpoint, extended_from)
+        if chief:
+            session.meta = run.finish(session.meta, report)
+        return report, session.model
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit):
+    """The session, built without writing anything: (session, resume state or None, extended-from epochs)."""
+    progress, extended_from = check_folder(recipe, run, resume)
+    device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
+    device.apply()
+    keras.utils.set_random_seed(recipe.train.seed)
+    if recipe.train.deterministic:
+        tf.config.experimental.enable_op_determinism()
+    run_data = setup.load_data(recipe)
+    if progress is not None:
+        meta = run.read_meta()  # the statistics the saved weights were trained with
+    else:
+        meta = RunMeta.from_dict(setup.run_meta(recipe, run_data, setup.normalization(recipe, run_data)))
+    replicas = int(strategy.num_replicas_in_sync)
+    steps = loop.steps_per_epoch(recipe, run_data.sizes["train"], replicas)
+    with strategy.scope():
+        model, inference = setup.build_models(meta, recipe)
+        schedule = setup.compile_model(model, recipe, device, steps)
+        model.optimizer.build(model.trainable_variables)  # a LossScaleOptimizer under mixed_float16
+    initial_epoch = int(progress["epochs_done"]) if progress else 0
+    session = Session(recipe, run, meta, device, run_data, model, inference, schedule, strategy, steps)
+    session.initial_epoch, session.chief, session.verbose = initial_epoch, chief, verbose
+    return session, progress, extended_from
+
+
+def _restorable(session: Session, progress: dict | None):
+    """The callbacks whose state the resume state holds, restored from it (with the model's variables)."""
+    model, recipe = session.model, session.recipe
+    plateau = PlateauCut(session.schedule)
+    plateau.set_model(model)
+    size = session.data.sizes["train"]
+    clock = EpochClock(min(session.steps * recipe.train.batch_size, size))
+    checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock)
+    checkpoint.set_model(model)
+    if progress is not None:
+        try:
+            extra = load_state(session.run.state_file, model, model.optimizer)
+            plateau.restore(extra["plateau"])
+            clock.restore(extra["clock"])
+            checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
+        except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
+            raise damaged_state(session.run.state_file, error) from None
+    return clock, plateau, checkpoint
+
+
+def check_folder(recipe: Recipe, run: RunDir, resume: bool | None) -> tuple[dict | None, int | None]:
+    """Whether `recipe` may train into `run`: (resume state or None, epochs of the finished run extended).
+
+    Refuses, with the fix in the message: a resume state without its recipe.toml and run.json; another
+    recipe; fewer epochs than already done; a finished run not given more epochs; `resume` True with nothing
+    to resume or False with a run there. A folder whose run never finished an epoch starts afresh.
+    """
+    if run.stray_state():
+        raise CnnappError(
+            f"{run.path} holds a resume state ({run.state_file.name}) without its recipe.toml and run.json, "
+            "so it cannot be checked against a recipe; choose another --out"
+        )
+    progress = run.progress()
+    status = run.status()
+    if resume is True and progress is None:
+        raise CnnappError(
+            f"nothing to resume in {run.path} (no {run.state_file.name}); drop --resume to start a run there"
+        )
+    if resume is False and status != "new":
+        raise CnnappError(f"{run.path} already holds a run; choose another --out, or resume it with --resume")
+    if progress is None:
+        if status == "finished":
+            raise CnnappError(f"{run.path} already holds a finished run; choose another --out")
+        return None, None
+    changed = recipe_changes(run.read_recipe(), recipe)
+    if changed:
+        raise CnnappError(
+            f"{run.path} holds a run of a different recipe (differs in {', '.join(changed)}); "
+            "choose another --out"
+        )
+    done, epochs = int(progress["epochs_done"]), recipe.train.epochs
+    if epochs < done:
+        raise CnnappError(
+            f"{run.path} has already trained {done} epochs; train.epochs={epochs} would relabel it: "
+            f"set train.epochs ≥ {done}, or choose another --out"
+        )
+    report = run.read_report() if status == "finished" or run.report_file.is_file() else None
+    if status == "finished" and epochs == done:
+        raise CnnappError(f"{run.path} already finished its {epochs} epochs; raise train.epochs to go on")
+    finished_epochs = report.get("epochs") if isinstance(report, dict) else None
+    extended = finished_epochs if isinstance(finished_epochs, int) and finished_epochs < epochs else None
+    return progress, extended
+
+
+def recipe_changes(saved: Recipe, mine: Recipe) -> list[str]:
+    """The `section.key`s in which `mine` differs from `saved`, but train.epochs (a run may be extended)."""
+    old, new = saved.to_dict(), mine.to_dict()
+    old["train"].pop("epochs"), new["train"].pop("epochs")
+    if old == new:
+        return []
+    keys = sorted(
+        f"{s}.{k}"
+        for s in set(old) | set(new)
+        if isinstance(new.get(s), dict) or isinstance(old.get(s), dict)
+        for k in set(old.get(s) or {}) | set(new.get(s) or {})
+        if (new.get(s) or {}).get(k) != (old.get(s) or {}).get(k)
+    )
+    return keys or ["name"]
+
+
+def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: int | None) -> dict:
+    """Test-split scores of the best checkpoint (on a non-chief worker: of its final weights, unsaved)."""
+    from cnnapp import models
+
+    recipe, run, run_data = session.recipe, session.run, session.data
+    which = "best" if run.checkpoint_file("best").is_file() else "last"
+    if session.chief:
+        model = models.load(run.checkpoint(which))
+    else:
+        model, which = session.inference, "last"
+    test = cdata.evaluation_pipeline(run_data.test, recipe.data.pipeline, setup.EVAL_BATCH)
+    start = time.perf_counter()
+    probs, labels = evaluation.probabilities(model, test)
+    eval_seconds = time.perf_counter() - start
+    return {
+        "recipe": recipe.name,
+        "architecture": recipe.model.architecture,
+        "dataset": recipe.data.dataset,
+        "split": recipe.train.test_split,
+        "checkpoint": which,
+        "best_epoch": checkpoint.best_epoch,
+        "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
+        "validation": run_data.validation_name,
+        **evaluation.scores(probs, labels),
+        "epochs": recipe.train.epochs,
+        "resumed_from_epoch": session.initial_epoch,
+        "extended_from_epochs": extended_from,
+        "train_examples": run_data.sizes["train"],
+        "train_seconds": round(clock.seconds, 3),
+        "images_per_second": float(f"{clock.images / max(clock.seconds, 1e-9):.4g}"),
+        "eval_images_per_second": float(f"{len(labels) / max(eval_seconds, 1e-9):.4g}"),
+        "parameters": int(model.count_params()),
+        "device": session.device.describe(),
+        "num_classes": session.meta.num_classes,
+        "strategy": loop.name,
+        "replicas": int(session.strategy.num_replicas_in_sync),
+        "global_batch": recipe.train.batch_size,
+    }
