@@ -27,7 +27,7 @@ _OS_FIXES = {
     "(a training run resumes where it stopped)",
     errno.EDQUOT: "disk quota exceeded writing {path}: free some space and run again",
     errno.EROFS: "{path} is on a read-only file system: choose a writable place (--out)",
-    errno.EACCES: "permission denied for {path}: choose a place you may write (--out), or fix its permissions",
+    errno.EACCES: "permission denied for {path}: choose a place you may write (--out), or fix permissions",
     errno.EPERM: "operation not permitted on {path}: choose another place (--out), or fix its permissions",
     errno.ENOTDIR: "{path}: part of this path is a file, not a folder; choose another path",
     errno.EEXIST: "{path} already exists and is not a folder; choose another path",
@@ -62,7 +62,7 @@ def _tensorflow_message(error: BaseException) -> str | None:
 
 
 def run_cli(main: Callable[[Sequence[str] | None], int | None], prog: str) -> None:
-    """Run a CLI's `main(argv)`; a CnnappError or an error of the machine becomes `prog: error: ...`, exit 2."""
+    """Run a CLI's `main(argv)`; a CnnappError or a machine error becomes `prog: error: ...`, exit 2."""
     try:
         status = main(sys.argv[1:])
     except CnnappError as error:

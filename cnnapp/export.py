@@ -102,12 +102,11 @@ def _options(args, spec: str | None = None):
 
 
 def default_out(model: str) -> Path:
+    from cnnapp.runs import run_of
+
     path = Path(model)
-    if path.is_dir():
-        return path / "export"
-    if path.parent.name == "checkpoints":
-        return path.parent.parent / "export"
-    return path.with_name(f"{path.stem}_export")
+    run = run_of(path)
+    return run.export_dir if run is not None else path.with_name(f"{path.stem}_export")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -132,6 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         option.check()  # a bad mode or option fails before the model loads
     subject = load_subject(args.model, dataset=args.dataset, which=args.checkpoint)
     out = Path(args.out) if args.out else default_out(args.model)
+    out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     reports = export(subject, options, out)
     if len(reports) == 1:
         print(report.markdown(reports[0]))

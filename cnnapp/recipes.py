@@ -132,6 +132,11 @@ class OptimizerSection:
             )
         if not 0 < self.ema_momentum < 1:
             raise CnnappError(f"optimizer.ema_momentum must be in (0, 1), got {self.ema_momentum}")
+        if not (0 <= self.rho < 1 and 0 <= self.beta_1 < 1 and 0 <= self.beta_2 < 1 and self.epsilon > 0):
+            raise CnnappError(
+                "optimizer.rho, beta_1 and beta_2 must be in [0, 1), optimizer.epsilon > 0; got "
+                f"rho={self.rho}, beta_1={self.beta_1}, beta_2={self.beta_2}, epsilon={self.epsilon}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -182,6 +187,11 @@ class ScheduleSection:
             )
         if list(self.boundaries) != sorted(self.boundaries) or self.warmup < 0 or self.min_lr < 0:
             raise CnnappError("schedule.boundaries must increase, schedule.warmup and min_lr be ≥ 0")
+        if self.min_delta < 0 or any(b < 0 for b in self.boundaries):
+            raise CnnappError(
+                f"schedule.min_delta and boundaries must be ≥ 0; got {self.min_delta}, "
+                f"{list(self.boundaries)}"
+            )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -221,6 +231,8 @@ class TrainSection:
             raise unknown("precision", self.precision, PRECISIONS)
         if self.jit not in JIT_MODES:
             raise unknown("jit mode", self.jit, JIT_MODES)
+        if self.seed < 0:
+            raise CnnappError(f"train.seed must be ≥ 0, got {self.seed}")
         if self.batch_size < 1 or self.epochs < 1 or self.steps_per_epoch < 0:
             raise CnnappError(
                 f"train.batch_size and train.epochs must be ≥ 1, train.steps_per_epoch ≥ 0; got "
@@ -341,6 +353,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
         return value
     if hint is float:
         if isinstance(value, int | float) and not isinstance(value, bool):
+            if not math.isfinite(value):  # TOML has nan and inf; no recipe value means them
+                raise CnnappError(f"{where} must be a finite number, got {value}")
             return float(value)
     elif hint in (int, str, bool):
         if isinstance(value, hint) and not (hint is int and isinstance(value, bool)):

@@ -34,7 +34,7 @@ def parse_options(pairs: Sequence[str]) -> dict:
 
 
 def _is_file(target: str) -> bool:
-    return target.endswith(".keras") or Path(target).is_file()
+    return target.endswith(".keras") or Path(target).exists()  # a model file or a run folder
 
 
 def audit_target(target: str, options: dict, batch_size: int, optimizer: str) -> core.Audit:
@@ -44,9 +44,9 @@ def audit_target(target: str, options: dict, batch_size: int, optimizer: str) ->
             raise CnnappError(
                 "builder options (--set, --keras) apply to architecture names, not to a saved model file"
             )
-        from cnnapp import models
+        from cnnapp import models, runs
 
-        model = models.load(target)
+        model = models.load(runs.from_any(target).model_file)  # a run folder means its best checkpoint
         return core.audit_model(model, name=Path(target).stem, batch_size=batch_size, optimizer=optimizer)
     return core.audit_architecture(target, batch_size=batch_size, optimizer=optimizer, **options)
 

@@ -83,6 +83,10 @@ class Options:
             raise CnnappError("choose --prune or --cluster, not both")
         if self.samples < 1:
             raise CnnappError(f"--samples must be at least 1; got {self.samples}")
+        if self.epochs < 1 or (self.eval_limit is not None and self.eval_limit < 1):
+            raise CnnappError(f"--epochs and --eval-limit must be ≥ 1; got {self.epochs}, {self.eval_limit}")
+        if self.learning_rate is not None and not 0 < self.learning_rate < float("inf"):
+            raise CnnappError(f"--learning-rate must be a finite number > 0; got {self.learning_rate}")
         return io
 
 

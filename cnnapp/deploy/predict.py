@@ -11,11 +11,11 @@ Class names come from `labels.txt` beside the model, else from the run the model
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
 
+from cnnapp import runs
 from cnnapp.errors import CnnappError
 
 
@@ -56,6 +56,8 @@ def load_classifier(path: str | Path) -> Classifier:
         from cnnapp import models
 
         model = models.load(path)
+        if None in model.input_shape[1:]:
+            raise CnnappError(f"{path} takes images of any size {model.input_shape}; predict needs one size")
         shape = tuple(int(d) for d in model.input_shape[1:])
         outputs = int(model.output_shape[-1])
 
@@ -72,8 +74,8 @@ def class_names_for(path: Path, outputs: int) -> tuple[str, ...]:
     beside = path.parent / "labels.txt"
     if beside.is_file():
         names = tuple(line.strip() for line in beside.read_text().splitlines() if line.strip())
-    elif (path.parent.parent / "run.json").is_file():
-        names = tuple(json.loads((path.parent.parent / "run.json").read_text()).get("class_names", ()))
+    elif runs.run_of(path) is not None:
+        names = runs.run_of(path).labels()
     else:
         names = ()
     if names and len(names) != outputs:

@@ -57,6 +57,8 @@ class LiteModel:
         path = Path(path)
         if not path.is_file():
             raise CnnappError(f"no model file at {path}")
+        if path.stat().st_size == 0:
+            raise CnnappError(f"{path} is empty (0 bytes): export the model again")
         try:
             return cls(path.read_bytes(), num_threads)
         except CnnappError as error:

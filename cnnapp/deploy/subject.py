@@ -67,17 +67,11 @@ class Subject:
 def load_subject(path: str | Path, dataset: str | None = None, which: str = "best") -> Subject:
     """The subject at `path`: a run folder, a run's checkpoint, or a bare `.keras` file (then `dataset` names
     its data and class names)."""
-    from cnnapp import models
+    from cnnapp import models, runs
 
     path = Path(path)
-    if not path.exists():
-        raise CnnappError(f"no run folder or model file at {path}")
-    if (path / "run.json").is_file() or (
-        path.suffix == ".keras" and (path.parent.parent / "run.json").is_file()
-    ):
+    if runs.from_any(path, which).run is not None:  # a run folder or its checkpoint (else a bare model file)
         return _from_run(path, which, dataset)
-    if path.is_dir():
-        raise CnnappError(f"{path} is not a run folder (no run.json) and not a .keras model file")
     model = models.load(path)
     return _from_model(path, model, dataset)
 
@@ -112,6 +106,8 @@ def _load(path: Path):
 def _from_model(path: Path, model, dataset: str | None) -> Subject:
     from cnnapp.data import DataConfig, class_names
 
+    if None in model.input_shape[1:]:
+        raise CnnappError(f"{path} takes images of any size {model.input_shape}; export needs a fixed size")
     height, width, channels = (int(d) for d in model.input_shape[1:])
     beside = path.parent / "labels.txt"
     if beside.is_file():

@@ -149,22 +149,22 @@ class StrategyLoop:
     def run(self, session: core.Session, callbacks) -> None:
         recipe, model, strategy, steps = session.recipe, session.model, session.strategy, session.steps
         batch, epochs = recipe.train.batch_size, recipe.train.epochs
-        hooks = keras.callbacks.CallbackList(callbacks, model=model)
+        hooks = _Hooks(callbacks, model)
         train_step = _train_step(strategy, model, model.optimizer, recipe, batch, session.device.jit)
         validation = session.validation_batches()
-        hooks.on_train_begin()
+        hooks.on_train_begin({})
         for epoch in range(session.initial_epoch, epochs):
-            hooks.on_epoch_begin(epoch)
+            hooks.on_epoch_begin(epoch, {})
             slices = _worker_batches(session.data.train, recipe, epoch, steps)
             batches = iter(strategy.distribute_datasets_from_function(slices))
             loss = correct = 0.0
             for _ in range(steps):
                 step_loss, step_correct = train_step(batches)
                 loss, correct = loss + float(step_loss), correct + float(step_correct)
-            hooks.on_test_begin()
+            hooks.on_test_begin({})
             # Every worker holds the same weights: each validates on its own, with no collective to wait for.
             probs, labels = evaluation.probabilities(session.inference, validation)
-            hooks.on_test_end()
+            hooks.on_test_end({})
             logs = {
                 "loss": loss / steps,
                 "accuracy": correct / (steps * batch),
@@ -178,7 +178,25 @@ class StrategyLoop:
                     f"on {strategy.num_replicas_in_sync} replicas",
                     flush=True,
                 )
-        hooks.on_train_end()
+        hooks.on_train_end({})
+
+
+class _Hooks:
+    """Calls a hook on every callback in order with one shared `logs` dict, as `fit` does: the epoch clock's
+    `images_per_second` reaches the log and this loop's print. (`keras.callbacks.CallbackList` would hand
+    each hook a copy.)"""
+
+    def __init__(self, callbacks, model):
+        self.callbacks = list(callbacks)
+        for callback in self.callbacks:
+            callback.set_model(model)
+
+    def __getattr__(self, hook: str):
+        def call(*args):
+            for callback in self.callbacks:
+                getattr(callback, hook)(*args)
+
+        return call
 
 
 def _worker_batches(train, recipe, epoch: int, steps: int):

@@ -179,10 +179,11 @@ def test_train_cli_multi_worker_without_tf_config_is_a_clear_error(tmp_path, mon
         main(["--recipe", "lenet5-digits", "--out", str(tmp_path / "run"), "--strategy", "multi-worker"])
 
 
-def test_a_multi_worker_run_refuses_a_folder_holding_another_recipe(tmp_path):
-    from cnnapp import io as cio
+def test_a_multi_worker_run_checks_its_folder_as_the_fit_path_does(tmp_path):
+    """Both loops run the same folder checks (core.check_folder): here, a resume state with no recipe."""
+    from cnnapp.runs import RunDir
     from cnnapp.training.multiworker import fit_multi_worker
 
-    cio.write_text(tmp_path / "recipe.toml", load_recipe("lenet5-digits", ["optimizer.lr=0.5"]).to_toml())
-    with pytest.raises(CnnappError, match=r"different recipe \(differs in optimizer.lr\)"):
+    np.savez(RunDir(tmp_path).state_file, extra=np.array(json.dumps({"epochs_done": 1})))
+    with pytest.raises(CnnappError, match=r"without its recipe.toml and run.json"):
         fit_multi_worker(load_recipe("lenet5-digits"), tmp_path, tf.distribute.get_strategy())
