@@ -48,7 +48,7 @@ def run_cli(module, argv: list[str]) -> tuple[int, str, str]:
     sys.argv = [module.__name__, *argv]
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-            errors.run_cli(module.main, f"python -m {module.__name__}")
+            errors.run_cli(module.main, f"python -m {module.__name__.removesuffix('.__main__')}")
     except SystemExit as exit_:
         code = exit_.code or 0
     else:  # pragma: no cover - run_cli always exits

@@ -1,0 +1,309 @@
+"""Fault injection: bad input and faults of the machine, each a one-line error that damages nothing.
+
+Every case runs a CLI in-process under `errors.run_cli` (as `python -m` does) on its own copy of one tiny
+trained run, and asserts: exit status 2, one line `python -m cnnapp.X: error: ...` containing the expected
+words, no traceback, and every file already in the run folder unchanged (but the files the case lists as
+allowed to change). Faults of the machine (read-only or full disk) are injected by patching the system call.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import errno
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import cnnapp.audit.__main__ as audit_cli
+from cnnapp import evaluate, export, predict, train
+from cnnapp.runs import RunDir
+from tests.reliability.conftest import run_cli, snapshot, train_argv
+
+CLIS = {"train": train, "evaluate": evaluate, "export": export, "predict": predict, "audit": audit_cli}
+
+
+@dataclasses.dataclass(frozen=True)
+class Case:
+    """A fault: `setup(tmp, run, monkeypatch) -> argv` for CLI `cli`; the one-line error must contain `words`.
+
+    `may_change` names files of the run folder the failed command may rewrite (by prefix).
+    """
+
+    cli: str
+    setup: Callable[[Path, Path, pytest.MonkeyPatch], list[str]]
+    words: str
+    may_change: tuple[str, ...] = ()
+
+
+def _new(*overrides):
+    """The train CLI into a new folder `tmp/new`, which must not exist afterwards."""
+    return lambda tmp, run, mp: train_argv(tmp / "new", *overrides)
+
+
+def _same(*overrides):
+    """The train CLI into the trained run, with the trained run's recipe plus `overrides`."""
+    return lambda tmp, run, mp: train_argv(run, *overrides)
+
+
+def _write(name: str, data: bytes, *overrides):
+    def setup(tmp, run, mp):
+        (run / name).write_bytes(data)
+        return train_argv(run, *overrides)
+
+    return setup
+
+
+def _remove(name: str, *overrides):
+    def setup(tmp, run, mp):
+        (run / name).unlink()
+        return train_argv(run, *overrides)
+
+    return setup
+
+
+def _truncated_state(tmp, run, mp):
+    state = RunDir(run).state_file
+    state.write_bytes(state.read_bytes()[: state.stat().st_size // 2])
+    return train_argv(run, "train.epochs=3")
+
+
+def _state_with(arrays: Callable[[dict], dict]):
+    """Rewrite resume.npz with `arrays(saved arrays)` (a different model, a damaged JSON part, ...)."""
+
+    def setup(tmp, run, mp):
+        state = RunDir(run).state_file
+        with np.load(state) as data:
+            saved = {k: data[k] for k in data.files}
+        np.savez(state, **arrays(saved))
+        return train_argv(run, "train.epochs=3")
+
+    return setup
+
+
+def _status_running_without_report(*overrides):
+    """A run killed during its final evaluation: state of every epoch, no report, run.json still running."""
+
+    def setup(tmp, run, mp):
+        meta = json.loads((run / "run.json").read_text())
+        (run / "run.json").write_text(json.dumps({**meta, "status": "running"}))
+        (run / "report.json").unlink()
+        return train_argv(run, *overrides)
+
+    return setup
+
+
+def _locked(tmp, run, mp):
+    lock = RunDir(run).lock()
+    lock.acquire()  # this process holds the lock, through another open file: flock excludes it too
+    _HELD.append(lock)
+    return train_argv(run, "train.epochs=3")
+
+
+_HELD: list = []
+
+
+def _fail_syscall(owner, name: str, code: int, *overrides, new: bool = False):
+    """Patch `owner.name` (a write the run makes) to fail with OSError `code`, as a full or read-only disk."""
+
+    def setup(tmp, run, mp):
+        def fail(*args, **kwargs):
+            raise OSError(code, os.strerror(code), str(args[0]) if args else None)
+
+        mp.setattr(owner, name, fail)
+        return train_argv(tmp / "new" if new else run, *overrides)
+
+    return setup
+
+
+def _nan_in_epoch_3(tmp, run, mp):
+    """A loss that turns NaN in the epoch that extends the run from 2 to 3 epochs."""
+    from cnnapp.training import callbacks
+
+    original = callbacks.StopOnNonFiniteLoss.on_epoch_end
+
+    def poisoned(self, epoch, logs=None):
+        if epoch == 2:
+            logs["loss"] = float("nan")
+        return original(self, epoch, logs)
+
+    mp.setattr(callbacks.StopOnNonFiniteLoss, "on_epoch_end", poisoned)
+    return train_argv(run, "train.epochs=3")
+
+
+def _stray_temps(tmp, run, mp):
+    (run / "checkpoints" / ".best.k2j3.tmp.keras").write_bytes(b"half a checkpoint")
+    (run / ".resume.x9a.tmp.npz").write_bytes(b"half a state")
+    return train_argv(run)
+
+
+def _file(tmp, run, mp, name="file"):
+    path = tmp / name
+    path.write_text("not a folder")
+    return path
+
+
+def _evaluate_corrupt_meta(tmp, run, mp):
+    (run / "run.json").write_bytes(b"[")
+    return [str(run)]
+
+
+def _any_size_model(tmp, run, mp):
+    import keras
+
+    inputs = keras.Input((None, None, 1))
+    outputs = keras.layers.Dense(3, activation="softmax")(keras.layers.GlobalAveragePooling2D()(inputs))
+    keras.Model(inputs, outputs).save(tmp / "any.keras")
+    (tmp / "x.png").write_bytes(b"")
+    return [str(tmp / "any.keras"), str(tmp / "x.png")]
+
+
+WRONG_MODEL = {"model_0": np.zeros(3), "extra": np.array(json.dumps({"epochs_done": 2}))}
+TRAINING_FILES = ("run.json", "recipe.toml", "tensorboard/", "log.csv")
+
+CASES = {
+    # numbers: finite and in range, before anything is written
+    "lr-nan": Case("train", _new("optimizer.lr=nan"), "optimizer.lr must be a finite number, got nan"),
+    "lr-inf": Case("train", _new("optimizer.lr=inf"), "optimizer.lr must be a finite number, got inf"),
+    "step-size-nan": Case("train", _new("schedule.step_size=nan"), "schedule.step_size must be a finite"),
+    "weight-decay-nan": Case("train", _new("optimizer.weight_decay=nan"), "weight_decay must be a finite"),
+    "mean-nan": Case("train", _new("data.mean=[nan]", "data.std=[1.0]"), "data.mean[0] must be a finite"),
+    "epochs-negative": Case("train", _new("train.epochs=-3"), "train.epochs must be ≥ 1"),
+    "seed-negative": Case("train", _new("train.seed=-1"), "train.seed must be ≥ 0"),
+    "epsilon-zero": Case("train", _new("optimizer.epsilon=0"), "optimizer.epsilon > 0"),
+    # a failed start leaves no folder behind, so the corrected command runs
+    "unknown-architecture": Case("train", _new("model.architecture=lenet6"), "unknown architecture 'lenet6'"),
+    "unknown-dataset": Case("train", _new("data.dataset=nosuch"), "unknown dataset 'nosuch'"),
+    # the folder does not fit the command
+    "different-recipe": Case(
+        "train", _same("optimizer.lr=0.5"), "different recipe (differs in optimizer.lr)"
+    ),
+    "fewer-epochs-finished": Case("train", _same("train.epochs=1"), "already trained 2 epochs"),
+    "fewer-epochs-killed-in-report": Case(
+        "train", _status_running_without_report("train.epochs=1"), "already trained 2 epochs"
+    ),
+    "finished": Case("train", _same(), "already finished its 2 epochs; raise train.epochs"),
+    "recipe-deleted": Case("train", _remove("recipe.toml"), "without its recipe.toml and run.json"),
+    "run-json-deleted": Case("train", _remove("run.json"), "without its recipe.toml and run.json"),
+    "resume-nothing": Case(
+        "train", lambda tmp, run, mp: [*train_argv(tmp / "new"), "--resume"], "nothing to resume"
+    ),
+    "locked": Case("train", _locked, f"is in use by another training (pid {os.getpid()} on host"),
+    # damaged files
+    "run-json-corrupt": Case("train", _write("run.json", b"{not json"), "run.json is corrupt"),
+    "run-json-binary": Case("train", _write("run.json", b"\x00\xff\xfe" * 9), "run.json is corrupt"),
+    "run-json-keys": Case("train", _write("run.json", b'{"recipe": "x"}'), "run.json lacks architecture"),
+    "state-truncated": Case("train", _truncated_state, "resume.npz is damaged"),
+    "state-garbage": Case("train", _write("resume.npz", os.urandom(512), "train.epochs=3"), "is damaged"),
+    "state-empty": Case("train", _write("resume.npz", b"", "train.epochs=3"), "resume.npz is damaged"),
+    "state-no-json": Case("train", _state_with(lambda a: {"model_0": a["model_0"]}), "is damaged"),
+    "state-other-model": Case("train", _state_with(lambda a: WRONG_MODEL), "resume.npz is damaged"),
+    "state-json-keys": Case(
+        "train",
+        _state_with(lambda a: {**a, "extra": np.array(json.dumps({"epochs_done": 2}))}),
+        "resume.npz is damaged",
+    ),
+    "log-binary": Case("train", _write("log.csv", os.urandom(300), "train.epochs=3"), "log.csv is not a log"),
+    "log-no-header": Case("train", _write("log.csv", b"0,1.0\n1,2.0\n", "train.epochs=3"), "no header row"),
+    # the machine
+    "out-is-a-file": Case(
+        "train", lambda tmp, run, mp: train_argv(_file(tmp, run, mp)), "exists and is not a folder"
+    ),
+    "out-under-a-file": Case(
+        "train", lambda tmp, run, mp: train_argv(_file(tmp, run, mp) / "run"), "not a folder"
+    ),
+    "read-only-disk": Case(
+        "train", _fail_syscall(Path, "mkdir", errno.EROFS, new=True), "read-only file system"
+    ),
+    "disk-full-saving-state": Case(
+        "train",
+        _fail_syscall(np, "savez", errno.ENOSPC, "train.epochs=3"),
+        "no space left on the device",
+        may_change=(*TRAINING_FILES, "checkpoints/"),
+    ),
+    # training that diverges stops at once and keeps the last good state
+    "nan-loss-keeps-last-state": Case(
+        "train", _nan_in_epoch_3, "epoch 3: the training loss is nan", may_change=TRAINING_FILES
+    ),
+    "stray-temps-removed": Case("train", _stray_temps, "already finished", may_change=(".best.", ".resume.")),
+    # evaluate
+    "evaluate-not-a-run": Case("evaluate", lambda tmp, run, mp: [str(tmp)], "is not a run folder"),
+    "evaluate-missing": Case("evaluate", lambda tmp, run, mp: [str(tmp / "nope")], "no run folder or model"),
+    "evaluate-run-json-corrupt": Case("evaluate", _evaluate_corrupt_meta, "run.json is corrupt"),
+    "evaluate-limit-negative": Case("evaluate", lambda tmp, run, mp: [str(run), "--limit", "-1"], "--limit"),
+    "evaluate-no-checkpoint": Case(
+        "evaluate",
+        lambda tmp, run, mp: [shutil.rmtree(run / "checkpoints") or str(run)],
+        "has no best checkpoint yet",
+        may_change=("checkpoints/",),
+    ),
+    # predict and export
+    "predict-corrupt-keras": Case(
+        "predict",
+        lambda tmp, run, mp: [
+            str(_write_bytes(tmp / "m.keras", b"PK\x03\x04 not a zip")),
+            str(tmp / "x.png"),
+        ],
+        "could not be loaded as a Keras model",
+    ),
+    "predict-empty-tflite": Case(
+        "predict",
+        lambda tmp, run, mp: [str(_write_bytes(tmp / "m.tflite", b"")), str(tmp / "x.png")],
+        "is empty (0 bytes)",
+    ),
+    "predict-any-size-model": Case("predict", _any_size_model, "takes images of any size"),
+    "export-eval-limit-negative": Case(
+        "export", lambda tmp, run, mp: [str(run), "--eval-limit", "-1"], "--eval-limit must be ≥ 1"
+    ),
+    "export-qat-epochs-negative": Case(
+        "export", lambda tmp, run, mp: [str(run), "--mode", "qat", "--epochs", "-3"], "--epochs"
+    ),
+    "export-out-is-a-file": Case(
+        "export",
+        lambda tmp, run, mp: [str(run), "--out", str(_file(tmp, run, mp))],
+        "already exists and is not a folder",
+    ),
+    "audit-chart-under-a-file": Case(
+        "audit",
+        lambda tmp, run, mp: ["lenet5", "--chart", str(_file(tmp, run, mp) / "chart.png")],
+        "not a folder",
+    ),
+}
+
+
+def _write_bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_fault_is_one_line_and_damages_nothing(name, run_copy, tmp_path, monkeypatch):
+    case = CASES[name]
+    work = tmp_path / "work"
+    work.mkdir()
+    try:
+        argv = case.setup(work, run_copy, monkeypatch)
+        before = snapshot(run_copy)
+        code, _, err = run_cli(CLIS[case.cli], argv)
+    finally:
+        while _HELD:
+            _HELD.pop().release()
+    lines = err.strip().splitlines()
+    assert code == 2, err
+    assert len(lines) == 1 and "Traceback" not in err, err
+    assert lines[0].startswith(f"python -m cnnapp.{case.cli}: error: "), err
+    assert case.words in lines[0], err
+    after = snapshot(run_copy)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    unexpected = {k for k in changed if not any(k.startswith(p) or p in k for p in case.may_change)}
+    assert not unexpected, f"{name} changed {sorted(unexpected)}"
+    assert not (work / "new").exists(), "a failed start leaves no folder"
+    assert not list(run_copy.rglob(".*.tmp*")), "no temp file is left behind"
+
+
+def test_the_table_has_thirty_cases_or_more():
+    assert len(CASES) >= 30
