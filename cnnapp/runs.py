@@ -208,50 +208,44 @@ class RunDir:
 
     Attributes:
         path: the folder (it need not exist yet).
+        recipe_file: recipe.toml, the effective recipe.
+        meta_file: run.json (`RunMeta`).
+        report_file: report.json, the test report of a finished run.
+        log_file: log.csv, a row per epoch.
+        state_file: resume.npz, the state a resumed run starts from.
+        checkpoints_dir: checkpoints/, the best and last inference models.
+        tensorboard_dir: tensorboard/.
+        export_dir: export/, where `python -m cnnapp.export` writes a run's exports by default.
+        lock_file: .lock, the file the lock is taken on.
     """
 
     path: Path
+    recipe_file: Path = dataclasses.field(init=False, repr=False)
+    meta_file: Path = dataclasses.field(init=False, repr=False)
+    report_file: Path = dataclasses.field(init=False, repr=False)
+    log_file: Path = dataclasses.field(init=False, repr=False)
+    state_file: Path = dataclasses.field(init=False, repr=False)
+    checkpoints_dir: Path = dataclasses.field(init=False, repr=False)
+    tensorboard_dir: Path = dataclasses.field(init=False, repr=False)
+    export_dir: Path = dataclasses.field(init=False, repr=False)
+    lock_file: Path = dataclasses.field(init=False, repr=False)
 
-    def __init__(self, path: str | os.PathLike):
-        object.__setattr__(self, "path", Path(path))
-
-    # -- paths ------------------------------------------------------------------------------------------
-    @property
-    def recipe_file(self) -> Path:
-        return self.path / "recipe.toml"
-
-    @property
-    def meta_file(self) -> Path:
-        return self.path / "run.json"
-
-    @property
-    def report_file(self) -> Path:
-        return self.path / "report.json"
-
-    @property
-    def log_file(self) -> Path:
-        return self.path / "log.csv"
-
-    @property
-    def state_file(self) -> Path:
-        return self.path / "resume.npz"
-
-    @property
-    def checkpoints_dir(self) -> Path:
-        return self.path / "checkpoints"
-
-    @property
-    def tensorboard_dir(self) -> Path:
-        return self.path / "tensorboard"
-
-    @property
-    def export_dir(self) -> Path:
-        """Where `python -m cnnapp.export` writes a run's exports by default."""
-        return self.path / "export"
-
-    @property
-    def lock_file(self) -> Path:
-        return self.path / ".lock"
+    def __post_init__(self):
+        path = Path(self.path)
+        names = {
+            "path": path,
+            "recipe_file": path / "recipe.toml",
+            "meta_file": path / "run.json",
+            "report_file": path / "report.json",
+            "log_file": path / "log.csv",
+            "state_file": path / "resume.npz",
+            "checkpoints_dir": path / "checkpoints",
+            "tensorboard_dir": path / "tensorboard",
+            "export_dir": path / "export",
+            "lock_file": path / ".lock",
+        }
+        for name, value in names.items():
+            object.__setattr__(self, name, value)
 
     def checkpoint_file(self, which: str = "best") -> Path:
         """checkpoints/WHICH.keras, whether or not it exists yet."""
