@@ -37,6 +37,7 @@ import os
 from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from cnnapp import data as cdata
@@ -165,10 +166,12 @@ class StrategyLoop:
             # Every worker holds the same weights: each validates on its own, with no collective to wait for.
             probs, labels = evaluation.probabilities(session.inference, validation)
             hooks.on_test_end({})
+            # In float32, as Keras's metrics hold them: the plateau schedule and the best checkpoint compare
+            # the same numbers as on the fit path.
             logs = {
-                "loss": loss / steps,
-                "accuracy": correct / (steps * batch),
-                "val_accuracy": evaluation.scores(probs, labels)["top1_accuracy"],
+                "loss": float(np.float32(loss / steps)),
+                "accuracy": float(np.float32(correct / (steps * batch))),
+                "val_accuracy": float(np.float32(evaluation.scores(probs, labels)["top1_accuracy"])),
             }
             hooks.on_epoch_end(epoch, logs)
             if session.chief and session.verbose:
