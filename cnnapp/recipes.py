@@ -378,7 +378,9 @@ def _find(name_or_path: str | Path) -> Path:
     path = Path(text)
     if path.suffix == ".toml" or "/" in text or path.is_dir():
         if path.is_dir():
-            path = path / "recipe.toml"  # a run folder: its effective recipe
+            from cnnapp.runs import RunDir
+
+            path = RunDir(path).recipe_file  # a run folder: its effective recipe
         if not path.is_file():
             raise CnnappError(f"no recipe file at {path}")
         return path

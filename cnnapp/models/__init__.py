@@ -32,6 +32,10 @@ def load(path: str | Path):
         raise CnnappError(f"no model file at {path}")
     if path.suffix != ".keras":
         raise CnnappError(f"{path} is not a .keras model file (save models with model.save('NAME.keras'))")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):  # Keras would say "File not found" of a file that is there
+        raise CnnappError(f"{path} could not be loaded as a Keras model: not a zip archive (damaged?)")
     try:
         return keras.saving.load_model(path)
     except Exception as error:  # a zip that is not a Keras archive, a truncated file, ...

@@ -248,7 +248,7 @@ CASES = {
             str(_write_bytes(tmp / "m.keras", b"PK\x03\x04 not a zip")),
             str(tmp / "x.png"),
         ],
-        "could not be loaded as a Keras model",
+        "could not be loaded as a Keras model: not a zip archive",
     ),
     "predict-empty-tflite": Case(
         "predict",
