@@ -93,6 +93,7 @@ class RunMeta:
         missing = [key for key in cls.REQUIRED if key not in value]
         if missing:
             raise CnnappError(f"{where} lacks {', '.join(missing)}; was it written by cnnapp.train?")
+        value = {"version": 0, **value}  # written before run.json had a version
         known = {f.name for f in dataclasses.fields(cls)} - {"extra"}
         try:
             meta = cls(
