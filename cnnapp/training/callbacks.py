@@ -48,7 +48,7 @@ def _cell(value) -> str:
 
 
 def _read_rows(path: Path, epochs_done: int) -> list[list[str]]:
-    if not path.is_file():
+    if not path.is_file() or epochs_done == 0:  # a fresh start: a new log, whatever an earlier try left
         return []
     try:
         rows = [r for r in csv.reader(io.StringIO(path.read_text())) if r]

@@ -83,7 +83,7 @@ class StepLoop(Protocol):
 
     name: str
 
-    def steps_per_epoch(self, recipe: Recipe, train_size: int, replicas: int) -> int: ...
+    def steps_per_epoch(self, recipe: Recipe, train_size: int) -> int: ...
 
     def run(self, session: Session, callbacks: list[keras.callbacks.Callback]) -> None: ...
 
@@ -162,8 +162,7 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
         meta = run.read_meta()  # the statistics the saved weights were trained with
     else:
         meta = RunMeta.from_dict(setup.run_meta(recipe, run_data, setup.normalization(recipe, run_data)))
-    replicas = int(strategy.num_replicas_in_sync)
-    steps = loop.steps_per_epoch(recipe, run_data.sizes["train"], replicas)
+    steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
     with strategy.scope():
         model, inference = setup.build_models(meta, recipe)
         schedule = setup.compile_model(model, recipe, device, steps)

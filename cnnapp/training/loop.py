@@ -32,7 +32,7 @@ class FitLoop:
     def __init__(self, name: str = "auto"):
         self.name = name
 
-    def steps_per_epoch(self, recipe: Recipe, train_size: int, replicas: int) -> int:
+    def steps_per_epoch(self, recipe: Recipe, train_size: int) -> int:
         return setup.steps_per_epoch(recipe, train_size)  # the last batch may be partial
 
     def run(self, session: core.Session, callbacks) -> None:

@@ -137,7 +137,7 @@ class StrategyLoop:
 
     name = "multi-worker"
 
-    def steps_per_epoch(self, recipe, train_size: int, replicas: int) -> int:
+    def steps_per_epoch(self, recipe, train_size: int) -> int:
         # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
         batch = recipe.train.batch_size
         steps = train_size // batch
