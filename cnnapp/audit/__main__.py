@@ -34,7 +34,9 @@ def parse_options(pairs: Sequence[str]) -> dict:
 
 
 def _is_file(target: str) -> bool:
-    return target.endswith(".keras") or Path(target).exists()  # a model file or a run folder
+    from cnnapp.runs import RunDir
+
+    return target.endswith(".keras") or Path(target).is_file() or RunDir(target).is_run()  # or a run folder
 
 
 def audit_target(target: str, options: dict, batch_size: int, optimizer: str) -> core.Audit:
@@ -46,7 +48,8 @@ def audit_target(target: str, options: dict, batch_size: int, optimizer: str) ->
             )
         from cnnapp import models, runs
 
-        model = models.load(runs.from_any(target).model_file)  # a run folder means its best checkpoint
+        path = runs.from_any(target).model_file if Path(target).is_dir() else target  # a run: its best
+        model = models.load(path)
         return core.audit_model(model, name=Path(target).stem, batch_size=batch_size, optimizer=optimizer)
     return core.audit_architecture(target, batch_size=batch_size, optimizer=optimizer, **options)
 

@@ -52,6 +52,7 @@ def test_extending_a_finished_run_says_so(run_copy):
     assert RunDir(run_copy).status() == "finished" and RunDir(run_copy).progress()["epochs_done"] == 3
 
 
+@pytest.mark.slow  # a real divergence; the same stop by an injected NaN runs by default (test_faults.py)
 def test_a_diverging_run_stops_naming_the_epoch_and_the_learning_rate(tmp_path):
     out = tmp_path / "run"
     code, _, err = run_cli(train, train_argv(out, "optimizer.lr=1e38"))
