@@ -1,6 +1,40 @@
 """cnnapp: the classic image-classification conv nets in Keras — build, train, audit, export for phones."""
 
 import os
+import sys
+import tempfile
 
-# TensorFlow's C++ start-up chatter (CUDA probing, CPU instruction sets) buries our own output.
+# TensorFlow's C++ start-up log (oneDNN, CUDA drivers, ...) buries our own output, so it is hidden by default
+# and `--verbose` on every CLI shows it (cnnapp.cli). TF_CPP_MIN_LOG_LEVEL, set before TensorFlow is imported,
+# quiets TensorFlow's own C++ log; but TensorFlow 2.21 writes its start-up lines through absl before absl is
+# initialized, and those ignore the variable. So TensorFlow is imported here, once, with the process's stderr
+# (file descriptor 2, where C++ writes) captured; the lines are kept in STARTUP_LOG. A level the user set is
+# respected: TF_CPP_MIN_LOG_LEVEL=0 captures nothing and shows everything.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+STARTUP_LOG = ""
+
+
+def _import_tensorflow_capturing_stderr() -> str:
+    """Import TensorFlow with file descriptor 2 redirected to a temporary file; return what was written."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    failed = True
+    with tempfile.TemporaryFile() as captured:
+        os.dup2(captured.fileno(), 2)
+        try:
+            import tensorflow  # noqa: F401
+
+            failed = False
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            captured.seek(0)
+            text = captured.read().decode(errors="replace")
+            if failed:  # the log may say why the import failed
+                sys.stderr.write(text)
+    return text
+
+
+if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0" and "tensorflow" not in sys.modules:
+    STARTUP_LOG = _import_tensorflow_capturing_stderr()

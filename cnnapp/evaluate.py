@@ -8,18 +8,18 @@ that checkpoint.
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
 
+from cnnapp import cli
 from cnnapp.errors import CnnappError, run_cli
 
 CROP_NAMES = {"centre": "centre crop", "ten": "10-crop"}
 
 
 def parse_args(argv: Sequence[str] | None):
-    parser = argparse.ArgumentParser(prog="python -m cnnapp.evaluate", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m cnnapp.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="run folders or checkpoints/*.keras files")
     parser.add_argument(
         "--which", choices=("best", "last"), default="best", help="checkpoint of a run folder"

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp import errors
+from cnnapp import cli, errors
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 
 _TAG = re.compile(
@@ -26,7 +26,7 @@ _TAG = re.compile(
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cnnapp.export", description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(prog="python -m cnnapp.export", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", nargs="?", help="a run folder, a run's checkpoint, or a .keras file")
     parser.add_argument("--mode", default="float32", help=f"one of {', '.join(MODES)} (default float32)")
     parser.add_argument(

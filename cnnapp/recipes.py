@@ -12,13 +12,14 @@ types are errors that list the known keys. Overrides use TOML value syntax (`tra
 from __future__ import annotations
 
 import dataclasses
-import math
 import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+import tomli_w
 
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
@@ -428,50 +429,10 @@ def _plain(value: Any) -> Any:
 
 
 def dumps_toml(table: Mapping[str, Any], header: str = "") -> str:
-    """Write nested dicts of strings, numbers, booleans and lists as TOML (enough for recipes; no None).
+    """Write nested dicts of strings, numbers, booleans and lists as TOML (tomli-w; no None in TOML).
 
-    A dict value becomes a `[section]` (or `[section.sub]`) table after the plain keys of its parent.
+    A dict value becomes a `[section]` (or `[section.sub]`) table after the plain keys of its parent; `header`
+    becomes a comment on the first line.
     """
-    lines = [f"# {header}"] if header else []
-    _dump_table(table, [], lines)
-    return "\n".join(lines).strip() + "\n"
-
-
-def _dump_table(table: Mapping[str, Any], path: list[str], lines: list[str]) -> None:
-    plain = {k: v for k, v in table.items() if not isinstance(v, Mapping)}
-    tables = {k: v for k, v in table.items() if isinstance(v, Mapping)}
-    if path and (plain or not tables):
-        lines += ["", f"[{'.'.join(_key(p) for p in path)}]"]
-    lines += [f"{_key(k)} = {_value(v)}" for k, v in plain.items()]
-    for key, sub in tables.items():
-        _dump_table(sub, [*path, key], lines)
-
-
-def _key(key: str) -> str:
-    return key if key and all(c.isalnum() or c in "_-" for c in key) else _value(key)
-
-
-def _value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "nan"
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return repr(value)
-    if isinstance(value, str):
-        return '"' + "".join(_char(c) for c in value) + '"'
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(_value(v) for v in value) + "]"
-    raise TypeError(f"cannot write {type(value).__name__} {value!r} as TOML")
-
-
-def _char(c: str) -> str:
-    if c in '"\\':
-        return "\\" + c
-    if ord(c) < 0x20 or ord(c) == 0x7F:
-        return f"\\u{ord(c):04x}"
-    return c
+    comment = f"# {header}\n\n" if header else ""
+    return comment + tomli_w.dumps(table)

@@ -7,18 +7,18 @@ report.json) and a final report. A killed run continues where it stopped: run th
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from cnnapp import cli
 from cnnapp.errors import run_cli
 
 RUNS_DIR = Path("runs")
 
 
 def parse_args(argv: Sequence[str] | None):
-    parser = argparse.ArgumentParser(prog="python -m cnnapp.train", description=__doc__.splitlines()[0])
+    parser = cli.ArgumentParser(prog="python -m cnnapp.train", description=__doc__.splitlines()[0])
     parser.add_argument("--recipe", required=True, help="a recipe name (recipes/NAME.toml) or a .toml path")
     parser.add_argument(
         "--set",

@@ -8,12 +8,11 @@ python -m cnnapp.audit --compare lenet1989 lenet5 alexnet
 
 from __future__ import annotations
 
-import argparse
 import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp import io
+from cnnapp import cli, io
 from cnnapp.audit import compare, core, memory, report
 from cnnapp.errors import CnnappError, run_cli
 
@@ -55,7 +54,7 @@ def audit_target(target: str, options: dict, batch_size: int, optimizer: str) ->
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m cnnapp.audit",
         description="Units, weights, connections (multiply-adds), operations and memory of a conv net.",
     )

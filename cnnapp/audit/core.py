@@ -297,15 +297,11 @@ def shapes_only():
     initialized, and a later build in the same process does not pay for them.
     """
     import keras
-    from keras.src.backend.common import global_state
 
-    key = "uninitialized_variables"
-    before = list(global_state.get_global_attribute(key, [], set_to_default=True))
-    try:
-        with keras.StatelessScope(initialize_variables=False):
-            yield
-    finally:
-        global_state.set_global_attribute(key, before)
+    from cnnapp import compat
+
+    with compat.keep_uninitialized_variables(), keras.StatelessScope(initialize_variables=False):
+        yield
 
 
 def audit_architecture(name: str, *, batch_size: int = 1, optimizer: str = "momentum", **options) -> Audit:

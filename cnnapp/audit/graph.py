@@ -1,9 +1,11 @@
 """A Keras model as a flat list of layer calls in execution order, with nested models opened up.
 
-A trained cnnapp model is the architecture wrapped as one layer behind a `normalization` layer, and users
-nest Sequential blocks inside functional models; the audit wants the real layers, so a nested model is
-replaced by its own graph, wired to the outer tensors. Works for Keras 3 and tf_keras models, which keep their
-graphs in different attributes (`node.operation`/`input_tensors` against `node.layer`/`keras_inputs`).
+cnnapp's own models are flat (a run's checkpoint is one graph: `normalization`, then the architecture's
+layers), but users nest Sequential blocks or whole models inside functional models, as Keras's
+transfer-learning recipes do; the audit wants the real layers, so a nested model is replaced by its own graph,
+wired to the outer tensors. Works for Keras 3 and tf_keras models, which keep their graphs in different
+private attributes (read through `cnnapp.compat`) and nodes (`node.operation`/`input_tensors` against
+`node.layer`/`keras_inputs`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from cnnapp import compat
 from cnnapp.errors import CnnappError
 
 
@@ -57,18 +60,6 @@ def _shape(tensor) -> tuple:
     return tuple(None if d is None else int(d) for d in tuple(tensor.shape))
 
 
-def _graph_of(layer):
-    """The object holding `layer`'s node graph, or None when it is an ordinary layer."""
-    if getattr(layer, "_is_graph_network", False):  # tf_keras Functional and Sequential
-        return layer
-    functional = getattr(layer, "_functional", None)  # Keras 3 Sequential wraps a Functional once built
-    if functional is not None:
-        return functional
-    if hasattr(layer, "_nodes_by_depth") and hasattr(layer, "_operations"):  # Keras 3 Functional
-        return layer
-    return None
-
-
 def _node_parts(node):
     """(layer, input tensors, output tensors) of a node of either Keras."""
     if hasattr(node, "operation"):  # Keras 3
@@ -86,7 +77,7 @@ def flatten(model) -> Graph:
     Raises:
         CnnappError: for a subclassed model, whose graph Keras does not record.
     """
-    graph = _graph_of(model)
+    graph = compat.graph_of(model)
     if graph is None:
         raise CnnappError(
             f"model {getattr(model, 'name', model)!r} is not a functional or built Sequential Keras model "
@@ -104,8 +95,9 @@ def flatten(model) -> Graph:
 
 def _walk(graph, mapping: dict[int, int], prefix: str, calls, seen_layers, shapes) -> list[int]:
     """Append the calls of `graph` with its input tensors mapped by `mapping`; return its mapped outputs."""
-    for depth in sorted(graph._nodes_by_depth, reverse=True):
-        for node in graph._nodes_by_depth[depth]:
+    by_depth = compat.nodes_by_depth(graph)
+    for depth in sorted(by_depth, reverse=True):
+        for node in by_depth[depth]:
             layer, node_inputs, node_outputs = _node_parts(node)
             if layer is None or _is_input(layer) or not node_inputs:
                 continue
@@ -113,7 +105,7 @@ def _walk(graph, mapping: dict[int, int], prefix: str, calls, seen_layers, shape
                 continue  # a node of another graph this layer was also called in
             ins = [mapping[id(t)] for t in node_inputs]
             name = f"{prefix}{layer.name}"
-            inner = _graph_of(layer) if layer is not graph else None
+            inner = compat.graph_of(layer) if layer is not graph else None
             if inner is not None:
                 inner_inputs = _flat(inner.inputs)
                 inner_map = {id(t): outer for t, outer in zip(inner_inputs, ins, strict=True)}

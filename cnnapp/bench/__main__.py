@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from cnnapp import io
+from cnnapp import cli, io
 from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
 from cnnapp.errors import run_cli
 
@@ -21,7 +21,7 @@ def _names(text: str) -> tuple[str, ...]:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m cnnapp.bench", description=__doc__.split("\n\n")[0])
+    p = cli.ArgumentParser(prog="python -m cnnapp.bench", description=__doc__.split("\n\n")[0])
     p.add_argument(
         "--size",
         choices=sorted(PRESETS),

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
+from cnnapp import compat
 from cnnapp.errors import CnnappError, unknown
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8", "qat")
@@ -107,8 +108,7 @@ def convert(
             tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8,
             tf.lite.OpsSet.TFLITE_BUILTINS,
         ]
-    # The converter's only switch for it, and a private one: tests/export pins it, so an upgrade fails loudly.
-    converter._experimental_disable_per_channel = granularity == "per-tensor"
+    compat.set_per_tensor_weights(converter, granularity == "per-tensor")  # a private switch: see compat
     if io == "int8":
         converter.inference_input_type = tf.as_dtype(INTEGER_IO[mode])
         converter.inference_output_type = tf.as_dtype(INTEGER_IO[mode])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp import compat
 from cnnapp.errors import CnnappError
 
 # Tensors of these types hold real numbers in float: an op reading or writing one runs in float.
@@ -143,7 +144,7 @@ def graph_ops(content: bytes) -> list[dict]:
     """
     interp = _interpreter(content, delegates=False)
     ops = []
-    for op in interp._get_ops_details():  # the interpreter's op table: LiteRT's public Analyzer only prints
+    for op in compat.ops_details(interp):  # the interpreter's op table (private: see compat)
         types = [t for t in (*op.get("operand_types", []), *op.get("result_types", [])) if t is not None]
         is_float = any(np.dtype(t).type in _FLOAT_TYPES for t in types)
         ops.append({"index": int(op["index"]), "op": op["op_name"], "float": bool(is_float)})

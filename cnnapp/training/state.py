@@ -18,6 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from cnnapp import compat
 from cnnapp.io import atomic_path
 from cnnapp.runs import RunDir
 from cnnapp.training.schedules import PlateauCut, validation_error
@@ -52,7 +53,7 @@ def _ema_slots(optimizer):
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's wrapped optimizer
     if not getattr(optimizer, "use_ema", False):
         return None
-    return optimizer._trainable_variables, optimizer._model_variables_moving_average
+    return compat.ema_slots(optimizer)
 
 
 class RunCheckpoint(keras.callbacks.Callback):

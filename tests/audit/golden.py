@@ -89,22 +89,23 @@ def totals(result) -> dict:
     return data
 
 
+def entry(name: str, result) -> dict:
+    """The golden entry of architecture `name` from its paper-size audit `result`, published figures cited."""
+    from cnnapp import models
+
+    arch = models.get(name)
+    published = list(PUBLISHED.get(name, []))
+    if arch.published_params is not None:
+        published.append(_fig("params", arch.published_params, 0, arch.params_source))
+    return {"input_shape": list(result.input_shape), **totals(result), "published": published}
+
+
 def generate() -> dict:
     """Audit every registered architecture at its paper input size; cite the published figures."""
     from cnnapp import models
     from cnnapp.audit import audit_architecture
 
-    table = {}
-    for name in models.names():
-        arch = models.get(name)
-        published = list(PUBLISHED.get(name, []))
-        if arch.published_params is not None:
-            published.append(_fig("params", arch.published_params, 0, arch.params_source))
-        table[name] = {
-            "input_shape": list(arch.input_shape),
-            **totals(audit_architecture(name)),
-            "published": published,
-        }
+    table = {name: entry(name, audit_architecture(name)) for name in models.names()}
     return {"generated_by": "python -m tests.audit.golden", "architectures": table}
 
 

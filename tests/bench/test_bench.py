@@ -8,6 +8,8 @@ measurement is made and is consistent, not how fast this machine is.
 from __future__ import annotations
 
 import json
+import time
+import types
 
 import numpy as np
 import pytest
@@ -68,10 +70,23 @@ def test_training_flops_are_six_per_connection():
     assert speed.training_flops_per_image(model) == 6 * 32 * 32 * 3 * 10
 
 
+def test_matmul_peak_is_2n3_over_the_best_run(monkeypatch):
+    # A clock that makes the three timed runs last 0.5 s, 0.2 s and 0.3 s: the peak is the best run's rate.
+    ticks = iter([0.0, 0.5, 10.0, 10.2, 20.0, 20.3])
+    monkeypatch.setattr(speed, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    peak = speed.matmul_peak(n=64, runs=3)
+    assert peak["flops_per_s"] == pytest.approx(2 * 64**3 / 0.2)
+    assert next(ticks, None) is None, "each run is timed once, start and end"
+
+
 def test_matmul_peak_times_a_real_product():
+    start = time.perf_counter()
     peak = speed.matmul_peak(n=256, runs=2)
-    assert peak["device"] == "CPU" and peak["n"] == 256
-    assert 1e6 < peak["flops_per_s"] < 1e15
+    elapsed = time.perf_counter() - start
+    assert peak["device"] == "CPU" and peak["n"] == 256 and peak["dtype"] == "float32"
+    # Each of the 2 timed runs took at least the best run's 2·256³ / rate seconds, all within the call.
+    best_run = 2 * 256**3 / peak["flops_per_s"]
+    assert 0 < 2 * best_run < elapsed
 
 
 def test_pipeline_rate_counts_the_delivered_images():

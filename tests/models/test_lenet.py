@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 import tf_keras
 
-from cnnapp import models
+from cnnapp import compat, models
 from cnnapp.errors import CnnappError
 from cnnapp.models import layers
 from cnnapp.models.lenet import C3_TABLE, H2_TABLE
@@ -232,7 +232,7 @@ def test_int8_tflite_uses_only_builtin_kernels(name):
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]  # fails on any float-only op
     interpreter = Interpreter(model_content=converter.convert())
     interpreter.allocate_tensors()
-    ops = {op["op_name"] for op in interpreter._get_ops_details()}
+    ops = {op["op_name"] for op in compat.ops_details(interpreter)}
     assert {"CONV_2D", "TANH", "FULLY_CONNECTED"} <= ops
     assert not ops & {"CUSTOM", "FLEX", "GATHER", "POW"}
     inp, out = interpreter.get_input_details()[0], interpreter.get_output_details()[0]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnnapp import models
+from cnnapp import compat, models
 from cnnapp.errors import CnnappError
 from cnnapp.models import resnet
 
@@ -133,7 +133,7 @@ def test_cifar_resnet_converts_to_int8_tflite():
     interpreter.set_tensor(inp["index"], np.zeros(inp["shape"], np.int8))
     interpreter.invoke()
     assert interpreter.get_tensor(out["index"]).shape == (1, 10)
-    ops = {op["op_name"] for op in interpreter._get_ops_details()}
+    ops = {op["op_name"] for op in compat.ops_details(interpreter)}
     assert {"STRIDED_SLICE", "PAD"} <= ops, ops
 
 

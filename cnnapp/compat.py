@@ -1,0 +1,125 @@
+"""Every private TensorFlow, Keras and LiteRT API cnnapp relies on, in one place.
+
+Each function below touches one private name and says why no public one does the job. Pinned versions
+(requirements.txt) keep them working; `tests/test_compat.py` checks every one of them against the installed
+libraries, so an upgrade that renames or removes one fails there, by name, instead of deep inside an
+export, a training run or an audit. The functions check that an attribute exists before relying on it, for
+the same reason: a missing private name is an error, never a silent no-op.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any
+
+
+class PrivateApiMissing(RuntimeError):
+    """A private API cnnapp relies on is gone: the installed library is not the pinned version."""
+
+
+def _require(obj: Any, name: str, what: str) -> Any:
+    if not hasattr(obj, name):
+        raise PrivateApiMissing(
+            f"{type(obj).__name__} has no {name} ({what}); cnnapp needs the versions in requirements.txt"
+        )
+    return getattr(obj, name)
+
+
+# --- TFLite converter
+
+
+def set_per_tensor_weights(converter, per_tensor: bool) -> None:
+    """One int8 scale per weight tensor instead of one per output channel.
+
+    `TFLiteConverter` has no public switch for weight-scale granularity; `_experimental_disable_per_channel`
+    is the one its quantizer reads (tensorflow/lite/python/lite.py). Assigning an unknown attribute would
+    silently do nothing, so the attribute must already exist.
+    """
+    _require(converter, "_experimental_disable_per_channel", "the per-tensor quantization switch")
+    converter._experimental_disable_per_channel = per_tensor
+
+
+# --- LiteRT interpreter
+
+
+def ops_details(interpreter) -> list[dict]:
+    """The interpreter's op table: one dict per op with "index", "op_name", "operand_types", ...
+
+    LiteRT's public API gives tensors only; its Analyzer prints the ops but returns nothing, so the op list
+    (which ops are left in float, which kernels an int8 graph uses) comes from `_get_ops_details`.
+    """
+    return _require(interpreter, "_get_ops_details", "the op table")()
+
+
+# --- Keras optimizer: Polyak averaging
+
+
+def ema_slots(optimizer) -> tuple[list, list]:
+    """(the trainable variables, their moving averages) of an optimizer built with `use_ema=True`.
+
+    Keras keeps the averages in `_model_variables_moving_average`, in the order of `_trainable_variables`,
+    and offers no public accessor (its own `SwapEMAWeights` callback reads the same two attributes); a run
+    saves its checkpoints with the averages swapped in.
+    """
+    return (
+        _require(optimizer, "_trainable_variables", "the variables the optimizer updates"),
+        _require(optimizer, "_model_variables_moving_average", "the Polyak averages"),
+    )
+
+
+# --- Keras model graphs (the audit)
+
+
+def graph_of(layer) -> Any:
+    """The object holding `layer`'s node graph (a functional model of either Keras), or None for a layer.
+
+    Keras has no public way to walk a model's call graph with its tensors (`model.operations` lists layers,
+    not calls): tf_keras marks a graph network with `_is_graph_network`, a built Keras 3 Sequential wraps a
+    Functional in `_functional`, and a Keras 3 Functional holds `_nodes_by_depth` and `_operations`.
+    """
+    if getattr(layer, "_is_graph_network", False):  # tf_keras Functional and Sequential
+        return layer
+    functional = getattr(layer, "_functional", None)  # Keras 3 Sequential, once built
+    if functional is not None:
+        return functional
+    if hasattr(layer, "_nodes_by_depth") and hasattr(layer, "_operations"):  # Keras 3 Functional
+        return layer
+    return None
+
+
+def nodes_by_depth(graph) -> dict[int, list]:
+    """A graph's nodes by depth (0 = the outputs), as both Keras versions keep them (`_nodes_by_depth`)."""
+    return _require(graph, "_nodes_by_depth", "the graph's nodes")
+
+
+# --- Keras global state (the audit's shapes-only builds)
+
+_UNINITIALIZED = "uninitialized_variables"
+
+
+def _global_state():
+    # Keras exports no accessor for its global attributes; `keras.src.backend.common.global_state` is where
+    # StatelessScope(initialize_variables=False) lists the variables it left without values.
+    from keras.src.backend.common import global_state
+
+    return global_state
+
+
+def uninitialized_variables() -> list:
+    """The variables Keras will initialize when the next top-level StatelessScope exits (a copy)."""
+    return list(_global_state().get_global_attribute(_UNINITIALIZED, [], set_to_default=True))
+
+
+def set_uninitialized_variables(variables: list) -> None:
+    """Replace Keras's list of variables awaiting initialization."""
+    _global_state().set_global_attribute(_UNINITIALIZED, list(variables))
+
+
+@contextlib.contextmanager
+def keep_uninitialized_variables():
+    """Within, Keras may list variables to initialize; after, its list is what it was before."""
+    before = uninitialized_variables()
+    try:
+        yield
+    finally:
+        set_uninitialized_variables(before)

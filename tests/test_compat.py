@@ -1,0 +1,90 @@
+"""Fast tier: every private API behind cnnapp.compat still exists in the installed libraries and does its job.
+
+An upgrade of TensorFlow, Keras or LiteRT that renames or removes one fails here, by name. What each private
+name is used for is tested elsewhere too (per-tensor scales: tests/export/test_convert.py; the op table:
+tests/models; Polyak averages: tests/training/test_polyak.py; the graph walk: tests/audit).
+"""
+
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+import tf_keras
+
+from cnnapp import compat
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _tiny(module=keras):
+    inputs = module.Input((4,), name="image")
+    return module.Model(inputs, module.layers.Dense(2, name="predictions")(inputs))
+
+
+def test_a_missing_private_name_is_an_error_not_a_silent_no_op():
+    with pytest.raises(compat.PrivateApiMissing, match="_experimental_disable_per_channel"):
+        compat.set_per_tensor_weights(object(), True)
+    with pytest.raises(compat.PrivateApiMissing, match="_get_ops_details"):
+        compat.ops_details(object())
+    with pytest.raises(compat.PrivateApiMissing, match="_model_variables_moving_average"):
+        compat.ema_slots(keras.optimizers.SGD())  # no averages without use_ema
+    with pytest.raises(compat.PrivateApiMissing, match="_nodes_by_depth"):
+        compat.nodes_by_depth(keras.layers.Dense(2))
+
+
+def test_the_converter_still_has_its_per_channel_switch():
+    converter = tf.lite.TFLiteConverter.from_keras_model(_tiny())
+    assert converter._experimental_disable_per_channel is False  # the converter's own default
+    compat.set_per_tensor_weights(converter, True)
+    assert converter._experimental_disable_per_channel is True
+
+
+def test_the_interpreter_still_lists_its_ops():
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_path=str(ROOT / "export" / "lenet5-digits" / "int8.tflite"))
+    interpreter.allocate_tensors()
+    ops = compat.ops_details(interpreter)
+    assert {"CONV_2D", "FULLY_CONNECTED"} <= {op["op_name"] for op in ops}
+    assert all({"index", "op_name", "operand_types", "result_types"} <= set(op) for op in ops)
+
+
+def test_the_optimizer_still_keeps_its_averages_beside_its_variables():
+    model = _tiny()
+    optimizer = keras.optimizers.SGD(0.5, use_ema=True, ema_momentum=0.5)
+    optimizer.build(model.trainable_variables)
+    variables, averages = compat.ema_slots(optimizer)
+    assert [v.path for v in variables] == [v.path for v in model.trainable_variables]
+    assert [a.shape for a in averages] == [v.shape for v in variables]
+    # Two steps of gradient 1: w₁ = w₀ − 0.5, w₂ = w₀ − 1; the average starts at w₁ (Keras's first step)
+    # and moves half-way to w₂: w₀ − 0.75.
+    start = [v.numpy() for v in variables]
+    for _ in range(2):
+        optimizer.apply([tf.ones_like(v) for v in variables])
+    for average, w0 in zip(averages, start, strict=True):
+        np.testing.assert_allclose(average.numpy(), w0 - 0.75, rtol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["keras-functional", "keras-sequential", "tf_keras-functional"])
+def test_both_kerases_still_keep_their_call_graphs_where_the_audit_reads_them(kind):
+    if kind == "keras-sequential":
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    else:
+        model = _tiny(tf_keras if kind.startswith("tf_keras") else keras)
+    graph = compat.graph_of(model)
+    assert graph is not None
+    nodes = compat.nodes_by_depth(graph)
+    assert sorted(nodes) == [0, 1]  # depth 0: the Dense layer's call, depth 1: the input
+    assert compat.graph_of(keras.layers.Dense(2)) is None
+    assert compat.graph_of(tf_keras.layers.Dense(2)) is None
+
+
+def test_keras_still_lists_the_variables_a_stateless_scope_left_uninitialized():
+    with compat.keep_uninitialized_variables():
+        before = compat.uninitialized_variables()
+        with keras.StatelessScope(initialize_variables=False):
+            variable = keras.Variable(keras.initializers.Zeros(), shape=(3,))
+        assert [id(v) for v in compat.uninitialized_variables()] == [*map(id, before), id(variable)]
+    assert [id(v) for v in compat.uninitialized_variables()] == [id(v) for v in before]
