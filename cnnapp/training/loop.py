@@ -18,6 +18,7 @@ import tensorflow as tf
 from cnnapp import data as cdata
 from cnnapp import io as cio
 from cnnapp.errors import CnnappError
+from cnnapp.explain import write_run_figures
 from cnnapp.recipes import Recipe, load_recipe
 from cnnapp.training import device as devices
 from cnnapp.training import evaluation, setup
@@ -122,6 +123,7 @@ def train_and_evaluate(
 
     report = _report(recipe, run_dir, run_data, meta, device, clock, checkpoint)
     cio.write_json(run_dir / "report.json", report)
+    write_run_figures(run_dir)  # RUN/figures/: training curves and the test split's error analysis
     return report
 
 

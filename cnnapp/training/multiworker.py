@@ -40,6 +40,7 @@ import tensorflow as tf
 from cnnapp import data as cdata
 from cnnapp import io as cio
 from cnnapp.errors import CnnappError
+from cnnapp.explain import write_run_figures
 from cnnapp.training import device as devices
 from cnnapp.training import evaluation, setup
 from cnnapp.training.distribute import is_chief
@@ -179,6 +180,7 @@ def fit_multi_worker(
     )
     if chief:
         cio.write_json(run_dir / "report.json", report)
+        write_run_figures(run_dir)  # RUN/figures/: training curves and the test split's error analysis
     return report, model
 
 
