@@ -1,4 +1,4 @@
-"""Fast tier: receptive-field offsets agree with the audit's sizes and strides and with where gradients reach."""
+"""Fast tier: receptive-field offsets agree with the audit (sizes, strides) and with where gradients reach."""
 
 import keras
 import numpy as np
