@@ -114,6 +114,20 @@ def show_image(axis, image: np.ndarray, title: str | None = None, fontsize: int 
         axis.set_title(title, fontsize=fontsize)
 
 
+def mosaic(tiles: np.ndarray, columns: int, gap: int, band: int) -> np.ndarray:
+    """Tiles [N, H, W, C] in [0, 1] laid out `columns` wide on white, `gap` px apart, `band` px above each
+    row for labels: one RGB image, so a grid of a hundred tiles is one picture to draw, not a hundred axes."""
+    n, h, w, c = tiles.shape
+    rows = -(-n // columns)
+    canvas = np.ones((rows * (h + gap + band) + gap, columns * (w + gap) + gap, 3), np.float32)
+    rgb = tiles if c == 3 else np.repeat(tiles[..., :1], 3, axis=-1)
+    for i in range(n):
+        r, k = divmod(i, columns)
+        top, left = gap + band + r * (h + gap + band), gap + k * (w + gap)
+        canvas[top : top + h, left : left + w] = rgb[i]
+    return canvas
+
+
 def tile_grid(
     tiles: np.ndarray,
     title: str,
@@ -121,28 +135,28 @@ def tile_grid(
     max_columns: int = 16,
     tile_inches: float = 0.6,
 ):
-    """A figure with one image per tile ([N, H, W, C] in [0, 1]), in a near-square grid."""
-    n = len(tiles)
+    """A figure with one image per tile ([N, H, W, C] in [0, 1], grey or RGB), in a near-square grid,
+    each tile's label above it."""
+    n, h, w, _ = tiles.shape
     rows, columns = grid_shape(n, max_columns)
-    label_inches = 0.3 if labels and any("\n" in label for label in labels) else 0.15 if labels else 0.0
-    cell_w, cell_h = tile_inches * 1.08, tile_inches * 1.08 + label_inches
-    width, height = max(3.0, columns * cell_w + 0.2), rows * cell_h + 0.5
-    figure = new_figure(width, height, layout=None)
-    figure.subplots_adjust(
-        left=0.1 / width,
-        right=1 - 0.1 / width,
-        bottom=0.1 / height,
-        top=1 - 0.45 / height,
-        wspace=0.08,
-        hspace=label_inches / tile_inches + 0.08,
-    )
-    axes = np.atleast_1d(figure.subplots(rows, columns, squeeze=False)).ravel()
-    for i, axis in enumerate(axes):
-        if i < n:
-            show_image(axis, tiles[i], labels[i] if labels else None, fontsize=6)
-        else:
-            axis.axis("off")
-    figure.suptitle(title, fontsize=10, y=1 - 0.08 / height, va="top")
+    lines = max((label.count("\n") + 1 for label in labels), default=0) if labels else 0
+    gap = max(1, round(0.08 * max(h, w)))
+    band = round(h * 0.2 * lines / tile_inches) if lines else 0  # ~0.2 in of text per line
+    canvas = mosaic(tiles, columns, gap, band)
+    scale = tile_inches / w  # inches per pixel
+    width, height = canvas.shape[1] * scale, canvas.shape[0] * scale
+    fig_w, fig_h = max(width, 3.0) + 0.2, height + 0.5
+    figure = new_figure(fig_w, fig_h, layout=None)
+    axis = figure.add_axes(((fig_w - width) / 2 / fig_w, 0.05 / fig_h, width / fig_w, height / fig_h))
+    axis.imshow(canvas, interpolation="nearest")
+    axis.set_axis_off()
+    if labels:
+        for i, label in enumerate(labels[:n]):
+            r, k = divmod(i, columns)
+            x = gap + k * (w + gap) + w / 2 - 0.5
+            y = gap + band + r * (h + gap + band) - 0.5 - gap / 2
+            axis.text(x, y, label, ha="center", va="bottom", fontsize=6)
+    figure.suptitle(title, fontsize=10, y=1 - 0.05 / fig_h, va="top")
     return figure
 
 

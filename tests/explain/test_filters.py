@@ -94,3 +94,13 @@ def test_top_patches_are_the_strongest_units_cropped_to_their_field(tmp_path):
     assert tile.shape == (*field.size, 3)
     paths = patches.draw_patches(model, "conv2_gpu1", images, tmp_path, channels=3)
     assert json.loads(paths[1].read_text())["field"]["size"] == list(field.size)
+
+
+def test_grids_are_one_mosaic_with_every_tile_in_its_place():
+    from cnnapp.explain.figure import mosaic
+
+    tiles = np.random.default_rng(2).uniform(0, 1, (5, 4, 3, 1)).astype(np.float32)
+    canvas = mosaic(tiles, columns=2, gap=1, band=2)
+    assert canvas.shape == (3 * (4 + 1 + 2) + 1, 2 * (3 + 1) + 1, 3)
+    np.testing.assert_array_equal(canvas[1 + 2 + 7 : 1 + 2 + 7 + 4, 1 + 4 : 1 + 4 + 3, 1], tiles[3, ..., 0])
+    assert (canvas[:3] == 1).all()  # the label band and the gap stay white
