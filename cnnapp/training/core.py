@@ -29,6 +29,7 @@ import tensorflow as tf
 
 from cnnapp import data as cdata
 from cnnapp.errors import CnnappError
+from cnnapp.explain import write_run_figures
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
@@ -143,6 +144,7 @@ def train(
         report = _report(session, loop, clock, checkpoint, extended_from)
         if chief:
             session.meta = run.finish(session.meta, report)
+            write_run_figures(run.path)  # RUN/figures/: training curves and the test split's error analysis
         return report, session.model
     finally:
         if lock is not None:

@@ -1,0 +1,159 @@
+"""Training curves from a run's `log.csv`: loss, top-1 and top-5 accuracy (training and validation) and the
+learning rate per epoch, with the best epoch and every learning-rate cut marked; several runs overlaid.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from cnnapp.errors import CnnappError
+from cnnapp.explain import figure as fig
+
+# (panel title, log.csv column for training, column for validation)
+PANELS = (
+    ("loss", "loss", "val_loss"),
+    ("top-1 accuracy", "accuracy", "val_accuracy"),
+    ("top-5 accuracy", "top5", "val_top5"),
+)
+CUT_SCHEDULES = ("plateau", "step")  # schedules whose rate drops in discrete cuts
+
+
+def read_log(path: str | Path) -> dict[str, np.ndarray]:
+    """log.csv's columns as float arrays, plus "epoch" counted from 1 (Keras writes it from 0)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CnnappError(f"no training log at {path}; has the run finished an epoch?")
+    rows = [r for r in csv.DictReader(io.StringIO(path.read_text())) if r]
+    if not rows:
+        raise CnnappError(f"{path} holds no epochs yet")
+    columns = {
+        k: np.array([float(r[k]) if r.get(k) not in (None, "") else np.nan for r in rows]) for k in rows[0]
+    }
+    columns["epoch"] = columns["epoch"] + 1
+    return columns
+
+
+def lr_cuts(epochs: np.ndarray, lr: np.ndarray) -> list[int]:
+    """The epochs whose learning rate is below the previous epoch's by a factor of 2 or more (the cuts)."""
+    return [int(epochs[i]) for i in range(1, len(lr)) if lr[i] <= 0.5 * lr[i - 1]]
+
+
+def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
+    """The epoch of the best checkpoint: report.json's, else the lowest validation error in the log."""
+    import json
+
+    report = run_path / "report.json"
+    if report.is_file():
+        epoch = json.loads(report.read_text()).get("best_epoch")
+        if epoch:
+            return int(epoch)
+    if "val_accuracy" in log and np.isfinite(log["val_accuracy"]).any():
+        return int(log["epoch"][int(np.nanargmax(log["val_accuracy"]))])
+    return None
+
+
+def curves_data(run_path: str | Path) -> dict:
+    """The numbers behind `curves.png`: per-epoch series, the best epoch, the learning-rate cuts."""
+    from cnnapp.recipes import load_recipe
+
+    run_path = Path(run_path)
+    log = read_log(run_path / "log.csv")
+    schedule = (
+        load_recipe(run_path / "recipe.toml").schedule.name if (run_path / "recipe.toml").is_file() else ""
+    )
+    cuts = lr_cuts(log["epoch"], log["lr"]) if "lr" in log and schedule in CUT_SCHEDULES else []
+    series = {k: v for k, v in log.items() if k != "epoch"}
+    return {
+        "run": run_path.name,
+        "epochs": log["epoch"].astype(int),
+        "series": series,
+        "best_epoch": best_epoch(run_path, log),
+        "lr_cuts": cuts,
+        "schedule": schedule,
+    }
+
+
+def _marks(axis, data, colour="black", label=True) -> None:
+    if data["best_epoch"]:
+        axis.axvline(
+            data["best_epoch"],
+            color=colour,
+            linestyle="--",
+            linewidth=1,
+            label=f"best epoch ({data['best_epoch']})" if label else None,
+        )
+    for i, cut in enumerate(data["lr_cuts"]):
+        axis.axvline(
+            cut,
+            color="tab:red",
+            linestyle=":",
+            linewidth=1,
+            label="learning-rate cut" if label and i == 0 else None,
+        )
+
+
+def draw_curves(run_path: str | Path, out: str | Path) -> Path:
+    """`curves.png` and `curves.json` for one run: three metric panels and the learning rate."""
+    data = curves_data(run_path)
+    series = data["series"]
+    panels = [p for p in PANELS if p[1] in series or p[2] in series]
+    has_lr = "lr" in series
+    figure = fig.new_figure(3.6 * (len(panels) + has_lr), 3.2)
+    axes = np.atleast_1d(figure.subplots(1, len(panels) + has_lr))
+    epochs = data["epochs"]
+    for axis, (title, train_key, val_key) in zip(axes, panels, strict=False):
+        for key, label, style in ((train_key, "training", "-"), (val_key, "validation", "-")):
+            if key in series:
+                axis.plot(epochs, series[key], style, marker=".", label=label)
+        _marks(axis, data)
+        axis.set_title(title)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    if has_lr:
+        axis = axes[-1]
+        axis.plot(epochs, series["lr"], marker=".", color="tab:purple")
+        axis.set_yscale("log")
+        _marks(axis, data, label=False)
+        axis.set_title("learning rate")
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    figure.suptitle(f"{data['run']}: training curves")
+    out = Path(out)
+    fig.save_json(out.with_suffix(".json"), data)
+    return fig.save_png(figure, out)
+
+
+def draw_compare(run_paths: Sequence[str | Path], out: str | Path) -> Path:
+    """`compare.png` and `compare.json`: training loss, validation top-1 accuracy and the learning rate of
+    several runs overlaid, each run's best epoch marked."""
+    runs = [curves_data(p) for p in run_paths]
+    names = [d["run"] for d in runs]
+    if len(set(names)) != len(names):  # two runs named alike in different folders
+        names = [str(Path(p)) for p in run_paths]
+    keys = [("loss", "training loss"), ("val_accuracy", "validation top-1 accuracy"), ("lr", "learning rate")]
+    figure = fig.new_figure(11.0, 3.4)
+    axes = figure.subplots(1, 3)
+    colours = [f"C{i % 10}" for i in range(len(runs))]
+    for axis, (key, title) in zip(axes, keys, strict=True):
+        for data, name, colour in zip(runs, names, colours, strict=True):
+            if key not in data["series"]:
+                continue
+            axis.plot(data["epochs"], data["series"][key], marker=".", color=colour, label=name)
+            if data["best_epoch"]:
+                axis.axvline(data["best_epoch"], color=colour, linestyle="--", linewidth=0.8)
+        if key == "lr":
+            axis.set_yscale("log")
+        axis.set_title(title)
+        axis.set_xlabel("epoch")
+        axis.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    figure.suptitle("runs compared (dashed: each run's best epoch)")
+    out = Path(out)
+    fig.save_json(out.with_suffix(".json"), {"runs": dict(zip(names, runs, strict=True))})
+    return fig.save_png(figure, out)
