@@ -60,6 +60,26 @@ def test_refuses_a_tflite_without_metadata_and_names_the_export(plain_tflite, tm
     assert not (tmp_path / "site").exists()
 
 
+def test_a_run_is_shown_with_its_int8_export_made_when_missing(plain_tflite, tmp_path, monkeypatch):
+    from cnnapp import export
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "run.json").write_text("{}")
+    calls = []
+
+    def fake_export(argv):  # the real export trains nothing but takes minutes: record the call instead
+        calls.append(argv)
+        (run / "export").mkdir()
+        shutil.copy(plain_tflite, run / "export" / "int8.tflite")
+
+    monkeypatch.setattr(export, "main", fake_export)
+    for _ in range(2):  # the second time the export is there and is not made again
+        with pytest.raises(CnnappError, match=r"run/export/int8.tflite has no TFLite metadata"):
+            demo_cli.main([str(run)])
+    assert calls == [[str(run), "--mode", "int8"]]
+
+
 def test_refuses_bad_arguments(tmp_path):
     text = tmp_path / "notes.tflite"
     text.write_text("not a model")
