@@ -73,6 +73,7 @@ def test_page_shows_litert_top1_offline(context, site):
     page.page.close()
 
 
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)  # the page's own behaviour: one model
 def test_non_image_file_gets_a_message_not_an_error(context, site):
     _, url = site
     page = browser.DemoPage(context, url)
@@ -87,3 +88,17 @@ def test_non_image_file_gets_a_message_not_an_error(context, site):
         page.drop(exports.DIGITS[0].name, "image/png", exports.DIGITS[0].read_bytes()) == "done"
     )  # recovers
     page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_controls_are_labelled_and_file_urls_are_explained(context, site):
+    _, url = site
+    page = browser.DemoPage(context, url)
+    assert page.page.get_by_label("Choose a picture").get_attribute("type") == "file"
+    assert page.page.get_by_label("Take a photo").get_attribute("capture") == "environment"
+    assert page.page.get_by_role("status").get_attribute("aria-live") == "polite"
+    page.page.close()
+    local = context.new_page()  # the same page opened as a file: it cannot run, and says so
+    local.goto(f"file://{exports.ROOT / 'web' / 'page' / 'index.html'}")
+    assert "must be served over http(s)" in local.inner_text("#status")
+    local.close()

@@ -102,6 +102,8 @@ async function classifyFile(file) {
   if (preview.src) URL.revokeObjectURL(preview.src);
   preview.src = URL.createObjectURL(file);
   preview.alt = `the picture ${file.name}`;
+  // Small pictures (32×32 digits) are magnified as crisp pixels; photos are scaled smoothly.
+  preview.style.imageRendering = bitmap.width < 128 ? "pixelated" : "auto";
   preview.style.display = "block";
   $("drop-hint").hidden = true;
   classify(bitmap, file.name);
