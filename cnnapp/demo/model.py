@@ -41,7 +41,7 @@ class DemoModel:
         labels: the class names embedded in the file, in output order.
         input_shape: (height, width, channels) of the input tensor.
         input_type: "uint8" or "float32".
-        report: the export report beside the file (`<stem>.json`), or None.
+        report: the export report beside the file (`<stem>.json`) if it describes this file, else None.
     """
 
     path: Path
@@ -117,9 +117,19 @@ def read_model(path: str | Path) -> DemoModel:
         raise CnnappError(
             f"{path} has metadata but no labels file with {output_shape[-1]} lines in it: {EXPORT_HINT}"
         )
+    height_width_channels = tuple(int(d) for d in input_shape[1:])
+    return DemoModel(path, labels, height_width_channels, input_type, _report(path, len(content)))
+
+
+def _report(path: Path, size: int) -> dict | None:
+    """The export report beside the file, if it describes this very file (same byte count)."""
     report_path = path.with_suffix(".json")
-    report = json.loads(report_path.read_text()) if report_path.is_file() else None
-    return DemoModel(path, labels, tuple(int(d) for d in input_shape[1:]), input_type, report)
+    try:
+        report = json.loads(report_path.read_text())
+    except (OSError, ValueError):
+        return None
+    same_file = isinstance(report, dict) and (report.get("size") or {}).get("bytes") == size
+    return report if same_file else None
 
 
 def _tensor(schema, graph, index: int) -> tuple[list[int], str]:

@@ -157,3 +157,14 @@ def test_runtime_install_needs_npm(tmp_path, monkeypatch):
 def test_the_pinned_runtime_is_exact():
     package = json.loads((runtime.WEB / "package.json").read_text())
     assert package["dependencies"] == {runtime.PACKAGE: runtime.pinned_version()}  # no ^ or ~ range
+
+
+def test_a_report_describing_another_file_is_not_shown(plain_tflite, tmp_path):
+    from cnnapp.demo.model import _report
+
+    size = plain_tflite.stat().st_size
+    model = tmp_path / "int8.tflite"
+    shutil.copy(plain_tflite, model)
+    for bytes_in_report, shown in ((size, True), (size + 1, False)):
+        (tmp_path / "int8.json").write_text(json.dumps({"model": "m", "size": {"bytes": bytes_in_report}}))
+        assert (_report(model, size) is not None) == shown
