@@ -33,7 +33,7 @@ async function loadModel() {
   $("facts").textContent = describe(facts);
   const fileset = await FilesetResolver.forVisionTasks(new URL("vendor/tasks-vision/wasm", location.href).href);
   classifier = await ImageClassifier.createFromOptions(fileset, {
-    // The CPU path: it runs everywhere (the GPU delegate needs WebGL 2 and gives the same classes).
+    // The CPU path (XNNPACK in WebAssembly): it runs on every device, headless test browsers included.
     baseOptions: { modelAssetPath: facts.model, delegate: "CPU" },
     runningMode: "IMAGE",
     maxResults: TOP,
@@ -86,7 +86,10 @@ function refuse(file, why) {
 }
 
 async function classifyFile(file) {
-  if (!classifier) return;
+  if (!classifier) {
+    say("The model is still loading: try again in a moment.");
+    return;
+  }
   if (!file.type.startsWith("image/")) {
     refuse(file, `is not an image (${file.type || "unknown type"})`);
     return;
