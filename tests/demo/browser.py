@@ -21,6 +21,9 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # A synthetic camera (a test pattern) that needs no permission prompt: the live view can be tested.
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
 )
 PHONE = {"width": 390, "height": 844}  # a phone's CSS viewport (iPhone 12–15)
 
@@ -81,11 +84,21 @@ class DemoPage:
         """Choose `image` in the page's own file input; return the shown (label, probability) rows."""
         self.page.set_input_files("#choose", str(image))
         self._wait_for(image.name)
+        return self._rows()
+
+    def _rows(self) -> list[tuple[str, str]]:
         rows = self.page.locator("#results li")
         return [
             (rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".prob").inner_text())
             for i in range(rows.count())
         ]
+
+    def snap_camera(self) -> list[tuple[str, str]]:
+        """Open the live camera view and classify one frame; return the shown rows."""
+        self.page.click("#live")
+        self.page.click("#snap")
+        self._wait_for("camera")
+        return self._rows()
 
     def drop(self, name: str, mime: str, content: bytes) -> str:
         """Drop a file on the page as a user drags one from their desktop; return the state it ends in."""

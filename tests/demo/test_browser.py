@@ -84,9 +84,18 @@ def test_non_image_file_gets_a_message_not_an_error(context, site):
     assert page.drop("broken.png", "image/png", b"\x89PNG not really") == "refused"
     assert "broken.png could not be decoded" in page.status
     assert page.console_errors == before and page.page_errors == []
-    assert (
-        page.drop(exports.DIGITS[0].name, "image/png", exports.DIGITS[0].read_bytes()) == "done"
-    )  # recovers
+    digit = exports.DIGITS[0]
+    assert page.drop(digit.name, "image/png", digit.read_bytes()) == "done"  # and the page recovers
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_live_camera_frame_is_classified(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)  # Chromium's synthetic camera; 127.0.0.1 is a secure context
+    rows = page.snap_camera()
+    assert len(rows) == 5 and {label for label, _ in rows} <= set(model.labels)
+    assert page.page.is_visible("#camera") and page.page_errors == []
     page.page.close()
 
 
