@@ -1,0 +1,37 @@
+"""Take the README's screenshot of the demo page: `python -m tests.demo.screenshot [EXPORT.tflite]`.
+
+Writes the site for the committed LeNet-5 int8 export (or the file given), opens it in headless Chromium at a
+phone's size, picks one of the committed test digits and saves the page to docs/figures/demo.png.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+from tests.demo import browser, exports
+
+FIGURE = exports.ROOT / "docs" / "figures" / "demo.png"
+DIGIT = "test008-9.png"
+
+
+def main(argv: list[str] | None = None) -> None:
+    from cnnapp.demo import read_model, runtime, serve, write_site
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("model", nargs="?", help="a .tflite with metadata (default: committed LeNet-5 int8)")
+    parser.add_argument("--out", default=str(FIGURE), help=f"the PNG to write (default {FIGURE})")
+    args = parser.parse_args(argv)
+    model = read_model(args.model or exports.int8_export("lenet5-digits"))
+    with tempfile.TemporaryDirectory() as tmp:
+        site = write_site(model, Path(tmp) / "site", runtime.ensure_installed(log=print))
+        with serve.serving(site) as url, browser.launch(Path(tmp) / "profile") as context:
+            page = browser.DemoPage(context, url)
+            rows = page.pick(exports.DIGITS[[d.name for d in exports.DIGITS].index(DIGIT)])
+            page.page.screenshot(path=args.out, full_page=True)
+    print(f"wrote {args.out}: {DIGIT} shown as {rows[0]}")
+
+
+if __name__ == "__main__":
+    main()

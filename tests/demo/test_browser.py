@@ -1,0 +1,113 @@
+"""The demo site in a real browser (`python -m pytest -m browser`): headless Chromium classifies the 20
+committed test digits through the page's own file input with LiteRT's answers, offline, and a dropped
+non-image file gets a message on the page.
+
+Needs Debian's Chromium (`apt-get install chromium`), Playwright for Python (requirements.txt) and the page's
+runtime (`npm ci` in web/, which the demo command runs when npm is there); skips, saying which is missing.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.demo import browser, exports
+
+pytestmark = pytest.mark.browser
+ALLOWED_DIFFERENCES = 1  # the browser decodes the PNG itself
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory):
+    if browser.chromium() is None:
+        pytest.skip("Chromium is not installed (apt-get install chromium)")
+    pytest.importorskip(
+        "playwright", reason="Playwright for Python is not installed (pip install -r requirements.txt)"
+    )
+    with browser.launch(tmp_path_factory.mktemp("chromium-profile")) as ctx:
+        yield ctx
+
+
+@pytest.fixture(scope="module")
+def runtime_dir():
+    from cnnapp.demo import runtime
+    from cnnapp.errors import CnnappError
+
+    try:
+        return runtime.ensure_installed()
+    except CnnappError as error:
+        pytest.skip(f"the page's runtime is missing: {error}")
+
+
+@pytest.fixture(scope="module", params=exports.MODELS)
+def site(request, runtime_dir, tmp_path_factory):
+    """(model, address) of the site written and served for one committed export."""
+    from cnnapp.demo import serve, write_site
+
+    model = exports.demo_model(request.param)
+    out = write_site(model, tmp_path_factory.mktemp("site") / request.param, runtime_dir)
+    with serve.serving(out) as url:
+        yield model, url
+
+
+def test_page_shows_litert_top1_offline(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)
+    assert page.ready(), page.status
+    shown = [page.pick(image) for image in exports.DIGITS]
+    expected = exports.litert_top1(model.path, exports.DIGITS)
+    assert len(shown) == 20 and all(len(rows) == 5 for rows in shown)
+    assert {label for rows in shown for label, _ in rows} <= set(model.labels)  # names from the file
+    differ = [
+        (image.name, rows[0][0], [model.labels[i] for i in top])
+        for image, rows, top in zip(exports.DIGITS, shown, expected, strict=True)
+        if model.labels.index(rows[0][0]) not in top
+    ]
+    assert len(differ) <= ALLOWED_DIFFERENCES, f"page vs LiteRT (image, page, LiteRT): {differ}"
+    assert "classified in" in page.status and " ms" in page.status
+    assert url.startswith("http://127.0.0.1:")
+    assert any(u.endswith(".wasm") for u in page.requests) and any(
+        u.endswith(model.path.name) for u in page.requests
+    )
+    assert page.foreign_requests() == [], "the page must work offline"
+    assert page.page_errors == []
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)  # the page's own behaviour: one model
+def test_non_image_file_gets_a_message_not_an_error(context, site):
+    _, url = site
+    page = browser.DemoPage(context, url)
+    before = list(page.console_errors)  # the wasm runtime logs its start-up to console.error
+    assert page.drop("notes.txt", "text/plain", b"not a picture") == "refused"
+    assert "notes.txt is not an image" in page.status
+    assert page.page.get_attribute("#status", "class") == "error"
+    assert page.drop("broken.png", "image/png", b"\x89PNG not really") == "refused"
+    assert "broken.png could not be decoded" in page.status
+    assert page.console_errors == before and page.page_errors == []
+    digit = exports.DIGITS[0]
+    assert page.drop(digit.name, "image/png", digit.read_bytes()) == "done"  # and the page recovers
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_live_camera_frame_is_classified(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)  # Chromium's synthetic camera; 127.0.0.1 is a secure context
+    rows = page.snap_camera()
+    assert len(rows) == 5 and {label for label, _ in rows} <= set(model.labels)
+    assert page.page.is_visible("#camera") and page.page_errors == []
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_controls_are_labelled_and_file_urls_are_explained(context, site):
+    _, url = site
+    page = browser.DemoPage(context, url)
+    assert page.page.get_by_label("Choose a picture").get_attribute("type") == "file"
+    assert page.page.get_by_label("Take a photo").get_attribute("capture") == "environment"
+    assert page.page.get_by_role("status").get_attribute("aria-live") == "polite"
+    page.page.close()
+    local = context.new_page()  # the same page opened as a file: it cannot run, and says so
+    local.goto(f"file://{exports.ROOT / 'web' / 'page' / 'index.html'}")
+    assert "must be served over http(s)" in local.inner_text("#status")
+    local.close()
