@@ -260,6 +260,9 @@ CASES = {
         "is empty (0 bytes)",
     ),
     "predict-any-size-model": Case("predict", _any_size_model, "takes images of any size"),
+    "export-any-size-model": Case(
+        "export", lambda tmp, run, mp: _any_size_model(tmp, run, mp)[:1], "takes images of any size"
+    ),
     "export-eval-limit-negative": Case(
         "export", lambda tmp, run, mp: [str(run), "--eval-limit", "-1"], "--eval-limit must be ≥ 1"
     ),
@@ -318,3 +321,20 @@ def test_fault_is_one_line_and_damages_nothing(name, run_copy, tmp_path, monkeyp
 
 def test_the_table_has_thirty_cases_or_more_in_the_default_tier():
     assert len(set(CASES) - SLOW) >= 30
+
+
+def test_machine_errors_of_tensorflow_are_one_line_and_a_bug_keeps_its_traceback():
+    import types
+
+    import tensorflow as tf
+
+    def out_of_memory(argv):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor of shape [4096]")
+
+    def bug(argv):
+        raise RuntimeError("a bug")
+
+    code, _, err = run_cli(types.SimpleNamespace(__name__="cnnapp.train", main=out_of_memory), [])
+    assert code == 2 and err.count("\n") == 1 and "out of memory or disk (OOM when allocating" in err, err
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_cli(types.SimpleNamespace(__name__="cnnapp.train", main=bug), [])
