@@ -108,3 +108,19 @@ def test_the_lock_excludes_another_process_and_dies_with_its_holder(tmp_path):
         process.wait()
     with RunDir(tmp_path).lock():  # the kill released it
         pass
+
+
+def test_no_run_folder_path_literal_outside_the_run_folder_module():
+    """Every module asks `cnnapp.runs` for a run's paths (docs/architecture.md, "Runs")."""
+    import ast
+
+    names = {"recipe.toml", "run.json", "report.json", "log.csv", "resume.npz", "checkpoints", "tensorboard"}
+    names |= {".lock", "best.keras", "last.keras"}
+    found = []
+    for path in sorted((ROOT / "cnnapp").rglob("*.py")):
+        if path.name == "runs.py" and path.parent.name == "cnnapp":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Constant) and node.value in names:
+                found.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.value!r}")
+    assert not found, found

@@ -65,7 +65,8 @@ def test_the_chief_is_the_chief_task_else_worker_0():
     assert multiworker.is_chief(tf.distribute.get_strategy())
     assert multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, workers)))
     assert not multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 1, workers)))
-    assert not multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, with_chief)))
+    worker_0_with_chief = types.SimpleNamespace(cluster_resolver=_resolver("worker", 0, with_chief))
+    assert not multiworker.is_chief(worker_0_with_chief)
     assert multiworker.is_chief(types.SimpleNamespace(cluster_resolver=_resolver("chief", 0, with_chief)))
 
 

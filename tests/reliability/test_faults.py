@@ -21,6 +21,7 @@ import pytest
 
 import cnnapp.audit.__main__ as audit_cli
 from cnnapp import evaluate, export, predict, train
+from cnnapp import io as cio
 from cnnapp.runs import RunDir
 from tests.reliability.conftest import run_cli, snapshot, train_argv
 
@@ -219,6 +220,9 @@ CASES = {
     "read-only-disk": Case(
         "train", _fail_syscall(Path, "mkdir", errno.EROFS, new=True), "read-only file system"
     ),
+    "disk-full-at-start": Case(
+        "train", _fail_syscall(cio, "write_text", errno.ENOSPC, "train.epochs=3"), "no space left on the"
+    ),
     "disk-full-saving-state": Case(
         "train",
         _fail_syscall(np, "savez", errno.ENOSPC, "train.epochs=3"),
@@ -256,6 +260,9 @@ CASES = {
         "is empty (0 bytes)",
     ),
     "predict-any-size-model": Case("predict", _any_size_model, "takes images of any size"),
+    "export-any-size-model": Case(
+        "export", lambda tmp, run, mp: _any_size_model(tmp, run, mp)[:1], "takes images of any size"
+    ),
     "export-eval-limit-negative": Case(
         "export", lambda tmp, run, mp: [str(run), "--eval-limit", "-1"], "--eval-limit must be ≥ 1"
     ),
@@ -280,7 +287,14 @@ def _write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+# Cases that train an epoch (a few seconds each) beyond the one kept in the default tier.
+SLOW = {"disk-full-saving-state"}
+
+
+NAMES = [pytest.param(n, marks=[pytest.mark.slow] * (n in SLOW)) for n in sorted(CASES)]
+
+
+@pytest.mark.parametrize("name", NAMES)
 def test_fault_is_one_line_and_damages_nothing(name, run_copy, tmp_path, monkeypatch):
     case = CASES[name]
     work = tmp_path / "work"
@@ -305,5 +319,22 @@ def test_fault_is_one_line_and_damages_nothing(name, run_copy, tmp_path, monkeyp
     assert not list(run_copy.rglob(".*.tmp*")), "no temp file is left behind"
 
 
-def test_the_table_has_thirty_cases_or_more():
-    assert len(CASES) >= 30
+def test_the_table_has_thirty_cases_or_more_in_the_default_tier():
+    assert len(set(CASES) - SLOW) >= 30
+
+
+def test_machine_errors_of_tensorflow_are_one_line_and_a_bug_keeps_its_traceback():
+    import types
+
+    import tensorflow as tf
+
+    def out_of_memory(argv):
+        raise tf.errors.ResourceExhaustedError(None, None, "OOM when allocating tensor of shape [4096]")
+
+    def bug(argv):
+        raise RuntimeError("a bug")
+
+    code, _, err = run_cli(types.SimpleNamespace(__name__="cnnapp.train", main=out_of_memory), [])
+    assert code == 2 and err.count("\n") == 1 and "out of memory or disk (OOM when allocating" in err, err
+    with pytest.raises(RuntimeError, match="a bug"):
+        run_cli(types.SimpleNamespace(__name__="cnnapp.train", main=bug), [])
