@@ -12,6 +12,7 @@ types are errors that list the known keys. Overrides use TOML value syntax (`tra
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 import types
 import typing

@@ -217,6 +217,8 @@ class RunDir:
         checkpoints_dir: checkpoints/, the best and last inference models.
         tensorboard_dir: tensorboard/.
         export_dir: export/, where `python -m cnnapp.export` writes a run's exports by default.
+        figures_dir: figures/, the figures of `cnnapp.explain` (curves and error analysis after training).
+        demo_dir: demo/, the browser demo site `python -m cnnapp.demo RUN` writes.
         lock_file: .lock, the file the lock is taken on.
     """
 
@@ -229,6 +231,8 @@ class RunDir:
     checkpoints_dir: Path = dataclasses.field(init=False, repr=False)
     tensorboard_dir: Path = dataclasses.field(init=False, repr=False)
     export_dir: Path = dataclasses.field(init=False, repr=False)
+    figures_dir: Path = dataclasses.field(init=False, repr=False)
+    demo_dir: Path = dataclasses.field(init=False, repr=False)
     lock_file: Path = dataclasses.field(init=False, repr=False)
 
     def __post_init__(self):
@@ -243,6 +247,8 @@ class RunDir:
             "checkpoints_dir": path / "checkpoints",
             "tensorboard_dir": path / "tensorboard",
             "export_dir": path / "export",
+            "figures_dir": path / "figures",
+            "demo_dir": path / "demo",
             "lock_file": path / ".lock",
         }
         for name, value in names.items():

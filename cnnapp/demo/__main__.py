@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cnnapp import errors
 from cnnapp.errors import CnnappError
+from cnnapp.runs import RunDir
 
 RUN_EXPORT = "int8"  # the export a run is shown with: integer-only, uint8 camera pixels in
 
@@ -34,7 +35,7 @@ def model_file(model: str) -> Path:
     path = Path(model)
     if not path.is_dir():
         return path
-    if not (path / "run.json").is_file():
+    if not RunDir(path).is_run():
         raise CnnappError(
             f"{path} is a folder but not a run (no run.json): name a run folder or a .tflite file"
         )
@@ -49,7 +50,7 @@ def model_file(model: str) -> Path:
 
 def default_out(model: str, tflite: Path) -> Path:
     if Path(model).is_dir():
-        return Path(model) / "demo"
+        return RunDir(model).demo_dir
     return Path("demo") / f"{tflite.parent.resolve().name}-{tflite.stem}"
 
 

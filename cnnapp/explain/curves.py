@@ -45,11 +45,11 @@ def lr_cuts(epochs: np.ndarray, lr: np.ndarray) -> list[int]:
 
 def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
     """The epoch of the best checkpoint: report.json's, else the lowest validation error in the log."""
-    import json
+    from cnnapp.runs import RunDir
 
-    report = run_path / "report.json"
-    if report.is_file():
-        epoch = json.loads(report.read_text()).get("best_epoch")
+    report = RunDir(run_path).read_report()
+    if report:
+        epoch = report.get("best_epoch")
         if epoch:
             return int(epoch)
     if "val_accuracy" in log and np.isfinite(log["val_accuracy"]).any():
@@ -60,12 +60,12 @@ def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
 def curves_data(run_path: str | Path) -> dict:
     """The numbers behind `curves.png`: per-epoch series, the best epoch, the learning-rate cuts."""
     from cnnapp.recipes import load_recipe
+    from cnnapp.runs import RunDir
 
-    run_path = Path(run_path)
-    log = read_log(run_path / "log.csv")
-    schedule = (
-        load_recipe(run_path / "recipe.toml").schedule.name if (run_path / "recipe.toml").is_file() else ""
-    )
+    run = RunDir(run_path)
+    run_path = run.path
+    log = read_log(run.log_file)
+    schedule = load_recipe(run.recipe_file).schedule.name if run.recipe_file.is_file() else ""
     cuts = lr_cuts(log["epoch"], log["lr"]) if "lr" in log and schedule in CUT_SCHEDULES else []
     series = {k: v for k, v in log.items() if k != "epoch"}
     return {

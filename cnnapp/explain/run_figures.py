@@ -1,6 +1,6 @@
 """The figures every training run ends with: `RUN/figures/curves.png` and the test split's error analysis.
 
-`write_run_figures(run_path)` is called once at the end of training (cnnapp.training.loop and multiworker,
+`write_run_figures(run_path)` is called once at the end of training (cnnapp.training.core, on the chief,
 after report.json is written). It evaluates the report's checkpoint on the test split again, one pass, keeping
 only the most confident mistakes' images in memory, so its cost is one more test-split evaluation.
 """
@@ -15,11 +15,12 @@ from cnnapp.explain import curves
 from cnnapp.explain import errors as error_analysis
 from cnnapp.explain import figure as fig
 
-FIGURES = "figures"  # RUN/figures/
-
 
 def figures_dir(run_path: str | Path) -> Path:
-    return Path(run_path) / FIGURES
+    """RUN/figures/."""
+    from cnnapp.runs import RunDir
+
+    return RunDir(run_path).figures_dir
 
 
 def predict_split(model, dataset, keep: int = error_analysis.WORST):
@@ -97,12 +98,12 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True) -> list[Path
     run = load_run(run_path)
     out_dir = figures_dir(run.path)
     paths = []
-    if (run.path / "log.csv").is_file():
+    if run.folder.log_file.is_file():
         curve = curves.draw_curves(run.path, out_dir / "curves.png")
         paths += [curve, curve.with_suffix(".json")]
     if errors:
         which = (run.report or {}).get("checkpoint")
         if which is None:
-            which = "best" if (run.path / "checkpoints" / "best.keras").is_file() else "last"
+            which = "best" if run.folder.checkpoint_file("best").is_file() else "last"
         paths += write_error_analysis(run, run.model(which), out_dir)
     return paths

@@ -107,7 +107,7 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     """A run folder (its `checkpoint`), a `.keras` model (inside a run or not) or a `.tflite` export."""
     from cnnapp import models
     from cnnapp.deploy.predict import class_names_for
-    from cnnapp.runs import load_run
+    from cnnapp.runs import load_run, run_of
 
     path = Path(path)
     if path.is_dir():
@@ -116,7 +116,7 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
         lite = None
     elif path.suffix == ".keras":
         model, lite = models.load(path), None
-        run = load_run(path) if (path.parent.parent / "run.json").is_file() else None
+        run = load_run(path) if run_of(path) is not None else None
     elif path.suffix == ".tflite":
         from cnnapp.deploy.runtime import LiteModel
 
