@@ -50,7 +50,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--class", dest="cls", help="class name or index for occlusion and Grad-CAM (default: predicted)"
     )
-    parser.add_argument("--channels", type=int, default=8, help="channels for patches (default 8)")
+    parser.add_argument(
+        "--channels", type=int, help="channels shown by patches (default 8) and activations (default 32)"
+    )
     parser.add_argument("--limit", type=int, default=PATCH_IMAGES, help="test images searched for patches")
     parser.add_argument("--size", type=int, help="occluder size in pixels (default: a quarter of the image)")
     parser.add_argument("--stride", type=int, help="occluder stride (default: half its size)")
@@ -132,21 +134,24 @@ def explain(args) -> list[Path]:
                 subject.model, out, args.layer[0] if args.layer else None, subject.class_names, title
             )
         elif name == "activations":
-            if not L.conv_layers(subject.model) and not args.layer:
+            if not L.conv_layers(subject.model) and not args.layer and not args.figures:
                 continue  # linear and mlp: no maps (their templates are the filters figure)
             images, _ = images_for(args, subject, 1)
+            channels = args.channels or activations.MAX_CHANNELS
             paths += activations.draw_activations(
-                subject.model, images[0], out, args.layer or None, title=title
+                subject.model, images[0], out, args.layer or None, channels, title
             )
         elif name == "patches":
-            if not L.conv_layers(subject.model) and not args.layer:
+            if not L.conv_layers(subject.model) and not args.layer and not args.figures:
                 continue
             layers = args.layer or L.stage_outputs(subject.model)[-1:]
+            if not layers:
+                raise CnnappError(f"{subject.path} has no conv layers, so no maps to find patches for")
             images, _ = (
                 subject.test_images(limit=args.limit) if not args.image else images_for(args, subject, 0)
             )
             for layer in layers:
-                paths += patches.draw_patches(subject.model, layer, images, out, args.channels, title)
+                paths += patches.draw_patches(subject.model, layer, images, out, args.channels or 8, title)
         elif name == "occlusion":
             images, captions = images_for(args, subject, EXAMPLES)
             paths += occlusion.draw_occlusion(subject, images, out, cls, args.size, args.stride, captions)

@@ -81,3 +81,17 @@ def test_error_analysis_of_known_predictions():
         and scores[1]["recall"] == 0.5
         and scores[2]["f1"] == pytest.approx(2 / 3)
     )
+
+
+def test_compare_overlays_runs(digits_run, tmp_path):
+    from cnnapp.explain.__main__ import main
+
+    other = tmp_path / "other"
+    shutil.copytree(digits_run, other, ignore=shutil.ignore_patterns("figures", "tensorboard"))
+    log = (other / "log.csv").read_text().splitlines()
+    (other / "log.csv").write_text("\n".join(log[:3]) + "\n")  # a shorter run: 2 epochs
+    assert main([str(digits_run), "--compare", str(other), "--out", str(tmp_path / "cmp")]) == 0
+    data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
+    assert list(data["runs"]) == ["lenet5-digits", "other"]
+    assert data["runs"]["other"]["epochs"] == [1, 2] and data["runs"]["lenet5-digits"]["epochs"] == [1, 2, 3]
+    assert (tmp_path / "cmp" / "compare.png").is_file()
