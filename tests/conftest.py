@@ -1,10 +1,12 @@
-"""Shared test set-up: quiet TensorFlow, one thread pool, deterministic seeds."""
+"""Shared test set-up: quiet TensorFlow, deterministic seeds, and the session's one trained run folder."""
 
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
+
+import cnnapp  # noqa: E402, F401  (first, so TensorFlow's start-up log is captured as for a user)
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +15,17 @@ def _seeded():
 
     keras.utils.set_random_seed(0)
     yield
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory):
+    """The README's first command, `python -m cnnapp.train --recipe lenet5-digits`, run once per session.
+
+    A complete run folder (docs/architecture.md, "Runs") of LeNet-5 trained 20 epochs on the shipped digits,
+    for every test that needs a real trained run. Treat it as read-only.
+    """
+    from cnnapp import train
+
+    out = tmp_path_factory.mktemp("runs") / "lenet5-digits"
+    assert train.main(["--recipe", "lenet5-digits", "--out", str(out), "--quiet"]) == 0
+    return out

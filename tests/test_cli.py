@@ -1,26 +1,21 @@
 """Fast tier: TensorFlow's C++ start-up log is captured when cnnapp is imported; `--verbose` shows it."""
 
 import os
-import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 import cnnapp
 from cnnapp import cli
 
-ROOT = Path(__file__).resolve().parents[1]
 
-
-def test_importing_cnnapp_keeps_tensorflows_start_up_log_off_stderr():
-    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user's shell has it
-    script = "import sys, cnnapp; sys.stdout.write(cnnapp.STARTUP_LOG)"
-    result = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0 and result.stderr == ""
-    assert result.stdout, "TensorFlow logged nothing at start-up: the test proves nothing on this machine"
+def test_importing_cnnapp_captured_tensorflows_start_up_log():
+    # tests/conftest.py imports cnnapp first, as `python -m cnnapp.<cli>` does; that the log then stays off a
+    # CLI's stderr is checked on the real command line by tests/training/test_cli.py (one line: our error).
+    if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
+        pytest.skip("TF_CPP_MIN_LOG_LEVEL=0 in this shell asks for the log uncaptured")
+    assert "tensorflow" in sys.modules
+    assert cnnapp.STARTUP_LOG, "TensorFlow logged nothing at start-up: capture untested on this machine"
 
 
 def test_verbose_writes_the_captured_log_to_stderr(monkeypatch, capsys):

@@ -31,7 +31,9 @@ def test_twin_gives_the_same_outputs(lenet):
     np.testing.assert_allclose(twin.predict(images, verbose=0), expected, atol=1e-5)
 
 
-@pytest.mark.parametrize("subject_name", ["lenet", "googlenet"])
+# GoogLeNet's QAT wrapping repeats LeNet-5's (~1 minute): slow tier; a branched graph's QAT is covered in the
+# fast tier by test_qat_takes_the_cifar_resnets_parameter_free_shortcuts.
+@pytest.mark.parametrize("subject_name", ["lenet", pytest.param("googlenet", marks=pytest.mark.slow)])
 def test_qat_adds_fake_quant_nodes(subject_name, request):
     subject = request.getfixturevalue(subject_name)
     model = qat.qat(subject.twin(), _data(subject), epochs=0)
@@ -41,7 +43,8 @@ def test_qat_adds_fake_quant_nodes(subject_name, request):
     assert {"FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel"} <= ops
 
 
-@pytest.mark.parametrize("sparsity", [0.5, 0.8])
+# 0.8 repeats 0.5 through the same schedule: slow tier.
+@pytest.mark.parametrize("sparsity", [0.5, pytest.param(0.8, marks=pytest.mark.slow)])
 def test_pruning_reaches_the_stated_sparsity(lenet, sparsity):
     pruned = optimize.prune(lenet.twin(), _data(lenet), sparsity, epochs=1)
     stats = optimize.weight_stats(pruned)
@@ -49,6 +52,7 @@ def test_pruning_reaches_the_stated_sparsity(lenet, sparsity):
     assert not any("prune" in type(layer).__name__.lower() for layer in pruned.layers)  # stripped
 
 
+@pytest.mark.slow  # test_cluster_plus_int8_converts clusters the same way and checks the values per kernel
 def test_clustering_leaves_n_values_per_kernel(lenet):
     clustered = optimize.cluster(lenet.twin(), _data(lenet), 8, epochs=1)
     assert optimize.weight_stats(clustered)["max_distinct_per_kernel"] <= 8

@@ -4,6 +4,7 @@ Each architecture's `small_options` give a quick build; paper-size builds are on
 pin their parameter counts against the published numbers cited in the registry (`params_source`).
 """
 
+import functools
 import json
 import subprocess
 import sys
@@ -18,18 +19,32 @@ from cnnapp.audit import shapes_only
 from cnnapp.errors import CnnappError
 
 NAMES = models.names()
-# The twin and the fresh-process reload cost seconds per architecture. The default run covers every builder
-# module and layer kind; the deeper ResNets and VGGs repeat the same blocks and run with `-m slow`.
+# The gradients, the twin, the too-small input and the fresh-process reload cost seconds per architecture. The
+# default run covers every builder module and layer kind; the deeper ResNets and VGGs repeat the same blocks
+# (built by the same function with another depth) and run with `-m slow`.
 SAME_BLOCKS_DEEPER = {
     *("vgg13", "vgg19"),
     *("resnet34", "resnet101", "resnet152", "resnet32", "resnet44", "resnet56", "resnet110"),
 }
 NAMES_DEEPER_SLOW = [pytest.param(n, marks=pytest.mark.slow) if n in SAME_BLOCKS_DEEPER else n for n in NAMES]
+# What a fresh process must find registered: cnnapp's custom layers (untied biases and the fan-in init; scaled
+# tanh, trainable subsampling, the partial connection table; LRN and the two towers; option-A shortcuts).
+# The other architectures are Keras's own layers, which Keras reloads itself: `-m slow`.
+CUSTOM_LAYERS = ["lenet1989", "lenet5-paper", "alexnet", "resnet20"]
 
 
 def small(name, **extra):
+    if not extra:
+        return _small_shared(name)
     arch = models.get(name)
     return models.build(name, **{**arch.small_options, **extra})
+
+
+@functools.cache
+def _small_shared(name):
+    """One small build per architecture for the tests that only run it (build time dominates them)."""
+    arch = models.get(name)
+    return models.build(name, **arch.small_options)
 
 
 def batch_for(model, n=2, seed=0):
@@ -37,7 +52,7 @@ def batch_for(model, n=2, seed=0):
     return np.random.default_rng(seed).normal(size=shape).astype("float32")
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES_DEEPER_SLOW)
 def test_small_build_outputs_and_gradients(name):
     model = small(name)
     x = batch_for(model)
@@ -89,8 +104,8 @@ def test_tf_keras_twin_gives_the_same_outputs(name):
 @pytest.mark.parametrize(
     "names",
     [
-        pytest.param([n for n in NAMES if n not in SAME_BLOCKS_DEEPER], id="one-of-each-block"),
-        pytest.param([n for n in NAMES if n in SAME_BLOCKS_DEEPER], id="deeper", marks=pytest.mark.slow),
+        pytest.param(CUSTOM_LAYERS, id="custom-layers"),
+        pytest.param([n for n in NAMES if n not in CUSTOM_LAYERS], id="keras-layers", marks=pytest.mark.slow),
     ],
 )
 def test_save_and_load_in_a_fresh_process(names, tmp_path):
@@ -136,7 +151,7 @@ def test_num_classes_below_one_is_refused(name):
         small(name, num_classes=0)
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES_DEEPER_SLOW)
 def test_too_small_input_names_the_minimum(name):
     arch = models.get(name)
     channels = arch.input_shape[-1]

@@ -1,7 +1,7 @@
 """Smoke tier: the README's main command learns; evaluate reads its run; bad input fails cleanly.
 
-The learning run is shared by the tests of this module (module-scoped fixture): one real training run of the
-shipped default, `python -m cnnapp.train --recipe lenet5-digits`, called in-process through `main(argv)`.
+The learning run is the session's `digits_run` (tests/conftest.py): one real training run of the shipped
+default, `python -m cnnapp.train --recipe lenet5-digits`, called in-process through `main(argv)`.
 """
 
 import json
@@ -16,13 +16,6 @@ from cnnapp.errors import CnnappError
 from cnnapp.runs import build_model, load_run
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
-    out = tmp_path_factory.mktemp("runs") / "lenet5-digits"
-    assert train.main(["--recipe", "lenet5-digits", "--out", str(out), "--quiet"]) == 0
-    return out
 
 
 def test_lenet5_digits_learns_above_95_percent(digits_run, capsys):
@@ -99,4 +92,5 @@ def test_cli_prints_prog_error_and_exits_2():
         [sys.executable, "-m", "cnnapp.train", "--recipe", "nosuch"], cwd=ROOT, capture_output=True, text=True
     )
     assert result.returncode == 2
-    assert result.stderr.strip().splitlines()[-1].startswith("python -m cnnapp.train: error: unknown recipe")
+    lines = result.stderr.strip().splitlines()  # only our line: TensorFlow's start-up log is captured
+    assert len(lines) == 1 and lines[0].startswith("python -m cnnapp.train: error: unknown recipe"), lines

@@ -17,7 +17,9 @@ from cnnapp.train import main
 
 # One recipe per family and per code path (datasets, schedules, augmentations, auxiliary heads, Polyak
 # averaging) in the default run; the others differ only in depth or width and data, and run with `-m slow`.
-DEFAULT = {"linear", "lenet1989", "alexnet", "vgg16", "googlenet", "resnet20-cifar10"}
+# The googlenet recipe (auxiliary heads, Polyak averaging, inception crops) runs in the default tier through
+# the same CLI and the same shrinking in tests/training/test_polyak.py, which also checks its checkpoints.
+DEFAULT = {"linear", "lenet1989", "alexnet", "vgg16", "resnet20-cifar10"}
 
 
 def shrink(recipe, data_dir) -> list[str]:
