@@ -324,8 +324,15 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
             f"{len(subject.class_names)} class names for a model with {outputs} outputs: give one name per "
             "output (labels.txt beside a bare model, or the run's class_names)"
         )
+    layer_names = [layer.name for layer in subject.model.layers]
     for options in options_list:
         options.check()
+        unknown_layers = [name for name in options.float_layers if name not in layer_names]
+        if unknown_layers:  # now, not after calibrating (where converter.float_nodes would find it)
+            raise CnnappError(
+                f"--float-layers names no layer of {subject.model.name}: {', '.join(unknown_layers)}; its "
+                "layers are named in the --debug table (or model.summary())"
+            )
         if options.mode in converter.CALIBRATED or options.mode == "qat" or options.prune or options.cluster:
             subject.images("train", 1, need=f"{options.tag} (calibration or fine-tuning)")  # fail early
     baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)

@@ -19,7 +19,8 @@ def _files(folder: Path) -> list[str]:
 
 def test_tensor_names_map_to_keras_layers():
     layers = ["conv1", "inception_3a_1x1", "predictions", "C1"]
-    assert converter.tensor_layers("functional_1/conv1_1/Relu;functional_1/conv1_1/BiasAdd", layers) == ["conv1"]
+    fused = "functional_1/conv1_1/Relu;functional_1/conv1_1/BiasAdd"
+    assert converter.tensor_layers(fused, layers) == ["conv1"]
     name = "model_1/inception_3a_1x1_1/Relu;model_1/inception_3a_1x1_1/Conv2D"
     assert converter.tensor_layers(name, layers) == ["inception_3a_1x1"]
     assert converter.tensor_layers("lenet5_1/C1_act_1/mul;lenet5_1/C1_1/convolution", layers) == ["C1"]
