@@ -2,11 +2,11 @@
 
 Every export carries TFLite metadata (labels, RGB input, normalization) and the int8 family takes uint8 RGB,
 so the SDK classifies camera-like uint8 RGB arrays with no glue code. Its top-1 is compared with LiteRT's on
-the same uint8 images: at most 1 image may differ (the issue's tolerance; measured: none differ).
+the same uint8 images: at most 1 image may differ (the issue's tolerance).
 
-Default tier: a float32 and an int8 export of the briefly trained LeNet-5, and the committed LeNet-5
-float32 and int8 files, on a few dozen test digits. `-m slow`: every committed export of both models on all
-360 test digits.
+Default tier: a float32 and an int8 export of the briefly trained LeNet-5, the committed LeNet-5 float32
+and int8 files and the committed GoogLeNet int8 file, on a few dozen test digits. `-m slow`: every
+committed export of both models on all 360 test digits, and pictures the SDK resizes itself.
 """
 
 import numpy as np
@@ -160,9 +160,10 @@ def test_predict_reads_the_metadata_and_agrees_with_the_sdk(lenet_rgb, lenet_exp
                 assert name == sdk_name
 
 
-def test_committed_lenet_exports_in_the_sdk():
-    """The committed float32 and int8 LeNet-5 files, as a phone app gets them, on 48 test digits."""
+def test_committed_exports_in_the_sdk():
+    """Committed files as a phone app gets them: LeNet-5 float32 and int8 (48 digits), GoogLeNet int8 (24)."""
     _check_committed("lenet5-digits", ("float32", "int8"), limit=48)
+    _check_committed("googlenet-digits", ("int8",), limit=24)
 
 
 @pytest.mark.slow
