@@ -39,6 +39,58 @@ def set_per_tensor_weights(converter, per_tensor: bool) -> None:
     converter._experimental_disable_per_channel = per_tensor
 
 
+def set_calibrate_only(converter) -> None:
+    """Make `converter.convert()` stop after calibration: the float graph with every tensor's observed range.
+
+    The export pins the input's range to [0, 255] between calibration and quantization (raw-pixel uint8
+    input); the converter has no public step between the two. `_experimental_calibrate_only` is the switch
+    TensorFlow's own `tf.lite.experimental.QuantizationDebugger` sets for the same split.
+    """
+    _require(converter, "_experimental_calibrate_only", "the calibrate-only switch")
+    converter._experimental_calibrate_only = True
+
+
+def quantize_calibrated_graph(calibrated: bytes, per_tensor: bool, io_dtype, denylisted_nodes=None) -> bytes:
+    """Quantize a calibrated TFLite graph to int8 with `io_dtype` input and output, as `convert()` would.
+
+    `tensorflow.lite.python.convert.mlir_quantize` is the quantizer `convert()` and the QuantizationDebugger
+    call after calibration (with `denylisted_nodes` for layers kept in float); no public API takes an already
+    calibrated graph. `deduplicate_readonly_buffers` is the converter's last step.
+    """
+    from tensorflow.lite.python import convert as tflite_convert
+
+    for name in ("mlir_quantize", "deduplicate_readonly_buffers"):
+        _require(tflite_convert, name, "the TFLite quantizer of calibrated graphs")
+    quantized = tflite_convert.mlir_quantize(
+        calibrated,
+        per_tensor,
+        input_data_type=io_dtype,
+        output_data_type=io_dtype,
+        denylisted_nodes=denylisted_nodes,
+    )
+    return tflite_convert.deduplicate_readonly_buffers(quantized)
+
+
+def set_general_metadata(writer, general_md) -> None:
+    """Give a MediaPipe `MetadataWriter` the model's name, version, description, author and licence.
+
+    Its public `add_general_info` takes a name and a description only; the writer keeps all five fields in
+    `_general_md`, the `GeneralMd` that call builds, so the export sets that object whole.
+    """
+    _require(writer, "_general_md", "the general metadata of MediaPipe's writer")
+    writer._general_md = general_md
+
+
+def close_metadata_writer(writer) -> None:
+    """Remove a MediaPipe `MetadataWriter`'s temporary folder now.
+
+    mediapipe keeps the writer's frame alive (a reference in its C bindings), so the writer would be deleted
+    at interpreter exit, where its `__del__` fails noisily; it has no public close, and `_temp_folder` is the
+    `TemporaryDirectory` that `__del__` cleans.
+    """
+    _require(writer, "_temp_folder", "the temporary folder of MediaPipe's writer").cleanup()
+
+
 # --- LiteRT interpreter
 
 

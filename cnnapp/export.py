@@ -4,9 +4,12 @@
     python -m cnnapp.export runs/lenet5-digits --mode int8 --prune 0.5 --epochs 3
     python -m cnnapp.export runs/lenet5-digits --compare float32 float16 dynamic int8 int16x8 qat int8-prune50
     python -m cnnapp.export model.keras --dataset digits --mode int8
+    python -m cnnapp.export runs/googlenet-digits --mode int8 --per-tensor --debug
+    python -m cnnapp.export runs/googlenet-digits --mode int8 --per-tensor --float-layers inception_4e_3x3
     python -m cnnapp.export --parameter-story --out export/
 
-Writes `<tag>.tflite`, `labels.txt` and the report (`<tag>.json`, `<tag>.md`) into --out (default: the run's
+Every .tflite carries TFLite metadata (name, labels, input image, normalization) for MediaPipe Tasks;
+writes `<tag>.tflite`, `labels.txt` and the report (`<tag>.json`, `<tag>.md`) into --out (default: the run's
 `export/` folder), and prints the report.
 """
 
@@ -19,6 +22,7 @@ from pathlib import Path
 
 from cnnapp import cli, errors
 from cnnapp.deploy.converter import IO_CHOICES, MODES
+from cnnapp.deploy.front import INPUT_CHANNELS
 
 _TAG = re.compile(
     r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?(?P<pertensor>-pertensor)?$"
@@ -44,14 +48,36 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--io",
         choices=IO_CHOICES,
-        help="integer or float model I/O (default: integer for "
-        "int8, int16x8 and qat; int8 means int16 for int16x8)",
+        help="model input/output type (default: uint8 for int8 and qat and their variants, the camera's "
+        "pixels; float for the rest; int8 means int16 for int16x8)",
+    )
+    parser.add_argument(
+        "--input-channels",
+        choices=INPUT_CHANNELS,
+        default="rgb",
+        help="rgb (default): a model trained on grey images takes RGB through an in-graph RGB→grey front, "
+        "like every camera frame; native: the model's own channels",
+    )
+    parser.add_argument(
+        "--float-layers",
+        metavar="NAME[,NAME]",
+        help="keep these Keras layers in float in an int8 export (see the --debug table); the report shows "
+        "the bytes and accuracy that buys",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="int8: run TFLite's QuantizationDebugger and write the per-layer error table "
+        "(<tag>.debug.csv, <tag>.debug.md) beside the report",
     )
     parser.add_argument(
         "--epochs", type=int, default=2, help="fine-tuning epochs for QAT, pruning, clustering"
     )
-    parser.add_argument("--learning-rate", type=float, help="fine-tuning learning rate (Adam; default: "
-                        "1e-4 pruning, 1e-5 QAT and clustering)")
+    parser.add_argument(
+        "--learning-rate",
+        type=float,
+        help="fine-tuning learning rate (Adam; default: 1e-4 pruning, 1e-5 QAT and clustering)",
+    )
     parser.add_argument("--saved-model", action="store_true", help="also write a SavedModel folder")
     parser.add_argument(
         "--compare",
@@ -98,6 +124,9 @@ def _options(args, spec: str | None = None):
         learning_rate=args.learning_rate,
         eval_limit=args.eval_limit,
         saved_model=args.saved_model,
+        float_layers=tuple(n.strip() for n in (args.float_layers or "").split(",") if n.strip()),
+        debug=args.debug,
+        input_channels=args.input_channels,
     )
 
 
@@ -129,7 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = [_options(args, spec) for spec in specs]
     for option in options:
         option.check()  # a bad mode or option fails before the model loads
-    subject = load_subject(args.model, dataset=args.dataset, which=args.checkpoint)
+    subject = load_subject(
+        args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
+    )
     out = Path(args.out) if args.out else default_out(args.model)
     out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     reports = export(subject, options, out)

@@ -17,7 +17,9 @@ from cnnapp import cli, errors
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m cnnapp.predict", description=__doc__.split("\n\n")[0])
-    parser.add_argument("model", help="a .tflite or .keras model (class names from labels.txt beside it)")
+    parser.add_argument(
+        "model", help="a .tflite (class names from its metadata, else labels.txt beside it) or .keras model"
+    )
     parser.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF; grey or colour")
     parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
     return parser.parse_args(argv)

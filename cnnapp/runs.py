@@ -446,7 +446,7 @@ def load_run(path: str | os.PathLike) -> Run:
     return Run(path=run.path, meta=run.read_meta(), recipe=run.read_recipe())
 
 
-def build_model(meta: dict, keras_module=None, training: bool = False):
+def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input: bool = False):
     """The run's model graph, freshly initialized: raw pixels → `normalization` → the architecture.
 
     One flat functional graph (no nested model), so tfmot can quantize or prune it layer by layer.
@@ -456,6 +456,8 @@ def build_model(meta: dict, keras_module=None, training: bool = False):
         keras_module: keras (default) or tf_keras.
         training: keep training-only heads (GoogLeNet's auxiliary classifiers); the default is the inference
             model, whose weights a saved checkpoint's `get_weights()` fits.
+        rgb_input: a grey (1-channel) model takes RGB through the weight-free `rgb_to_grey` front before
+            `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same.
     """
     from cnnapp import models
     from cnnapp.models.common import resolve_keras
@@ -471,6 +473,10 @@ def build_model(meta: dict, keras_module=None, training: bool = False):
         **meta["model_options"],
     )
     model = with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
+    if rgb_input and int(meta["input_shape"][-1]) == 1:
+        from cnnapp.deploy.front import with_grey_front
+
+        model = with_grey_front(model, K)
     return model if training else models.inference_model(model)
 
 

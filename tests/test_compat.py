@@ -88,3 +88,38 @@ def test_keras_still_lists_the_variables_a_stateless_scope_left_uninitialized():
             variable = keras.Variable(keras.initializers.Zeros(), shape=(3,))
         assert [id(v) for v in compat.uninitialized_variables()] == [*map(id, before), id(variable)]
     assert [id(v) for v in compat.uninitialized_variables()] == [id(v) for v in before]
+
+
+def test_the_converter_still_stops_after_calibration_and_quantizes_the_calibrated_graph():
+    model = _tiny()
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([np.full((1, 4), v, np.float32)] for v in (-1.0, 1.0))
+    compat.set_calibrate_only(converter)
+    calibrated = converter.convert()
+    quantized = compat.quantize_calibrated_graph(calibrated, False, tf.uint8)
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=quantized)
+    assert interpreter.get_input_details()[0]["dtype"] == np.uint8
+    assert interpreter.get_output_details()[0]["dtype"] == np.uint8
+    with pytest.raises(compat.PrivateApiMissing, match="_experimental_calibrate_only"):
+        compat.set_calibrate_only(object())
+
+
+def test_mediapipes_metadata_writer_still_keeps_its_general_metadata():
+    from mediapipe.tasks.python.metadata.metadata_writers import metadata_info
+
+    from cnnapp.deploy import metadata
+
+    writer_module, _ = metadata._writer_module()
+    content = tf.lite.TFLiteConverter.from_keras_model(_tiny()).convert()
+    writer = writer_module.MetadataWriter.create(bytearray(content))
+    general = metadata_info.GeneralMd(name="tiny", version="v9")
+    compat.set_general_metadata(writer, general)
+    assert writer._general_md is general
+    compat.close_metadata_writer(writer)
+    assert not Path(writer._temp_folder.name).exists()
+    writer = None  # mediapipe keeps this frame alive: drop the writer before interpreter exit (see compat)
+    with pytest.raises(compat.PrivateApiMissing, match="_general_md"):
+        compat.set_general_metadata(object(), general)

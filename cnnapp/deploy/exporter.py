@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import io as cio
-from cnnapp.deploy import converter, optimize, report, runtime
+from cnnapp.deploy import converter, metadata, optimize, report, runtime
 from cnnapp.errors import CnnappError
 
 # Fine-tuning learning rates (Adam): pruning must let the surviving weights recover; QAT and clustering only
@@ -33,7 +33,8 @@ class Options:
         mode: a converter mode (float32, float16, dynamic, int8, int16x8, qat).
         prune: target sparsity of the Conv/Dense kernels (0.5 = half the weights zero), or None.
         cluster: number of shared weight values per kernel, or None.
-        io: "int8" (integer I/O) or "float"; None picks integer I/O for the integer modes.
+        io: "uint8", "int8" (integer I/O; int16 for int16x8) or "float"; None picks uint8 for int8 and qat,
+            float for the rest (`converter.default_io`).
         granularity: "per-channel" (default) or "per-tensor" weight scales, for int8 and int16x8.
         samples: representative images drawn from the training split for calibration.
         epochs: fine-tuning epochs for QAT, pruning and clustering.
@@ -42,6 +43,10 @@ class Options:
         eval_limit: evaluate on at most this many test images (None: the whole split).
         latency_runs: timed interpreter invocations for the latency.
         saved_model: also write the converted Keras model as a SavedModel folder.
+        float_layers: Keras layers whose ops stay in float (int8 only); the report shows what that buys.
+        debug: run the quantization debugger and write its per-layer table (int8 only).
+        input_channels: "rgb" (a grey model gets the RGB→grey front) or "native"; only names the file here,
+            the subject carries the front.
     """
 
     mode: str = "float32"
@@ -55,6 +60,9 @@ class Options:
     eval_limit: int | None = None
     latency_runs: int = 50
     saved_model: bool = False
+    float_layers: tuple[str, ...] = ()
+    debug: bool = False
+    input_channels: str = "rgb"
 
     @property
     def tag(self) -> str:
@@ -65,8 +73,12 @@ class Options:
             tag += f"-cluster{self.cluster}"
         if self.granularity == "per-tensor":
             tag += "-pertensor"
+        if self.float_layers:
+            tag += "-float-" + "+".join(self.float_layers)
         if self.io is not None and self.io != converter.check_mode(self.mode):
             tag += f"-{self.io}io"
+        if self.input_channels == "native":
+            tag += "-native"
         return tag
 
     def check(self) -> str:
@@ -87,6 +99,9 @@ class Options:
             raise CnnappError(f"--epochs and --eval-limit must be ≥ 1; got {self.epochs}, {self.eval_limit}")
         if self.learning_rate is not None and not 0 < self.learning_rate < float("inf"):
             raise CnnappError(f"--learning-rate must be a finite number > 0; got {self.learning_rate}")
+        if (self.float_layers or self.debug) and self.mode != "int8":
+            flag = "--float-layers" if self.float_layers else "--debug"
+            raise CnnappError(f"{flag} applies to --mode int8 (post-training calibration); got {self.mode}")
         return io
 
 
@@ -98,6 +113,7 @@ class Result:
     content: bytes
     converted_model: object
     report: dict
+    debug_rows: list | None = None
 
 
 class _Baseline:
@@ -105,7 +121,9 @@ class _Baseline:
 
     def __init__(self, subject, eval_limit):
         self.subject = subject
-        self.float32 = converter.convert(subject.model, "float32")
+        # With metadata, as shipped: every size ratio compares files a phone app would bundle.
+        self.float32_bare = converter.convert(subject.model, "float32")
+        self.float32 = metadata.with_metadata(self.float32_bare, metadata_info(subject, "float32"))
         if subject.load_split is None:  # a bare model without --dataset: sizes and latency, no accuracy
             shape = tuple(int(d) for d in subject.model.input_shape[1:])
             self.images, self.labels = np.full((1, *shape), 127.5, np.float32), None
@@ -129,10 +147,18 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
     model, weights = subject.model, None
     if needs_twin:
         model, weights = _optimized(subject, options)
-    content = converter.convert(model, options.mode, representative, io, options.granularity)
+    bare = converter.convert(
+        model, options.mode, representative, io, options.granularity, options.float_layers
+    )
+    content = metadata.with_metadata(bare, metadata_info(subject, options.tag))
     images, labels = baseline.images, baseline.labels
     lite = runtime.LiteModel(content, num_threads=1)
     probs = lite.predict(images) if labels is not None else None
+    debug_rows = None
+    if options.debug:
+        from cnnapp.deploy import debug
+
+        debug_rows = debug.layer_errors(model, representative, options.granularity, options.float_layers)
     rep = report.build_report(
         name=subject.name,
         tag=options.tag,
@@ -150,7 +176,51 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
         settings=_settings(subject, options, representative),
         weights=weights,
     )
-    return Result(options.tag, content, model, rep)
+    rep["size"]["metadata_bytes"] = len(content) - len(bare)
+    channels = "RGB" if lite.input_shape[-1] == 3 else "grey"
+    rep["input"] = {"shape": list(lite.input_shape), "channels": channels, "grey_front": subject.grey_front}
+    if lite.input_dtype.kind in "iu":
+        scale, zero_point = lite.input_detail["quantization"]
+        rep["input"]["quantization"] = {"scale": float(scale), "zero_point": int(zero_point)}
+    if options.float_layers:
+        rep["float_layers"] = _float_layers_gain(
+            model, options, io, representative, content, bare, probs, labels, baseline.images
+        )
+    return Result(options.tag, content, model, rep, debug_rows)
+
+
+def _float_layers_gain(model, options, io, representative, content, bare, probs, labels, images) -> dict:
+    """What keeping `options.float_layers` in float buys: bytes and test errors against all-int8."""
+    plain = converter.convert(model, options.mode, representative, io, options.granularity)
+    gain = {"layers": list(options.float_layers), "bytes_added": len(bare) - len(plain)}
+    if labels is not None:
+        plain_errors = report.accuracy(runtime.LiteModel(plain).predict(images), labels)["errors"]
+        errors = report.accuracy(probs, labels)["errors"]
+        gain.update(
+            {"errors_all_int8": plain_errors, "errors": errors, "images_gained": plain_errors - errors}
+        )
+    return gain
+
+
+def metadata_info(subject, tag: str):
+    """The metadata of `subject`'s export `tag`: name, description, version, author, licence, labels."""
+    model = subject.model
+    height, width, channels = (int(d) for d in model.input_shape[1:])
+    kind = "RGB" if channels == 3 else f"{channels}-channel"
+    front = " (converted to grey inside: trained on grey images)" if subject.grey_front else ""
+    description = (
+        f"{subject.description or subject.name}. Input: {kind} image {height}×{width}{front}, "
+        "raw pixels 0–255, "
+        f"normalization inside; output: probabilities of {len(subject.class_names)} classes."
+    )
+    return metadata.Info(
+        name=subject.name,
+        description=description,
+        version=f"{tag} export of {subject.name}, cnnapp {metadata.CNNAPP_VERSION}",
+        author=f"cnnapp (python -m cnnapp.train --recipe {subject.name}, then python -m cnnapp.export)",
+        licence=metadata.licence(subject.dataset),
+        labels=tuple(subject.class_names),
+    )
 
 
 def _settings(subject, options: Options, representative) -> dict:
@@ -218,6 +288,11 @@ def write(result: Result, subject, out_dir: str | Path, saved_model: bool = Fals
         paths["saved_model"] = out / f"{result.tag}_saved_model"
         _write_saved_model(result.converted_model, paths["saved_model"])
     cio.write_text(paths["labels"], "\n".join(subject.class_names) + "\n")
+    if result.debug_rows is not None:
+        from cnnapp.deploy import debug
+
+        paths.update(debug.write_tables(result.debug_rows, out / result.tag, f"{result.report['model']}: "
+                                        f"{result.tag}, quantization error per layer"))  # fmt: skip
     cio.write_json(paths["json"], {**result.report, "files": {k: p.name for k, p in paths.items()}})
     cio.write_text(paths["markdown"], report.markdown(result.report))
     cio.write_bytes(paths["model"], result.content)
@@ -247,8 +322,21 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
 
     With several exports, `compare.md` (side by side) is written too. Returns the reports.
     """
+    outputs = int(subject.model.output_shape[-1])
+    if len(subject.class_names) != outputs:
+        raise CnnappError(
+            f"{len(subject.class_names)} class names for a model with {outputs} outputs: give one name per "
+            "output (labels.txt beside a bare model, or the run's class_names)"
+        )
+    layer_names = [layer.name for layer in subject.model.layers]
     for options in options_list:
         options.check()
+        unknown_layers = [name for name in options.float_layers if name not in layer_names]
+        if unknown_layers:  # now, not after calibrating (where converter.float_nodes would find it)
+            raise CnnappError(
+                f"--float-layers names no layer of {subject.model.name}: {', '.join(unknown_layers)}; its "
+                "layers are named in the --debug table (or model.summary())"
+            )
         if options.mode in converter.CALIBRATED or options.mode == "qat" or options.prune or options.cluster:
             subject.images("train", 1, need=f"{options.tag} (calibration or fine-tuning)")  # fail early
     baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)

@@ -5,7 +5,10 @@
 
 Images are read as a phone app would: decoded (PNG, JPEG, BMP, GIF), converted to the model's channels (grey
 or RGB), resized to its input, and passed as raw pixels in [0, 255]; the model normalizes them itself.
-Class names come from `labels.txt` beside the model, else from the run the model belongs to.
+A `.tflite` with TFLite metadata is read the way MediaPipe Tasks reads it: class names from its embedded
+labels, and its NormalizationOptions applied to a float input ((x − mean) / std; cnnapp writes 0 and 1, as
+the model normalizes inside). Without metadata, class names come from `labels.txt` beside the model, else
+from the run the model belongs to.
 """
 
 from __future__ import annotations
@@ -47,11 +50,22 @@ def load_classifier(path: str | Path) -> Classifier:
     if not path.is_file():
         raise CnnappError(f"no model file at {path}")
     if path.suffix == ".tflite":
+        from cnnapp.deploy.metadata import read_metadata
         from cnnapp.deploy.runtime import LiteModel
 
         lite = LiteModel.from_file(path)
         shape, predict = lite.input_shape, lite.predict
         outputs = int(lite.output_detail["shape"][-1])
+        meta = read_metadata(lite.content)
+        if meta is not None:
+            predict = _normalized(lite, meta)
+            if meta["labels"]:
+                if len(meta["labels"]) != outputs:
+                    raise CnnappError(
+                        f"{path}: its metadata has {len(meta['labels'])} labels for {outputs} outputs: "
+                        "re-export it with python -m cnnapp.export"
+                    )
+                return Classifier(path, predict, shape, meta["labels"])
     elif path.suffix == ".keras":
         from cnnapp import models
 
@@ -67,6 +81,19 @@ def load_classifier(path: str | Path) -> Classifier:
     else:
         raise CnnappError(f"{path} is not a model file: predict takes a .tflite or a .keras model")
     return Classifier(path, predict, shape, class_names_for(path, outputs))
+
+
+def _normalized(lite, meta: dict):
+    """`lite.predict` after the metadata's NormalizationOptions, as MediaPipe applies them (float input)."""
+    if lite.input_dtype.kind != "f" or meta["mean"] is None:
+        return lite.predict  # a uint8 input takes the pixels as they are
+    mean = np.asarray(meta["mean"], np.float32)
+    std = np.asarray(meta["std"], np.float32)
+
+    def predict(images):
+        return lite.predict((np.asarray(images, np.float32) - mean) / std)
+
+    return predict
 
 
 def class_names_for(path: Path, outputs: int) -> tuple[str, ...]:

@@ -1,9 +1,9 @@
 """Quantization-aware training on the tf_keras twin, with the layers tfmot's default scheme does not know.
 
 tfmot's default 8-bit registry covers the standard layers (Conv2D, Dense, pooling, Concatenate,
-BatchNorm, ...). Four of ours are not in it: the input `Normalization`, AlexNet's
-`LocalResponseNormalization`, LeNet-5's `ScaledTanh` and the CIFAR ResNets' option-A `ShortcutA`. They have no
-weights and are built from ops with
+BatchNorm, ...). Five of ours are not in it: the input `Normalization`, the export's RGB→grey front
+`RgbToGrey`, AlexNet's `LocalResponseNormalization`, LeNet-5's `ScaledTanh` and the CIFAR ResNets' option-A
+`ShortcutA`. They have no weights and are built from ops with
 int8 kernels, so they take `OutputQuantizeConfig`: fake-quantize the output, leaving the converter to
 quantize the ops inside with the ranges on either side.
 """
@@ -16,7 +16,9 @@ from cnnapp.deploy.optimize import _clone_wrapping, _compile, _steps, require_tf
 from cnnapp.errors import CnnappError
 
 # Layers that take OutputQuantizeConfig: weight-free, built from ops that have int8 kernels.
-_OUTPUT_ONLY = ("Normalization", "LocalResponseNormalization", "ScaledTanh", "ShortcutA", "Rescaling")
+_OUTPUT_ONLY = (
+    "Normalization", "LocalResponseNormalization", "ScaledTanh", "ShortcutA", "Rescaling", "RgbToGrey",
+)  # fmt: skip
 
 
 @functools.cache
@@ -97,9 +99,11 @@ def quantize_aware(twin, scheme: str = "default"):
 def _custom_layers() -> dict:
     import tf_keras
 
+    from cnnapp.deploy.front import grey_front_layer
     from cnnapp.models import layers, resnet
 
     return {
+        "RgbToGrey": grey_front_layer(tf_keras),
         "LocalResponseNormalization": layers.lrn_layer(tf_keras),
         "ScaledTanh": layers.scaled_tanh_layer(tf_keras),
         "ShortcutA": resnet.shortcut_a_layer(tf_keras),

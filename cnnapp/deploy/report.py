@@ -141,6 +141,22 @@ def markdown(report: dict) -> str:
         f"| gzip bytes | {s['gzip_bytes']:,} ({_pct(s['gzip_ratio_to_float32_gzip'])} of float32 gzip "
         f"{s['float32_gzip_bytes']:,}) |",
     ]
+    if "metadata_bytes" in s:
+        lines.append(f"| of which TFLite metadata (labels, input, normalization) | {s['metadata_bytes']:,} |")
+    if report.get("input"):
+        i = report["input"]
+        quant = i.get("quantization")
+        raw = f", quantized scale {quant['scale']:g}, zero point {quant['zero_point']}" if quant else ""
+        front = " (RGB→grey front in the graph)" if i.get("grey_front") else ""
+        lines.append(f"| input | {'×'.join(map(str, i['shape']))} {i['channels']}{front}{raw} |")
+    if report.get("float_layers"):
+        f = report["float_layers"]
+        gained = (
+            f"; test errors {f['errors_all_int8']} all-int8 → {f['errors']} ({f['images_gained']:+d} images)"
+            if "errors" in f
+            else ""
+        )
+        lines.append(f"| kept in float | {', '.join(f['layers'])}: {f['bytes_added']:+,} bytes{gained} |")
     if e:
         lite, keras = e["litert"], e["keras"]
         lines += [

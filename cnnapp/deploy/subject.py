@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp.errors import CnnappError
+from cnnapp.errors import CnnappError, unknown
 
 
 @dataclasses.dataclass
@@ -32,6 +32,10 @@ class Subject:
         build_twin: a zero-argument function building the same graph in tf_keras (fresh weights), or None.
         batch_size: fine-tuning batch size (the recipe's).
         source: where the model came from (a path), for the report.
+        description: what the model does, for the file's metadata (the recipe's description).
+        dataset: the dataset it was trained on (names its licence in the metadata).
+        grey_front: whether `model` and the twin got the RGB→grey front (cnnapp.deploy.front): the model
+            takes RGB and `load_split` gives RGB, while the run itself was trained on grey images.
     """
 
     name: str
@@ -41,6 +45,9 @@ class Subject:
     build_twin: Callable[[], object] | None = None
     batch_size: int = 32
     source: str = ""
+    description: str = ""
+    dataset: str = ""
+    grey_front: bool = False
 
     def images(self, split: str, limit: int | None = None, need: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Images and labels of `split`; `need` says what for, in the error when there is no data."""
@@ -64,19 +71,62 @@ class Subject:
         return make_twin(self.model, self.build_twin)
 
 
-def load_subject(path: str | Path, dataset: str | None = None, which: str = "best") -> Subject:
+def load_subject(
+    path: str | Path, dataset: str | None = None, which: str = "best", input_channels: str = "rgb"
+) -> Subject:
     """The subject at `path`: a run folder, a run's checkpoint, or a bare `.keras` file (then `dataset` names
-    its data and class names)."""
+    its data and class names).
+
+    `input_channels="rgb"` (the default) gives a grey model the RGB→grey front, so its exports take the
+    H×W×3 images of a camera; "native" keeps the model's own input channels.
+    """
     from cnnapp import models, runs
+    from cnnapp.deploy.front import INPUT_CHANNELS
 
+    if input_channels not in INPUT_CHANNELS:
+        raise unknown("input channels", input_channels, INPUT_CHANNELS)
     path = Path(path)
-    if runs.from_any(path, which).run is not None:  # a run folder or its checkpoint (else a bare model file)
-        return _from_run(path, which, dataset)
-    model = models.load(path)
-    return _from_model(path, model, dataset)
+    ref = runs.from_any(path, which)  # a run folder or its checkpoint (else a bare model file)
+    if ref.run is not None:
+        subject = _from_run(path, which, dataset, rgb_input=input_channels == "rgb")
+    else:
+        subject = _from_model(path, models.load(path), dataset)
+    return with_rgb_input(subject) if input_channels == "rgb" else subject
 
 
-def _from_run(path: Path, which: str, dataset: str | None) -> Subject:
+def with_rgb_input(subject: Subject) -> Subject:
+    """`subject` with the RGB→grey front on its model and twin, and its images given as RGB (R = G = B).
+
+    A model that already takes 3 channels is returned as it is.
+    """
+    from cnnapp.deploy.front import needs_front, with_grey_front
+
+    if not needs_front(subject.model):
+        return subject
+    import keras
+
+    build_twin, load_split = subject.build_twin, subject.load_split
+
+    def rgb_twin():
+        import tf_keras
+
+        twin = build_twin()  # a run's twin is built with the front already (runs.build_model(rgb_input=True))
+        return with_grey_front(twin, tf_keras) if needs_front(twin) else twin
+
+    def rgb_split(split, limit=None):
+        images, labels = load_split(split, limit)
+        return np.repeat(images, 3, axis=-1), labels
+
+    return dataclasses.replace(
+        subject,
+        model=with_grey_front(subject.model, keras),
+        build_twin=rgb_twin if build_twin is not None else None,
+        load_split=rgb_split if load_split is not None else None,
+        grey_front=True,
+    )
+
+
+def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> Subject:
     import tf_keras
 
     from cnnapp import runs
@@ -91,9 +141,11 @@ def _from_run(path: Path, which: str, dataset: str | None) -> Subject:
         model=model,
         class_names=tuple(run.meta["class_names"]),
         load_split=_split_loader(name, data.data_dir or None, config),
-        build_twin=lambda: runs.build_model(run.meta, tf_keras),
+        build_twin=lambda: runs.build_model(run.meta, tf_keras, rgb_input=rgb_input),
         batch_size=int(run.recipe.train.batch_size),
         source=str(path),
+        description=run.recipe.description,
+        dataset=name,
     )
 
 
@@ -119,7 +171,14 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     loader = None
     if dataset:
         loader = _split_loader(dataset, None, DataConfig(image_size=height, channels=channels))
-    return Subject(name=path.stem, model=model, class_names=names, load_split=loader, source=str(path))
+    return Subject(
+        name=path.stem,
+        model=model,
+        class_names=names,
+        load_split=loader,
+        source=str(path),
+        dataset=dataset or "",
+    )
 
 
 def _split_loader(dataset: str, data_dir: str | None, config) -> Callable:

@@ -69,6 +69,14 @@ def lenet():
 
 
 @pytest.fixture(scope="session")
+def lenet_rgb(lenet):
+    """The trained LeNet-5 with the RGB→grey front (what `python -m cnnapp.export` exports by default)."""
+    from cnnapp.deploy.subject import with_rgb_input
+
+    return with_rgb_input(lenet)
+
+
+@pytest.fixture(scope="session")
 def googlenet():
     """An untrained GoogLeNet at 1/8 width with the CIFAR stem, on 256 training digits (conversion checks)."""
     return _subject(_meta("googlenet", {"cifar_stem": True, "width": 0.125}), train_limit=256)[0]

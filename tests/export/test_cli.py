@@ -33,7 +33,7 @@ def test_export_cli_on_a_run_folder(lenet_run, tmp_path, capsys):
          "labels.txt"]
     )  # fmt: skip
     report = json.loads((out / "int8.json").read_text())
-    assert report["settings"]["calibration_samples"] == 20 and report["io"]["input"] == "int8"
+    assert report["settings"]["calibration_samples"] == 20 and report["io"]["input"] == "uint8"
     assert (out / "labels.txt").read_text().split() == [str(i) for i in range(10)]
 
 
@@ -102,7 +102,9 @@ def test_bad_files_are_clear_errors(tmp_path, digit_pngs):
         (lambda: export.main([str(tmp_path / "model.keras"), "--out", str(tmp_path / "o")]), "not be loaded"),
         (lambda: export.main([str(tmp_path), "--out", str(tmp_path / "o")]), "not a run folder"),
         (lambda: export.main(["x", "--mode", "int4"]), "unknown mode 'int4'"),
-        (lambda: export.main(["x", "--mode", "float16", "--io", "int8"]), "needs an integer graph"),
+        (lambda: export.main(["x", "--mode", "float16", "--io", "int8"]), "needs a graph that takes int8"),
+        (lambda: export.main(["x", "--mode", "float32", "--io", "uint8"]), "needs a graph that takes uint8"),
+        (lambda: export.main(["x", "--mode", "int16x8", "--io", "uint8"]), "int16x8 takes int8 or float"),
         (lambda: export.main(["x", "--compare", "int8-half"]), "cannot read --compare"),
     ]
     for call, message in cases:

@@ -17,9 +17,9 @@ EXPECTED_IO = {
     "float32": ("float32", "float32"),
     "float16": ("float32", "float32"),
     "dynamic": ("float32", "float32"),
-    "int8": ("int8", "int8"),
-    "int16x8": ("int16", "int16"),
-    "qat": ("int8", "int8"),
+    "int8": ("uint8", "uint8"),
+    "int16x8": ("float32", "float32"),
+    "qat": ("uint8", "uint8"),
 }
 FLOAT32_ATOL = 1e-5
 INT8_AGREEMENT_FLOOR = 0.95

@@ -95,3 +95,23 @@ def test_qat_takes_the_cifar_resnets_parameter_free_shortcuts():
     quantized = qat.quantize_aware(twin)
     wrapped = qat.fake_quant_layers(quantized)
     assert {"quant_conv3_block1_0_shortcut", "quant_conv4_block1_0_shortcut"} <= set(wrapped)
+
+
+def test_the_rgb_front_is_in_the_model_and_twin_and_survives_qat(lenet_rgb):
+    """A grey-trained model takes RGB through `rgb_to_grey` before `normalization`, in Keras 3 and in the
+    tf_keras twin alike (runs.build_model(..., rgb_input=True) builds it), with the same outputs on grey."""
+    import tf_keras
+    from conftest import _meta
+
+    from cnnapp import runs
+
+    built = runs.build_model(_meta("lenet5", {"init": "lecun"}), tf_keras, rgb_input=True)
+    assert [layer.name for layer in built.layers][:3] == ["image", "rgb_to_grey", "normalization"]
+    twin = lenet_rgb.twin()
+    assert twin.input_shape[-1] == lenet_rgb.model.input_shape[-1] == 3
+    images, _ = lenet_rgb.images("test", 8)
+    assert np.allclose(images[..., 0], images[..., 2])  # the grey test digits, given as R = G = B
+    expected = lenet_rgb.model.predict(images, verbose=0)
+    np.testing.assert_allclose(twin.predict(images, verbose=0), expected, atol=1e-5)
+    quantized = qat.quantize_aware(twin)
+    assert "quant_rgb_to_grey" in [layer.name for layer in quantized.layers]
