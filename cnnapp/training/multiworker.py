@@ -305,6 +305,7 @@ def _report(recipe, run_dir, run_data, meta, device, clock, checkpoint, inferenc
         **evaluation.scores(probs, labels),
         "epochs": recipe.train.epochs,
         "train_examples": run_data.sizes["train"],
+        "class_counts": run_data.class_counts,
         "train_seconds": round(clock.seconds, 3),
         "images_per_second": round(clock.images / max(clock.seconds, 1e-9), 1),
         "eval_images_per_second": round(len(labels) / max(eval_seconds, 1e-9), 1),
