@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -209,6 +210,8 @@ def decoded(
     # EXIF is read only where there are JPEGs: a folder of PNGs does not pay for it.
     exif = any(str(path).lower().endswith((".jpg", ".jpeg")) for path in files.paths)
 
+    # Straight-line graph code: autograph's source conversion would only cost seconds of tracing.
+    @tf.autograph.experimental.do_not_convert
     def read(position, index):
         image = img.decode(tf.io.read_file(paths[index]), channels, exif=exif)
         return position, then(image, labels[index], index)
@@ -223,13 +226,14 @@ def decoded(
         .ignore_errors()
     )
     if count == 0:
-        return examples.map(lambda _, out: out)
+        return examples.map(_second)
     blank = tf.nest.map_structure(
         lambda spec: tf.zeros([d if d is not None else 0 for d in spec.shape], spec.dtype),
         examples.element_spec[1],
     )
     ended = examples.concatenate(tf.data.Dataset.from_tensors((tf.constant(count, tf.int64), blank)))
 
+    @tf.autograph.experimental.do_not_convert
     def check(expected, element):
         position, out = element
         missing = tf.gather(paths, tf.gather(order, tf.minimum(expected, count - 1)))
@@ -245,16 +249,26 @@ def decoded(
             return position + 1, (position < count, out)
 
     checked = ended.scan(tf.constant(0, tf.int64), check)
-    examples = checked.filter(lambda keep, _: keep).map(lambda _, out: out)
+    examples = checked.filter(_first).map(_second)
     return examples.apply(tf.data.experimental.assert_cardinality(int(order.shape[0])))
 
 
-def check_folder(path: str, progress: Callable[[int], None] | None = None) -> dict:
+@tf.autograph.experimental.do_not_convert
+def _first(first, _second):
+    return first
+
+
+@tf.autograph.experimental.do_not_convert
+def _second(_first, second):
+    return second
+
+
+def check_folder(path: str, progress: Callable[[int, int], None] | None = None) -> dict:
     """Decode every image of a folder once (what training would read), listing those that fail.
 
     Args:
         path: the folder (`PATH` of folder:PATH).
-        progress: called with the number of images checked so far, every few images.
+        progress: called with (images checked so far, images in all), every few images.
 
     Returns:
         {"images": N, "classes": {name: {split: count}}, "failed": [(path, reason)], "channels": {1: n, 3: n},
@@ -292,11 +306,11 @@ def check_folder(path: str, progress: Callable[[int], None] | None = None) -> di
         sizes[(height, width)] = sizes.get((height, width), 0) + 1
         done += 1
         if progress is not None and done % 64 == 0:
-            progress(done + len(failed))
+            progress(done + len(failed), len(items))
     for missing in range(expected, len(items)):
         failed.append((items[missing][0], _reason(items[missing][0])))
     if progress is not None:
-        progress(len(items))
+        progress(len(items), len(items))
     common = dict(sorted(sizes.items(), key=lambda kv: -kv[1])[:10])
     return {"images": len(items), "classes": classes, "failed": failed, "channels": channels, "sizes": common}
 
@@ -305,5 +319,7 @@ def _reason(path: str) -> str:
     try:
         tf.io.decode_image(tf.io.read_file(path), expand_animations=False)
     except (tf.errors.InvalidArgumentError, tf.errors.NotFoundError, tf.errors.UnknownError) as error:
-        return error.message.strip().splitlines()[0] if error.message else type(error).__name__
+        first = error.message.strip().splitlines()[0] if error.message else type(error).__name__
+        # Keep TensorFlow's own words, not its op and device decoration.
+        return re.sub(r"\{\{[^}]*\}\}|\[Op:[^\]]*\]|name:\s*$", "", first).strip() or type(error).__name__
     return "failed to decode"

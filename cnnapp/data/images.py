@@ -62,6 +62,16 @@ _GREY_WEIGHTS = tf.constant([1.0, 0.0, 0.0, 0.0])
 _RGB_WEIGHTS = tf.constant([0.2989, 0.5870, 0.1140, 0.0])  # tf.image.rgb_to_grayscale's
 
 
+def decode_bytes(contents: bytes, channels: int) -> tf.Tensor:
+    """`decode` of one file's bytes outside a pipeline (predict), as one compiled call."""
+    return _decode_compiled(tf.constant(contents), channels)
+
+
+@tf.function(reduce_retracing=True, autograph=False)
+def _decode_compiled(contents: tf.Tensor, channels: int) -> tf.Tensor:
+    return decode(contents, channels)
+
+
 def exif_orientation(contents: tf.Tensor) -> tf.Tensor:
     """The EXIF orientation (1..8) of a JPEG's bytes; 1 (as stored) when there is none or it is not a JPEG."""
     found, tiff = _exif_segment(contents)
@@ -85,27 +95,34 @@ def _exif_segment(contents: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
     found = tf.logical_and(
         tf.equal(tf.strings.substr(contents, 0, 2), b"\xff\xd8"),
         tf.logical_and(
-            tf.equal(tf.strings.substr(contents, position, 2), b"\xff\xe1"),
-            tf.equal(tf.strings.substr(contents, position + 4, 6), b"Exif\x00\x00"),
+            tf.equal(_substr(contents, position, 2), b"\xff\xe1"),
+            tf.equal(_substr(contents, position + 4, 6), b"Exif\x00\x00"),
         ),
     )
     return found, position + 10
 
 
+def _substr(contents: tf.Tensor, position: tf.Tensor, length: int) -> tf.Tensor:
+    """Up to `length` bytes at `position`; empty past the end (tf.strings.substr raises there)."""
+    return tf.strings.substr(contents, tf.minimum(position, tf.strings.length(contents)), length)
+
+
 def _bytes(contents: tf.Tensor, position: tf.Tensor, count: int) -> tf.Tensor:
     """`count` bytes at `position` as int32 (zeros past the end)."""
-    raw = tf.io.decode_raw(tf.strings.substr(contents, position, count), tf.uint8)
+    raw = tf.io.decode_raw(_substr(contents, position, count), tf.uint8)
     return tf.cast(tf.pad(raw, [[0, count - tf.size(raw)]]), tf.int32)
 
 
 def _orientation(contents: tf.Tensor, tiff_start: tf.Tensor) -> tf.Tensor:
     """The orientation tag of the TIFF data (EXIF's IFD0) at `tiff_start`; 1 when absent or malformed."""
-    tiff = tf.io.decode_raw(tf.strings.substr(contents, tiff_start, _TIFF_WINDOW), tf.uint8)
+    tiff = tf.io.decode_raw(_substr(contents, tiff_start, _TIFF_WINDOW), tf.uint8)
     size = tf.size(tiff)
-    data = tf.cast(tf.pad(tiff, [[0, 8]]), tf.int32)  # a few bytes past the end read as zeros
+    # A fixed length, zeros past the end: every read below stays in range whatever the bytes say.
+    data = tf.cast(tf.pad(tiff, [[0, _TIFF_WINDOW + 16 - size]]), tf.int32)
     little = tf.logical_and(tf.equal(data[0], 0x49), tf.equal(data[1], 0x49))  # "II", else "MM"
 
     def u16(offset):
+        offset = tf.clip_by_value(offset, 0, _TIFF_WINDOW + 14)
         first, second = tf.gather(data, offset), tf.gather(data, offset + 1)
         return tf.where(little, first + 256 * second, 256 * first + second)
 
