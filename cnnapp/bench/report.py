@@ -228,7 +228,7 @@ def _folder(config: BenchConfig) -> dict:
         start = time.perf_counter()
         root = pipeline.jpeg_folder(cache, config.folder_images)
         out["jpeg_generate_seconds"] = time.perf_counter() - start
-        # A tiny folder (the tests') is timed for its batches only; a real one for 2 s per repeat at least.
+        # A tiny folder (the tests') is timed for its batches only; a real one for 3 s per repeat at least.
         small = config.folder_images < 1000
         rates = pipeline.folder_rates(
             root,

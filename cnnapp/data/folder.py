@@ -114,10 +114,10 @@ def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, 
             names = sorted(
                 entry.name
                 for entry in entries
-                if not entry.name.startswith(".")
-                and os.path.splitext(entry.name)[1].lower() in IMAGE_SUFFIXES
+                if entry.name[-5:].lower().endswith(IMAGE_SUFFIXES) and not entry.name.startswith(".")
             )
-        items += [(os.path.join(folder, file), label) for file in names]
+        prefix = f"{folder}{os.sep}"
+        items += [(prefix + file, label) for file in names]
     if not items:
         raise CnnappError(
             f"image folder {str(root)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}) in "
@@ -213,7 +213,7 @@ def decoded(
     # Straight-line graph code: autograph's source conversion would only cost seconds of tracing.
     @tf.autograph.experimental.do_not_convert
     def read(position, index):
-        image = img.decode(tf.io.read_file(paths[index]), channels, exif=exif)
+        image = _read(paths[index], channels, exif)
         return position, then(image, labels[index], index)
 
     # A decode error's own message does not say which file it was. So errors are dropped per element
@@ -251,6 +251,13 @@ def decoded(
     checked = ended.scan(tf.constant(0, tf.int64), check)
     examples = checked.filter(_first).map(_second)
     return examples.apply(tf.data.experimental.assert_cardinality(int(order.shape[0])))
+
+
+@tf.function(autograph=False, reduce_retracing=True)
+def _read(path: tf.Tensor, channels: int, exif: bool) -> tf.Tensor:
+    # One trace per (channels, exif), shared by every split and epoch: tracing the decode is most of the time
+    # it takes to build a pipeline, and a folder of 100,000 files should give its first batch in seconds.
+    return img.decode(tf.io.read_file(path), channels, exif=exif)
 
 
 @tf.autograph.experimental.do_not_convert

@@ -65,17 +65,17 @@ def training_pipeline(
         return (image if native else _resize(image, cfg)), label
 
     files = _files(ds)
-    base = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if files is not None and cfg.cache != "memory":
         # Image files: each epoch shuffles the paths and decodes in the parallel map (first batch at once).
         epoch_fn = functools.partial(_file_epoch, files, cfg, native, batch_size, seed, drop_remainder, pca)
-    elif _fits_in_memory(base, cfg):
+    elif _fits_in_memory(base := _prepared(ds, cfg, prepare), cfg):
         key = (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
         arrays = _materialize(ds, base, key)
         # Crops, flips and colour shifts of same-size images run one op per batch; rescaling crops cannot.
         make = _batched_epoch if not native else _memory_epoch
         epoch_fn = functools.partial(make, arrays, cfg, batch_size, seed, drop_remainder, pca)
     else:
+        base = _prepared(ds, cfg, prepare)
         source = base.cache() if cfg.cache == "memory" else base
         epoch_fn = functools.partial(_stream_epoch, source, cfg, batch_size, seed, drop_remainder, pca)
 
@@ -85,6 +85,10 @@ def training_pipeline(
         last = 2**62 if epochs is None else epoch + epochs
         batches = tf.data.Dataset.range(epoch, last).flat_map(epoch_fn)
     return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def _prepared(ds: tf.data.Dataset, cfg: DataConfig, prepare) -> tf.data.Dataset:
+    return _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _seeds(seed: int, epoch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
