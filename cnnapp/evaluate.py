@@ -26,7 +26,7 @@ def parse_args(argv: Sequence[str] | None):
     )
     parser.add_argument("--split", help="split to evaluate (default: the recipe's train.test_split)")
     parser.add_argument("--crops", nargs="+", choices=("centre", "ten"), default=["centre", "ten"])
-    parser.add_argument("--limit", type=int, default=0, help="evaluate the first N examples only")
+    parser.add_argument("--limit", type=int, default=0, help="evaluate N examples only (stratified)")
     parser.add_argument("--data-dir", help="where tfds keeps its files (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")

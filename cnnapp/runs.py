@@ -55,6 +55,8 @@ class RunMeta:
         normalization: {"mean": [...], "std": [...], "source": ...} of the model's `normalization` layer.
         splits: where the validation and test examples came from.
         sizes: examples in train, validation and test.
+        class_counts: examples per class (a list by label) in train, validation and test; a split's counts are
+            None where counting would read a tfds split too large for it (see cnnapp.data.subsets).
         status: "running" or "finished".
         version: the schema version (META_VERSION).
         extra: keys this version does not know (written by a newer cnnapp), kept so they round-trip.
@@ -70,6 +72,7 @@ class RunMeta:
     normalization: Mapping[str, Any]
     splits: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     sizes: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    class_counts: Mapping[str, Any] | None = None
     status: str = "running"
     version: int = META_VERSION
     extra: Mapping[str, Any] = dataclasses.field(default_factory=dict)

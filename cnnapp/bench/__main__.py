@@ -62,6 +62,18 @@ def parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--litert-runs", type=int, default=50, help="timed LiteRT invocations per model")
     p.add_argument(
+        "--folder-images",
+        type=int,
+        default=5000,
+        help="generated 300×400 JPEGs timed through the folder pipeline against plain tf.data (0: skip)",
+    )
+    p.add_argument(
+        "--small-files", type=int, default=100_000, help="8×8 PNGs of the time-to-first-batch check (0: skip)"
+    )
+    p.add_argument(
+        "--folder-cache", default="", help="where generated folders are kept between runs (default: TMPDIR)"
+    )
+    p.add_argument(
         "--json", default="bench.json", help="where to write the results as JSON ('' = do not write)"
     )
     return p
@@ -82,6 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         export_dir=args.export_dir,
         litert_model=args.litert_model,
         litert_runs=args.litert_runs,
+        folder_images=args.folder_images,
+        small_files=args.small_files,
+        folder_cache=args.folder_cache,
         **sizes,
     )
     result = run_bench(config)

@@ -84,3 +84,132 @@ def pipeline_rate(
 def verdict(pipeline_images_per_s: float, model_images_per_s: float) -> str:
     """ "starved" when the pipeline delivers fewer images per second than the model consumes, else "fed"."""
     return "starved" if pipeline_images_per_s < model_images_per_s else "fed"
+
+
+# --- a folder of image files: cnnapp's pipeline against a plain tuned tf.data one, and the first batch ---
+
+
+def jpeg_folder(root, count: int, size: tuple[int, int] = (300, 400), classes: int = 10) -> str:
+    """A folder of `count` generated JPEGs (`classes` class folders), written once and reused from `root`.
+
+    The images are smooth colour gradients with noise (photo-like JPEG sizes, ~30 KB at 300×400), so that
+    decoding costs what a photo's does.
+    """
+    import pathlib
+
+    import tensorflow as tf
+
+    root = pathlib.Path(root) / f"jpeg-{count}-{size[0]}x{size[1]}"
+    done = root / ".complete"
+    if done.is_file():
+        return str(root)
+    rng = np.random.default_rng(0)
+    height, width = size
+    rows, cols = np.mgrid[0:height, 0:width].astype(np.float32)
+    for index in range(count):
+        colour = rng.uniform(0, 255, (3,))
+        base = (rows / height)[..., None] * colour + (cols / width)[..., None] * (255 - colour)
+        pixels = np.clip(base / 2 + rng.normal(0, 12, (height, width, 3)), 0, 255).astype(np.uint8)
+        path = root / f"class{index % classes}" / f"{index:06d}.jpg"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tf.io.encode_jpeg(pixels, quality=90).numpy())
+    done.write_text("")
+    return str(root)
+
+
+def small_file_folder(root, count: int, classes: int = 10) -> str:
+    """A folder of `count` 8×8 grey PNGs (`classes` class folders), written once and reused from `root`."""
+    import pathlib
+
+    import tensorflow as tf
+
+    root = pathlib.Path(root) / f"png-{count}-8x8"
+    done = root / ".complete"
+    if done.is_file():
+        return str(root)
+    contents = [tf.io.encode_png(np.full((8, 8, 1), 20 * c, np.uint8)).numpy() for c in range(classes)]
+    for index in range(count):
+        label = index % classes
+        path = root / f"class{label}" / f"{index:06d}.png"
+        if index < classes:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(contents[label])
+    done.write_text("")
+    return str(root)
+
+
+def reference_folder_pipeline(
+    root: str, batch_size: int, short_side: int = 256, crop: int = 224, seed: int = 0
+):
+    """The plain tuned tf.data pipeline a user would write for a JPEG folder: list_files, decode_jpeg, resize
+    the short side, random crop, random flip, AUTOTUNE parallel map, batch, prefetch."""
+    import tensorflow as tf
+
+    def example(path):
+        image = tf.cast(tf.io.decode_jpeg(tf.io.read_file(path), channels=3), tf.float32)
+        shape = tf.cast(tf.shape(image)[:2], tf.float32)
+        scale = short_side / tf.reduce_min(shape)
+        image = tf.image.resize(image, tf.cast(tf.round(shape * scale), tf.int32), antialias=True)
+        image = tf.image.random_crop(image, [crop, crop, 3], seed=seed)
+        return tf.image.random_flip_left_right(image, seed=seed), 0
+
+    files = tf.data.Dataset.list_files(f"{root}/*/*.jpg", shuffle=True, seed=seed)
+    return (
+        files.repeat()
+        .map(example, num_parallel_calls=tf.data.AUTOTUNE)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
+def folder_rates(
+    root: str, batch_size: int, batches: int, repeats: int = 2, min_seconds: float = 2.0
+) -> dict:
+    """cnnapp's training pipeline over a JPEG folder (AlexNet/ResNet: short side 256, random crop 224, flip)
+    against `reference_folder_pipeline`, timed in alternation in this process.
+
+    Returns:
+        {"ours_images_per_s", "reference_images_per_s", "ratio"} (medians over the repeats).
+    """
+    from cnnapp.data import DataConfig, load_dataset, training_pipeline
+
+    config = DataConfig(
+        image_size=224, channels=3, resize="short_side", short_side=256, augment=("random_crop", "flip")
+    )
+    ours_pipe = training_pipeline(
+        load_dataset(f"folder:{root}").splits["train"], config, batch_size, 0, epochs=None
+    )
+    reference_pipe = reference_folder_pipeline(root, batch_size)
+    ours, reference = [], []
+    for _ in range(repeats):
+        ours.append(_rate(ours_pipe, batches, min_seconds))
+        reference.append(_rate(reference_pipe, batches, min_seconds))
+    ours_rate, reference_rate = float(np.median(ours)), float(np.median(reference))
+    return {
+        "ours_images_per_s": ours_rate,
+        "reference_images_per_s": reference_rate,
+        "ratio": ours_rate / reference_rate,
+        "ours_runs": ours,
+        "reference_runs": reference,
+    }
+
+
+def _rate(pipe, batches: int, min_seconds: float) -> float:
+    iterator = iter(pipe)
+    next(iterator)  # warm-up: the first batch pays for starting the threads
+    images, count, start = 0, 0, time.perf_counter()
+    while count < batches or time.perf_counter() - start < min_seconds:
+        images += int(np.shape(next(iterator)[0])[0])
+        count += 1
+    return images / (time.perf_counter() - start)
+
+
+def time_to_first_batch(root: str, batch_size: int = 128) -> float:
+    """Seconds from loading a folder (`load_dataset`) to holding the first training batch (LeNet-5's)."""
+    from cnnapp.data import DataConfig, load_dataset, training_pipeline
+
+    start = time.perf_counter()
+    source = load_dataset(f"folder:{root}")
+    config = DataConfig(image_size=32, channels=1, resize="pad", augment=("pad_crop",), pad=2)
+    next(iter(training_pipeline(source.splits["train"], config, batch_size, seed=0)))
+    return time.perf_counter() - start

@@ -9,7 +9,7 @@ test = evaluation_pipeline(source.splits["test"], cfg, batch_size=256)
 from cnnapp.data.augment import ten_crops
 from cnnapp.data.config import AUGMENTATIONS, RESIZE_MODES, DataConfig
 from cnnapp.data.pipeline import evaluation_pipeline, steps_per_epoch, ten_crop_pipeline, training_pipeline
-from cnnapp.data.sources import DatasetInfo, Source, class_names, load_dataset, names
+from cnnapp.data.sources import class_names, load_dataset, names
 from cnnapp.data.stats import (
     IMAGENET_MEAN_RGB,
     IMAGENET_STD_RGB,
@@ -18,6 +18,7 @@ from cnnapp.data.stats import (
     channel_stats,
     colour_pca,
 )
+from cnnapp.data.types import DatasetInfo, Source
 
 __all__ = [
     "AUGMENTATIONS",

@@ -21,7 +21,9 @@ import weakref
 import tensorflow as tf
 
 from cnnapp.data import augment as aug
+from cnnapp.data import folder
 from cnnapp.data.config import DataConfig
+from cnnapp.data.records import records_of
 from cnnapp.data.stats import colour_pca
 
 AUTOTUNE = tf.data.AUTOTUNE
@@ -62,14 +64,18 @@ def training_pipeline(
         image = aug.to_channels(image, cfg.channels)
         return (image if native else _resize(image, cfg)), label
 
-    base = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
-    if _fits_in_memory(base, cfg):
+    files = _files(ds)
+    if files is not None and cfg.cache != "memory":
+        # Image files: each epoch shuffles the paths and decodes in the parallel map (first batch at once).
+        epoch_fn = functools.partial(_file_epoch, files, cfg, native, batch_size, seed, drop_remainder, pca)
+    elif _fits_in_memory(base := _prepared(ds, cfg, prepare), cfg):
         key = (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
         arrays = _materialize(ds, base, key)
         # Crops, flips and colour shifts of same-size images run one op per batch; rescaling crops cannot.
         make = _batched_epoch if not native else _memory_epoch
         epoch_fn = functools.partial(make, arrays, cfg, batch_size, seed, drop_remainder, pca)
     else:
+        base = _prepared(ds, cfg, prepare)
         source = base.cache() if cfg.cache == "memory" else base
         epoch_fn = functools.partial(_stream_epoch, source, cfg, batch_size, seed, drop_remainder, pca)
 
@@ -79,6 +85,10 @@ def training_pipeline(
         last = 2**62 if epochs is None else epoch + epochs
         batches = tf.data.Dataset.range(epoch, last).flat_map(epoch_fn)
     return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def _prepared(ds: tf.data.Dataset, cfg: DataConfig, prepare) -> tf.data.Dataset:
+    return _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
 
 
 def _seeds(seed: int, epoch: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
@@ -119,6 +129,34 @@ def _memory_epoch(arrays, cfg, batch_size, seed, drop_remainder, pca, epoch) -> 
     return examples.batch(batch_size, drop_remainder=drop_remainder)
 
 
+def _file_epoch(files, cfg, native, batch_size, seed, drop_remainder, pca, epoch) -> tf.data.Dataset:
+    """An epoch of a folder split: its paths permuted, each image decoded and augmented in parallel."""
+    example_seeds, shuffle_seed = _seeds(seed, epoch)
+    order = tf.random.experimental.stateless_shuffle(tf.range(len(files.paths), dtype=tf.int64), shuffle_seed)
+
+    def augment(image, label, index):
+        image = image if native else _resize(image, cfg)
+        image = _augment(image, cfg, _fold(example_seeds, index), pca)
+        image.set_shape(cfg.input_shape)
+        return image, label
+
+    examples = folder.decoded(files, augment, cfg.channels, order)
+    return examples.batch(batch_size, drop_remainder=drop_remainder)
+
+
+def _files(ds: tf.data.Dataset):
+    records = records_of(ds)
+    return None if records is None else records.files
+
+
+def _at_channels(ds: tf.data.Dataset, channels: int) -> tf.data.Dataset:
+    """A folder split decoded straight to `channels` (as predict decodes a file); other splits as they are."""
+    files = _files(ds)
+    if files is None or files.channels == channels:
+        return ds
+    return folder.decoded(files, lambda image, label, _index: (image, label), channels)
+
+
 def _stream_epoch(source, cfg, batch_size, seed, drop_remainder, pca, epoch) -> tf.data.Dataset:
     """An epoch of a streaming split: each image augmented on its own, then shuffled in windows."""
     example_seeds, shuffle_seed = _seeds(seed, epoch)
@@ -146,7 +184,7 @@ def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -
         image.set_shape(cfg.input_shape)
         return image, label
 
-    examples = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    examples = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if _fits_in_memory(examples, cfg):
         examples = examples.cache()
     return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
@@ -169,7 +207,7 @@ def ten_crop_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> 
         crops.set_shape([10, *cfg.input_shape])
         return crops, label
 
-    examples = ds.map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
+    examples = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
 
 

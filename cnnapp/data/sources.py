@@ -7,16 +7,16 @@ their native size, per split, and the facts the rest of cnnapp needs (`DatasetIn
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import pathlib
 import re
-from collections.abc import Mapping
-from types import MappingProxyType
 
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.data import records
+from cnnapp.data.folder import FOLDER_PREFIX, load_folder
+from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError, unknown
 
 ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
@@ -34,52 +34,11 @@ TFDS_SPLITS = {
 # Datasets whose files cannot be downloaded by tfds (licence): the user fetches them into the manual folder.
 MANUAL_DOWNLOAD = ("imagenet2012",)
 SHIPPED = ("digits",)
-FOLDER_PREFIX = "folder:"
 
 
 def names() -> list[str]:
     """The dataset names `load_dataset` accepts (besides `folder:PATH`)."""
     return [*TFDS_SPLITS, *SHIPPED]
-
-
-@dataclasses.dataclass(frozen=True)
-class DatasetInfo:
-    """What a dataset is.
-
-    Attributes:
-        name: the name it was loaded by, e.g. "mnist", "digits", "folder:/data/flowers".
-        num_classes: number of categories; labels are 0..num_classes-1.
-        class_names: one name per label, in label order.
-        split_sizes: examples per split (None where a source cannot tell before reading it).
-        image_shape: native (H, W, C); H and W are None when images differ in size.
-    """
-
-    name: str
-    num_classes: int
-    class_names: tuple[str, ...]
-    split_sizes: Mapping[str, int | None]
-    image_shape: tuple[int | None, int | None, int]
-
-    def __post_init__(self):
-        object.__setattr__(self, "class_names", tuple(self.class_names))
-        object.__setattr__(self, "split_sizes", MappingProxyType(dict(self.split_sizes)))
-
-
-@dataclasses.dataclass(frozen=True)
-class Source:
-    """A loaded dataset: its facts and its splits (`train`, `test`, and `validation` where it exists)."""
-
-    info: DatasetInfo
-    splits: Mapping[str, tf.data.Dataset]
-
-    def __post_init__(self):
-        object.__setattr__(self, "splits", MappingProxyType(dict(self.splits)))
-
-    def split(self, name: str) -> tf.data.Dataset:
-        """One split by name, with a clear error for a split this dataset lacks."""
-        if name not in self.splits:
-            raise unknown(f"split of {self.info.name}", name, self.splits)
-        return self.splits[name]
 
 
 def load_dataset(name: str, data_dir: str | None = None) -> Source:
@@ -99,8 +58,6 @@ def load_dataset(name: str, data_dir: str | None = None) -> Source:
         CnnappError: unknown name, missing manual download, failed download, or an unreadable image folder.
     """
     if name.startswith(FOLDER_PREFIX) or (name not in names() and _looks_like_path(name)):
-        from cnnapp.data.folder import load_folder
-
         return load_folder(name.removeprefix(FOLDER_PREFIX))
     if name == "digits":
         return load_digits()
@@ -135,7 +92,7 @@ def load_digits() -> Source:
     for split in ("train", "test"):
         images = arrays[f"{split}_images"][..., None].astype(np.float32)
         labels = arrays[f"{split}_labels"].astype(np.int32)
-        splits[split] = tf.data.Dataset.from_tensor_slices((images, labels))
+        splits[split] = records.in_memory(images, labels)
         sizes[split] = len(labels)
     names_ = class_names("digits")
     info = DatasetInfo("digits", len(names_), names_, sizes, (8, 8, 1))
@@ -162,13 +119,66 @@ def load_tfds(name: str, data_dir: str | None = None) -> Source:
         raise RuntimeError(f"assets/{base}/labels.txt has {len(names_)} names for {num_classes} classes")
     splits, sizes = {}, {}
     for split in TFDS_SPLITS[base]:
-        ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
-        splits[split] = ds.map(_to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-        sizes[split] = _split_size(builder, split, ds)
+        splits[split] = _tfds_split(builder, split)
+        sizes[split] = _split_size(builder, split, splits[split])
     if "test" not in splits:
         splits["test"], sizes["test"] = splits["validation"], sizes["validation"]
     height, width, channels = features["image"].shape
     return Source(DatasetInfo(name, num_classes, names_, sizes, (height, width, channels)), splits)
+
+
+def _tfds_split(builder, split: str, index: np.ndarray | None = None) -> tf.data.Dataset:
+    """A tfds split (or the examples at sorted `index` of it), registered so that its labels and subsets are
+    read with the images left encoded (no decode of what a subset leaves out)."""
+    import tensorflow_datasets as tfds
+
+    def encoded() -> tf.data.Dataset:
+        return builder.as_dataset(
+            split=split,
+            as_supervised=True,
+            shuffle_files=False,
+            decoders={"image": tfds.decode.SkipDecoding()},
+        )
+
+    image_feature = builder.info.features["image"]
+
+    def decode(image, label):
+        return _to_example(image_feature.decode_example(image), label)
+
+    if index is None:
+        ds = builder.as_dataset(split=split, as_supervised=True, shuffle_files=False)
+        ds = ds.map(_to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    else:
+        ds = (
+            _take_indices(encoded(), index)
+            .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+            .apply(tf.data.experimental.assert_cardinality(len(index)))
+        )
+
+    def labels() -> np.ndarray:
+        all_labels = encoded().map(lambda _image, label: label).batch(65536)
+        found = np.concatenate(
+            [batch for batch in all_labels.as_numpy_iterator()] or [np.zeros([0], np.int64)]
+        )
+        return found if index is None else found[index]
+
+    def select(chosen: np.ndarray) -> tf.data.Dataset:
+        return _tfds_split(builder, split, chosen if index is None else index[chosen])
+
+    return records.register(ds, records.Records(labels=labels, select=select))
+
+
+def _take_indices(ds: tf.data.Dataset, index: np.ndarray) -> tf.data.Dataset:
+    """The elements at sorted `index`, reading the split only up to the last of them."""
+    keep = np.zeros(int(index[-1]) + 1 if len(index) else 0, bool)
+    keep[index] = True
+    table = tf.constant(keep)
+    return (
+        ds.take(len(keep))
+        .enumerate()
+        .filter(lambda position, _example: tf.gather(table, position))
+        .map(lambda _position, example: example)
+    )
 
 
 def _prepare(builder, base: str) -> None:

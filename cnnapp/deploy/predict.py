@@ -114,21 +114,16 @@ def read_image(path: str | Path, input_shape: tuple[int, int, int]) -> np.ndarra
     """Decode an image file into float32 pixels (H, W, C) in [0, 255] at the model's input shape."""
     import tensorflow as tf
 
+    from cnnapp.data.images import decode_bytes
+
     path = Path(path)
     if not path.is_file():
         raise CnnappError(f"no image file at {path}")
-    try:
-        image = tf.io.decode_image(path.read_bytes(), expand_animations=False)
+    height, width, channels = input_shape
+    try:  # the training pipelines' decode: EXIF orientation, grey(+alpha)/palette/RGBA/CMYK to the channels
+        image = decode_bytes(path.read_bytes(), channels)
     except (tf.errors.InvalidArgumentError, ValueError):
         raise CnnappError(f"{path} is not a readable image (PNG, JPEG, BMP or GIF)") from None
-    height, width, channels = input_shape
-    image = tf.cast(image, tf.float32)
-    if image.shape[-1] == 4:  # drop alpha
-        image = image[..., :3]
-    if channels == 1 and image.shape[-1] == 3:
-        image = tf.image.rgb_to_grayscale(image)
-    elif channels == 3 and image.shape[-1] == 1:
-        image = tf.image.grayscale_to_rgb(image)
     if tuple(image.shape[:2]) != (height, width):
         image = tf.image.resize(image, (height, width), method="bilinear")
     return np.clip(image.numpy(), 0.0, 255.0).astype(np.float32)

@@ -283,6 +283,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "resumed_from_epoch": session.initial_epoch,
         "extended_from_epochs": extended_from,
         "train_examples": run_data.sizes["train"],
+        "class_counts": run_data.class_counts,
         "train_seconds": round(clock.seconds, 3),
         "images_per_second": float(f"{clock.images / max(clock.seconds, 1e-9):.4g}"),
         "eval_images_per_second": float(f"{len(labels) / max(eval_seconds, 1e-9):.4g}"),

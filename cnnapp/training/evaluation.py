@@ -80,7 +80,8 @@ def evaluate_members(
         split: the split to evaluate (default: the first member's recipe `train.test_split`).
         crops: "centre" (the network's size, `cfg.resize`), "ten" (4 corners + centre of the short-side
             resize, and their mirrors, softmax averaged).
-        limit: the first `limit` examples only (0: all).
+        limit: `limit` examples only (0: all), the same fraction of every class, chosen by the first
+            member's recipe seed.
         data_dir: where tfds keeps its files (default: the recipe's).
         batch_size: images per batch (10-crop batches hold 10× as many).
 
@@ -89,6 +90,7 @@ def evaluate_members(
         scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members.
     """
     from cnnapp import data as cdata
+    from cnnapp.data import subsets
     from cnnapp.errors import CnnappError
 
     runs = [run for run, _ in members]
@@ -104,7 +106,10 @@ def evaluate_members(
         raise CnnappError(
             f"dataset {first.data.dataset} has no split {split!r}; its splits: {', '.join(source.splits)}"
         )
-    examples = source.splits[split].take(limit) if limit else source.splits[split]
+    examples = source.splits[split]
+    if limit:  # stratified: a split may be stored class by class
+        size = source.info.split_sizes.get(split)
+        examples, _ = subsets.limited(examples, size, limit, first.train.seed, subsets.EVALUATION)
     pipelines = {"centre": cdata.evaluation_pipeline, "ten": cdata.ten_crop_pipeline}
     bad = [c for c in crops if c not in pipelines]
     if bad:

@@ -13,6 +13,7 @@ import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
+from cnnapp.data import subsets
 from cnnapp.data.augment import to_channels
 from cnnapp.errors import CnnappError
 from cnnapp.recipes import Recipe
@@ -35,6 +36,8 @@ class RunData:
         test: the examples of the final report.
         sizes: examples in train, validation and test.
         validation_name: where the validation examples come from ("holdout 10% of train", "test", ...).
+        class_counts: examples per class (a list by label) of train, validation and test; None where not
+            counted (a tfds split too large to read its labels for a count).
     """
 
     info: object
@@ -43,6 +46,7 @@ class RunData:
     test: tf.data.Dataset
     sizes: dict
     validation_name: str
+    class_counts: dict | None = None
 
 
 def load_data(recipe: Recipe) -> RunData:
@@ -58,25 +62,25 @@ def load_data(recipe: Recipe) -> RunData:
             )
         ds = source.splits[name]
         size = source.info.split_sizes.get(name)
-        if limit:
-            ds = ds.take(limit)
-            size = None if size is None else min(size, limit)
+        if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
+            ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
 
     train, n_train = split("train")
     if recipe.train.holdout > 0:
-        n_val = max(1, round(recipe.train.holdout * n_train))
-        if n_val >= n_train:
-            raise CnnappError(f"train.holdout {recipe.train.holdout} leaves no training examples")
-        # The split's stored order is fixed, so the same examples are held out every run.
-        validation, train, n_train = train.take(n_val), train.skip(n_val), n_train - n_val
+        # The same fraction of every class, chosen by the seed: the same examples are held out every run.
+        train, validation, n_train, n_val = subsets.held_out(
+            train, recipe.train.holdout, recipe.train.seed, source.info.class_names
+        )
         validation_name = f"holdout ({n_val} of the training split)"
     else:
         validation, n_val = split(recipe.train.validation)
         validation_name = recipe.train.validation
     test, n_test = split(recipe.train.test_split)
     sizes = {"train": n_train, "validation": n_val, "test": n_test}
-    return RunData(source.info, train, validation, test, sizes, validation_name)
+    splits = {"train": train, "validation": validation, "test": test}
+    counts = subsets.split_class_counts(splits, sizes, source.info)
+    return RunData(source.info, train, validation, test, sizes, validation_name, counts)
 
 
 def _count(ds: tf.data.Dataset) -> int:
@@ -109,6 +113,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "normalization": norm,
         "splits": {"validation": run_data.validation_name, "test": recipe.train.test_split},
         "sizes": run_data.sizes,
+        "class_counts": run_data.class_counts,
     }
 
 

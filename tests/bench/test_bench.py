@@ -144,6 +144,12 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
         "3",
         "--export-dir",
         str(tmp_path / "no-exports"),
+        "--folder-images",
+        "40",
+        "--small-files",
+        "50",
+        "--folder-cache",
+        str(tmp_path / "folders"),
         "--json",
         str(out),
     ]
@@ -155,6 +161,12 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     assert [row["source"] for row in result["pipeline"]] == ["digits", "synthetic 64×64 RGB"]
     assert [row["mode"] for row in result["litert"]["rows"]] == ["float32", "int8"]
     assert "speed" not in result
+    # The folder rows: a JPEG folder against plain tf.data, and the first batch of a folder of small files.
+    assert "Image folders" in text and "load to first batch" in text
+    jpeg, first = result["folder"]["jpeg"], result["folder"]["first_batch"]
+    assert jpeg["ratio"] == pytest.approx(jpeg["ours_images_per_s"] / jpeg["reference_images_per_s"])
+    assert first["files"] == 50 and 0 < first["seconds"] < 60
+    assert len(list((tmp_path / "folders").glob("jpeg-40-300x400/class*/*.jpg"))) == 40
 
 
 @pytest.mark.parametrize(
