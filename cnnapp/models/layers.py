@@ -342,8 +342,8 @@ def partial_conv_layer(K):
 
         def _initial_kernel(self, shape, dtype=None, **kwargs):
             k = self.kernel_size
-            # From its plain config, not `initializers.serialize`: Keras 3's serializer imports TensorFlow when
-            # it is installed, whatever the backend.
+            # From its plain config, not `initializers.serialize`: Keras 3's serializer imports TensorFlow
+            # whenever it is installed, whatever the backend.
             initializer = self.kernel_initializer
             kind, config = type(initializer), initializer.get_config()
             per_map = [None] * self.filters
