@@ -51,9 +51,10 @@ class Graph:
 
 
 def _flat(structure) -> list:
-    import tensorflow as tf
+    """The tensors of a node's (possibly nested) outputs: `keras.tree`, so the audit needs no TensorFlow."""
+    import keras
 
-    return tf.nest.flatten(structure)
+    return keras.tree.flatten(structure)
 
 
 def _shape(tensor) -> tuple:

@@ -4,7 +4,8 @@
     result = run_bench(BenchConfig(models=("resnet50",), sections=("speed",)))
 
 Modules: `speed` (ours against keras.applications, matmul peak, FLOP/s), `pipeline` (tf.data images/s),
-`litert` (float32 and int8 latency), `report` (the whole run and its table).
+`litert` (float32 and int8 latency), `report` (the whole run and its table), `backend` (the speed section
+on JAX, without TensorFlow: `python -m cnnapp.bench --backend jax`).
 """
 
 from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench

@@ -4,11 +4,13 @@ pipeline against consumption, and LiteRT latency — printed as a table and writ
     python -m cnnapp.bench                                  # small-CPU sizes (64×64, batch 8), a few minutes
     python -m cnnapp.bench --size gpu                       # 224×224, batch 64, 20 steps × 5 repeats
     python -m cnnapp.bench --models resnet50 --sections speed --batch-size 32
+    python -m cnnapp.bench --backend jax [--size gpu]       # speed on JAX, no TensorFlow (bench/backend.py)
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 from collections.abc import Sequence
 
 from cnnapp import cli, io
@@ -22,6 +24,13 @@ def _names(text: str) -> tuple[str, ...]:
 
 def parser() -> argparse.ArgumentParser:
     p = cli.ArgumentParser(prog="python -m cnnapp.bench", description=__doc__.split("\n\n")[0])
+    p.add_argument(
+        "--backend",
+        choices=("tensorflow", "jax"),
+        default=os.environ.get("KERAS_BACKEND", "tensorflow"),
+        help="Keras backend (default: $KERAS_BACKEND, else tensorflow); jax runs the speed section only, "
+        "without TensorFlow, its gpu preset at batch 128 in mixed bfloat16",
+    )
     p.add_argument(
         "--size",
         choices=sorted(PRESETS),
@@ -81,6 +90,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.backend != "tensorflow":
+        from cnnapp.bench import backend
+
+        return backend.main(args)
     sizes = {
         key: getattr(args, key) if getattr(args, key) is not None else value
         for key, value in PRESETS[args.size].items()

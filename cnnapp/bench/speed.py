@@ -79,11 +79,12 @@ def _compile(model, jit: bool) -> None:
 
 
 def _batch(input_shape: Sequence[int], num_classes: int, batch_size: int, seed: int = 0):
-    import tensorflow as tf
+    """A numpy batch, put on the device once as the backend's tensors (TensorFlow's, JAX's)."""
+    import keras
 
     rng = np.random.default_rng(seed)
-    images = tf.constant(rng.uniform(0, 1, (batch_size, *input_shape)).astype(np.float32))
-    labels = tf.constant(rng.integers(0, num_classes, batch_size).astype(np.int32))
+    images = keras.ops.convert_to_tensor(rng.uniform(0, 1, (batch_size, *input_shape)).astype(np.float32))
+    labels = keras.ops.convert_to_tensor(rng.integers(0, num_classes, batch_size).astype(np.int32))
     return images, labels
 
 

@@ -14,11 +14,10 @@ from pathlib import Path
 
 from cnnapp.errors import CnnappError
 from cnnapp.models.layers import register_keras3
-from cnnapp.models.registry import Architecture, build, get, inference_model, names, options
+from cnnapp.models.registry import build, get, inference_model, names, options
+from cnnapp.models.spec import Architecture
 
-register_keras3()
-# Family modules with their own custom layers register them (for Keras 3) when imported.
-from cnnapp.models import resnet as _resnet  # noqa: E402, F401  (ShortcutA, option-A shortcuts)
+register_keras3()  # so a saved `.keras` model with our layers loads in a fresh process
 
 __all__ = ["Architecture", "build", "get", "inference_model", "load", "names", "options"]
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from cnnapp.errors import CnnappError
 from cnnapp.models import layers
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
-from cnnapp.models.registry import Architecture
+from cnnapp.models.spec import Architecture
 
 # Smallest inputs the valid-padded layers allow (every map stays at least 1×1 through pool5):
 #   AlexNet 67 → conv1 15 → pool1 7 → pool2 3 → pool5 1

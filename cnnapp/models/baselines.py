@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
-from cnnapp.models.registry import Architecture
+from cnnapp.models.spec import Architecture
 
 
 def linear(

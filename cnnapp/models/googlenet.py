@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
 from cnnapp.models.layers import lrn_layer
-from cnnapp.models.registry import Architecture
+from cnnapp.models.spec import Architecture
 
 # Table 1: #1×1, #3×3 reduce, #3×3, #5×5 reduce, #5×5, pool proj; output depth = 1×1 + 3×3 + 5×5 + pool proj.
 INCEPTIONS = {

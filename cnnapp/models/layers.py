@@ -4,21 +4,124 @@ A builder asks for a layer class with the Keras module it builds with, e.g. `lrn
 the same builder code makes the Keras 3 model and its tf_keras twin. The Keras 3 classes are registered on
 import, so a saved `.keras` model loads in a fresh process after `import cnnapp.models`.
 
-Every op used in a `call` here has an int8 TFLite kernel (MUL, ADD, PAD, AVERAGE_POOL_2D, RESHAPE, RSQRT), so
-the layers quantize instead of falling back to float.
+The maths is written once, in the module-level functions below (`lrn`, `subsample`, ...), against an op
+namespace `ops`: `keras.ops` for Keras 3 (so the layers run, train and trace on any backend: TensorFlow, JAX,
+PyTorch) and `cnnapp.models.tf_ops`, the same functions in TensorFlow, for the tf_keras twin, which has no
+`keras.ops`. TensorFlow is imported only when a tf_keras layer is asked for.
+
+Every op used in a `call` here has an int8 TFLite kernel (MUL, ADD, PAD, AVERAGE_POOL_2D, MAX_POOL_2D,
+RESHAPE, RSQRT, TANH, CONV_2D), so the layers quantize instead of falling back to float.
 """
 
 from __future__ import annotations
 
 import functools
+import random as python_random
 
 import numpy as np
-import tensorflow as tf
+
+
+def _is_keras3(K) -> bool:
+    return K.__name__ == "keras"
+
+
+def ops_for(K):
+    """The op namespace the layers of Keras module `K` compute with: `keras.ops`, or `tf_ops` for tf_keras."""
+    if _is_keras3(K):
+        return K.ops
+    from cnnapp.models import tf_ops
+
+    return tf_ops
+
+
+def random_for(K):
+    """Where `uniform(shape, minval, maxval, dtype, seed)` comes from: `keras.random`, or `tf_ops`."""
+    if _is_keras3(K):
+        return K.random
+    from cnnapp.models import tf_ops
+
+    return tf_ops
+
+
+# The maths, once. `ops` is `keras.ops` or `tf_ops`; x is channels-last (N, H, W, C).
+
+
+def lrn(ops, x, depth_radius: int, bias: float, alpha: float, beta: float):
+    """b_c = a_c / (bias + alpha · Σ a_j²)^beta over the 2·depth_radius + 1 channels centred on c, in float32.
+
+    The window sum is a zero-padded average pool over the channel axis times the window, so it quantizes.
+    """
+    x32 = ops.cast(x, "float32")
+    size = 2 * depth_radius + 1
+    _, height, width, channels = ops.shape(x32)
+    squares = ops.reshape(x32 * x32, (-1, height * width, channels, 1))
+    padded = ops.pad(squares, ((0, 0), (0, 0), (depth_radius, depth_radius), (0, 0)))
+    window = ops.average_pool(padded, (1, size), strides=1, padding="valid") * float(size)
+    window = ops.reshape(window, (-1, height, width, channels))
+    return ops.cast(x32 * negative_power(ops, bias + alpha * window, beta), x.dtype)
+
+
+def negative_power(ops, d, beta: float):
+    """d ** -beta, by RSQRT and MUL for the betas in use (int8 TFLite has no POW kernel)."""
+    if beta == 0.75:
+        r = ops.rsqrt(d)  # d^-1/2
+        return r * r * ops.rsqrt(r)  # d^-1 · d^1/4
+    if beta == 0.5:
+        return ops.rsqrt(d)
+    return ops.power(d, -beta)
+
+
+def scaled_tanh(ops, x, amplitude: float, slope: float):
+    """amplitude · tanh(slope · x)."""
+    return amplitude * ops.tanh(slope * x)
+
+
+def subsample(ops, x, pool_size: int, mode: str, coefficient, bias):
+    """coefficient_c · pool(x_c) + bias_c over non-overlapping pool_size² windows (pool: sum or max)."""
+    if mode == "max":
+        pooled = ops.max_pool(x, pool_size, pool_size, "valid")
+    else:  # the window sum, as an average pool times the window area
+        pooled = ops.average_pool(x, pool_size, pool_size, "valid") * float(pool_size**2)
+    return pooled * ops.cast(coefficient, x.dtype) + ops.cast(bias, x.dtype)
+
+
+def connection_spread(table, channels: int) -> np.ndarray:
+    """The 0/1 (connections, channels · maps) matrix putting connection n's kernel at (input i, output j)."""
+    filters = len(table)
+    connections = [(i, j) for j, inputs in enumerate(table) for i in inputs]
+    spread = np.zeros((len(connections), channels * filters), dtype="float32")
+    for n, (i, j) in enumerate(connections):
+        spread[n, i * filters + j] = 1.0
+    return spread
+
+
+def partial_kernel(ops, kernel, spread: np.ndarray, channels: int, filters: int):
+    """The dense (kh, kw, in, out) kernel from the (kh, kw, connections) one, zero where not connected."""
+    kh, kw, connections = kernel.shape
+    flat = ops.reshape(ops.convert_to_tensor(kernel), (kh * kw, connections))
+    return ops.reshape(ops.matmul(flat, spread), (kh, kw, channels, filters))
+
+
+def partial_conv(ops, x, dense_kernel, bias, strides: int, padding: str):
+    """An ordinary convolution with the dense kernel, plus the bias when there is one."""
+    outputs = ops.conv(x, ops.cast(dense_kernel, x.dtype), strides, padding)
+    return outputs if bias is None else outputs + ops.cast(bias, x.dtype)
+
+
+def untied_bias(ops, x, bias):
+    """x + b, b of the shape of one example (a bias per unit)."""
+    return x + ops.cast(bias, x.dtype)
+
+
+def shortcut_a(ops, x, stride: int, extra_channels: int):
+    """Every `stride`-th pixel, `extra_channels` zero channels appended (STRIDED_SLICE and PAD)."""
+    return ops.pad(x[:, ::stride, ::stride, :], ((0, 0), (0, 0), (0, 0), (0, extra_channels)))
 
 
 @functools.cache
 def lrn_layer(K):
     """The LocalResponseNormalization layer class for Keras module `K`."""
+    ops = ops_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class LocalResponseNormalization(K.layers.Layer):
@@ -40,15 +143,7 @@ def lrn_layer(K):
             self.beta = float(beta)
 
         def call(self, inputs):
-            x = tf.cast(inputs, tf.float32)
-            size = 2 * self.depth_radius + 1
-            shape = tf.shape(x)
-            channels = x.shape[-1]
-            squares = tf.reshape(x * x, [-1, shape[1] * shape[2], channels, 1])
-            padded = tf.pad(squares, [[0, 0], [0, 0], [self.depth_radius, self.depth_radius], [0, 0]])
-            window = tf.nn.avg_pool2d(padded, ksize=[1, size], strides=1, padding="VALID") * float(size)
-            scale = _negative_power(self.bias + self.alpha * tf.reshape(window, shape), self.beta)
-            return tf.cast(x * scale, inputs.dtype)
+            return lrn(ops, inputs, self.depth_radius, self.bias, self.alpha, self.beta)
 
         def compute_output_shape(self, input_shape):
             return input_shape
@@ -65,16 +160,6 @@ def lrn_layer(K):
     return LocalResponseNormalization
 
 
-def _negative_power(d, beta: float):
-    """d ** -beta, by RSQRT and MUL for the betas in use (int8 TFLite has no POW kernel)."""
-    if beta == 0.75:
-        r = tf.math.rsqrt(d)  # d^-1/2
-        return r * r * tf.math.rsqrt(r)  # d^-1 · d^1/4
-    if beta == 0.5:
-        return tf.math.rsqrt(d)
-    return tf.pow(d, -beta)
-
-
 # LeNet's layers. Each `call` uses only TANH, MUL, ADD, AVERAGE_POOL_2D, MAX_POOL_2D and CONV_2D (whose kernel
 # the converter constant-folds), all of which have int8 TFLite kernels.
 
@@ -82,6 +167,7 @@ def _negative_power(d, beta: float):
 @functools.cache
 def scaled_tanh_layer(K):
     """The ScaledTanh activation layer class for Keras module `K`."""
+    ops = ops_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class ScaledTanh(K.layers.Layer):
@@ -96,7 +182,7 @@ def scaled_tanh_layer(K):
             self.slope = float(slope)
 
         def call(self, inputs):
-            return self.amplitude * tf.tanh(self.slope * inputs)
+            return scaled_tanh(ops, inputs, self.amplitude, self.slope)
 
         def compute_output_shape(self, input_shape):
             return input_shape
@@ -110,6 +196,7 @@ def scaled_tanh_layer(K):
 @functools.cache
 def fan_in_uniform(K):
     """The FanInUniform initializer class for Keras module `K`."""
+    random = random_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class FanInUniform(K.initializers.Initializer):
@@ -118,19 +205,25 @@ def fan_in_uniform(K):
         Linear in 1/F, not 1/√F as in LeCun normal, so no built-in initializer gives it. F is `fan_in`
         when given, else the product of all but the last dimension of the shape (a Dense or Conv2D kernel's
         fan-in).
+
+        Unseeded, an instance draws its seed when made (from Python's `random`, which
+        `keras.utils.set_random_seed` seeds), as Keras's own random initializers do: one instance gives the
+        same values at every call, so make one per layer.
         """
 
-        def __init__(self, scale=2.4, fan_in=None):
+        def __init__(self, scale=2.4, fan_in=None, seed=None):
             self.scale = float(scale)
             self.fan_in = None if fan_in is None else int(fan_in)
+            self._init_seed = seed
+            self.seed = seed if seed is not None or not _is_keras3(K) else python_random.randint(1, 10**9)
 
         def __call__(self, shape, dtype=None, **kwargs):
             fan_in = self.fan_in or max(1, int(np.prod(shape[:-1])))
             limit = self.scale / fan_in
-            return tf.random.uniform(shape, -limit, limit, dtype=tf.as_dtype(dtype or "float32"))
+            return random.uniform(shape, -limit, limit, dtype=dtype or "float32", seed=self.seed)
 
         def get_config(self):
-            return {"scale": self.scale, "fan_in": self.fan_in}
+            return {"scale": self.scale, "fan_in": self.fan_in, "seed": self._init_seed}
 
     return FanInUniform
 
@@ -138,6 +231,7 @@ def fan_in_uniform(K):
 @functools.cache
 def subsampling_layer(K):
     """The TrainableSubsampling layer class for Keras module `K`."""
+    ops = ops_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class TrainableSubsampling(K.layers.Layer):
@@ -168,13 +262,7 @@ def subsampling_layer(K):
             super().build(input_shape)
 
         def call(self, inputs):
-            size = [1, self.pool_size, self.pool_size, 1]
-            if self.mode == "max":
-                pooled = tf.nn.max_pool2d(inputs, size, size, "VALID")
-            else:  # the window sum, as an average pool times the window area
-                pooled = tf.nn.avg_pool2d(inputs, size, size, "VALID") * float(self.pool_size**2)
-            coefficient = tf.cast(self.coefficient, inputs.dtype)
-            return pooled * coefficient + tf.cast(self.bias, inputs.dtype)
+            return subsample(ops, inputs, self.pool_size, self.mode, self.coefficient, self.bias)
 
         def compute_output_shape(self, input_shape):
             h, w = (None if d is None else d // self.pool_size for d in input_shape[1:3])
@@ -195,6 +283,7 @@ def subsampling_layer(K):
 @functools.cache
 def partial_conv_layer(K):
     """The PartialConv2D layer class for Keras module `K`."""
+    ops = ops_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class PartialConv2D(K.layers.Layer):
@@ -238,10 +327,7 @@ def partial_conv_layer(K):
             bad = sorted({i for i, _ in self.connections if not 0 <= i < channels})
             if bad:
                 raise ValueError(f"{self.name}: table names input maps {bad}, but the input has {channels}")
-            spread = np.zeros((len(self.connections), channels * self.filters), dtype="float32")
-            for n, (i, j) in enumerate(self.connections):
-                spread[n, i * self.filters + j] = 1.0
-            self._spread = spread
+            self._spread = connection_spread(self.table, channels)
             self._channels = channels
             self.kernel = self.add_weight(
                 name="kernel",
@@ -256,28 +342,26 @@ def partial_conv_layer(K):
 
         def _initial_kernel(self, shape, dtype=None, **kwargs):
             k = self.kernel_size
-            config = K.initializers.serialize(self.kernel_initializer)
+            # From its plain config, not `initializers.serialize`: Keras 3's serializer imports TensorFlow
+            # whenever it is installed, whatever the backend.
+            initializer = self.kernel_initializer
+            kind, config = type(initializer), initializer.get_config()
             per_map = [None] * self.filters
             for fan in sorted({len(inputs) for inputs in self.table}):
                 maps = [j for j, inputs in enumerate(self.table) if len(inputs) == fan]
-                fresh = K.initializers.get(config)  # a new instance per call: unseeded reuse repeats values
-                values = tf.convert_to_tensor(fresh((k, k, fan, len(maps)), dtype=dtype))
+                fresh = kind.from_config(config)  # a new instance per call: unseeded reuse repeats values
+                values = ops.convert_to_tensor(fresh((k, k, fan, len(maps)), dtype=dtype))
                 for column, j in enumerate(maps):
                     per_map[j] = values[:, :, :, column]
-            return tf.concat(per_map, axis=-1)
+            return ops.concatenate(per_map, axis=-1)
 
         def dense_kernel(self):
             """The (kh, kw, in, out) convolution kernel, zero where the table has no connection."""
-            k = self.kernel_size
-            flat = tf.reshape(tf.convert_to_tensor(self.kernel), [k * k, len(self.connections)])
-            return tf.reshape(tf.matmul(flat, self._spread), [k, k, self._channels, self.filters])
+            return partial_kernel(ops, self.kernel, self._spread, self._channels, self.filters)
 
         def call(self, inputs):
-            kernel = tf.cast(self.dense_kernel(), inputs.dtype)
-            outputs = tf.nn.conv2d(inputs, kernel, self.strides, self.padding.upper())
-            if self.use_bias:
-                outputs = outputs + tf.cast(self.bias, inputs.dtype)
-            return outputs
+            bias = self.bias if self.use_bias else None
+            return partial_conv(ops, inputs, self.dense_kernel(), bias, self.strides, self.padding)
 
         def compute_output_shape(self, input_shape):
             def size(d):
@@ -307,6 +391,7 @@ def partial_conv_layer(K):
 @functools.cache
 def untied_bias_layer(K):
     """The UntiedBias layer class for Keras module `K`."""
+    ops = ops_for(K)
 
     @K.saving.register_keras_serializable(package="cnnapp")
     class UntiedBias(K.layers.Layer):
@@ -326,7 +411,7 @@ def untied_bias_layer(K):
             super().build(input_shape)
 
         def call(self, inputs):
-            return inputs + tf.cast(self.bias, inputs.dtype)
+            return untied_bias(ops, inputs, self.bias)
 
         def compute_output_shape(self, input_shape):
             return input_shape
@@ -340,6 +425,38 @@ def untied_bias_layer(K):
     return UntiedBias
 
 
+@functools.cache
+def shortcut_a_layer(K):
+    """The option-A shortcut layer class for Keras module `K` (ResNet's CIFAR models)."""
+    ops = ops_for(K)
+
+    @K.saving.register_keras_serializable(package="cnnapp")
+    class ShortcutA(K.layers.Layer):
+        """Parameter-free shortcut (He et al. 2015, option A): every `stride`-th pixel, zero-padded channels.
+
+        The new channels are appended after the old ones. Ops: STRIDED_SLICE and PAD, both with int8 TFLite
+        kernels.
+        """
+
+        def __init__(self, stride=2, extra_channels=0, **kwargs):
+            super().__init__(**kwargs)
+            self.stride = int(stride)
+            self.extra_channels = int(extra_channels)
+
+        def call(self, inputs):
+            return shortcut_a(ops, inputs, self.stride, self.extra_channels)
+
+        def compute_output_shape(self, input_shape):
+            batch, height, width, channels = input_shape
+            size = [None if d is None else -(-d // self.stride) for d in (height, width)]
+            return (batch, *size, channels + self.extra_channels)
+
+        def get_config(self):
+            return {**super().get_config(), "stride": self.stride, "extra_channels": self.extra_channels}
+
+    return ShortcutA
+
+
 _FACTORIES = (
     lrn_layer,
     scaled_tanh_layer,
@@ -347,6 +464,7 @@ _FACTORIES = (
     subsampling_layer,
     partial_conv_layer,
     untied_bias_layer,
+    shortcut_a_layer,
 )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from cnnapp.errors import unknown
 from cnnapp.models import layers
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
-from cnnapp.models.registry import Architecture
+from cnnapp.models.spec import Architecture
 
 # Table I of LeCun et al. 1998: the S2 maps each C3 map reads. Maps 0-5 read 3 contiguous maps, 6-11 read 4
 # contiguous, 12-14 read 4 non-contiguous, 15 reads all 6: 60 connections, which breaks the symmetry between

@@ -16,14 +16,12 @@ torchvision's "v1.5" strides the 3×3 instead, with the same parameter count).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-
-import tensorflow as tf
 
 from cnnapp.errors import unknown
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
-from cnnapp.models.registry import Architecture
+from cnnapp.models.layers import shortcut_a_layer
+from cnnapp.models.spec import Architecture
 
 # Table 1: (block kind, blocks per stage conv2_x..conv5_x).
 DEPTHS = {
@@ -37,47 +35,6 @@ CIFAR_DEPTHS = (20, 32, 44, 56, 110)  # section 4.2, Table 6; any 6n + 2 builds
 
 BN_EPSILON = 1.001e-5  # keras.applications' value, so its ResNet50 weights give the same outputs here
 _PAPER_INIT = "he_normal"  # "We initialize the weights as in [13]" (He et al. 2015, "Delving deep")
-
-
-@functools.cache
-def shortcut_a_layer(K):
-    """The option-A shortcut layer class for Keras module `K`."""
-
-    @K.saving.register_keras_serializable(package="cnnapp")
-    class ShortcutA(K.layers.Layer):
-        """Parameter-free shortcut (He et al. 2015, option A): every `stride`-th pixel, zero-padded channels.
-
-        The new channels are appended after the old ones. Ops: STRIDED_SLICE and PAD, both with int8 TFLite
-        kernels.
-        """
-
-        def __init__(self, stride=2, extra_channels=0, **kwargs):
-            super().__init__(**kwargs)
-            self.stride = int(stride)
-            self.extra_channels = int(extra_channels)
-
-        def call(self, inputs):
-            x = inputs[:, :: self.stride, :: self.stride, :]
-            return tf.pad(x, [[0, 0], [0, 0], [0, 0], [0, self.extra_channels]])
-
-        def compute_output_shape(self, input_shape):
-            batch, height, width, channels = input_shape
-            size = [None if d is None else -(-d // self.stride) for d in (height, width)]
-            return (batch, *size, channels + self.extra_channels)
-
-        def get_config(self):
-            return {**super().get_config(), "stride": self.stride, "extra_channels": self.extra_channels}
-
-    return ShortcutA
-
-
-def _register_keras3() -> None:
-    import keras
-
-    shortcut_a_layer(keras)
-
-
-_register_keras3()  # so a saved CIFAR ResNet loads in a fresh process after `import cnnapp.models`
 
 
 def scaled(filters: int, width: float) -> int:

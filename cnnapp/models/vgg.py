@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from cnnapp.errors import unknown
 from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
 from cnnapp.models.layers import lrn_layer
-from cnnapp.models.registry import Architecture
+from cnnapp.models.spec import Architecture
 
 # Table 1, one tuple per stage; an int is a 3×3 conv with that many filters, ("1x1", f) a 1×1 conv (config C).
 CONFIGS = {

@@ -1,0 +1,263 @@
+"""The training-speed bench on another Keras backend (JAX), on a machine that may have no TensorFlow at all.
+
+    python -m cnnapp.bench --backend jax                # this CPU: 64×64, batch 8, float32
+    python -m cnnapp.bench --backend jax --size gpu     # a GPU: 224×224, batch 128, mixed bfloat16
+
+Our VGG-16 and ResNet-50 against keras.applications' on the same backend (`speed.compare_training`: same
+optimizer, loss, precision and parameter count, alternating repeats), the device's dense matmul peak measured
+with `jax.numpy`, and the achieved fraction of it. The input is a numpy batch put on the device once (no
+tf.data: the input pipeline is TensorFlow by design, and this bench measures the models). Keras on JAX always
+compiles the training step with XLA.
+
+Needs: keras, jax (with CUDA for a GPU), numpy, h5py (a Keras dependency) and this repository; not TensorFlow.
+Nothing here imports TensorFlow, and the result records whether anything else did.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import sys
+import time
+
+from cnnapp.errors import CnnappError, unknown
+
+BACKENDS = ("tensorflow", "jax")
+
+# The cpu preset is the TensorFlow bench's (report.PRESETS["cpu"]); the gpu one fills a GPU with batch 128.
+PRESETS = {
+    "cpu": {"image_size": 64, "batch_size": 8, "steps": 2, "repeats": 5, "matmul_size": 1024},
+    "gpu": {"image_size": 224, "batch_size": 128, "steps": 20, "repeats": 5, "matmul_size": 8192},
+}
+PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
+
+
+@dataclasses.dataclass(frozen=True)
+class BackendBenchConfig:
+    """What to measure on a non-TensorFlow backend.
+
+    Attributes:
+        backend: the Keras backend ("jax").
+        models: architectures compared with keras.applications (see `speed.PAIRS`).
+        image_size: square input (keras.applications needs ≥ 32).
+        batch_size: images per training step.
+        steps: timed steps per repeat and side.
+        repeats: alternating repeats; medians are reported.
+        num_classes: classes of both classifiers.
+        precision: "auto" (mixed_bfloat16 on a GPU or TPU, float32 on a CPU) or a Keras policy name.
+        matmul_size: n of the n×n matmul that measures the peak.
+    """
+
+    backend: str = "jax"
+    models: tuple[str, ...] = ("vgg16", "resnet50")
+    image_size: int = 64
+    batch_size: int = 8
+    steps: int = 2
+    repeats: int = 5
+    num_classes: int = 10
+    precision: str = "auto"
+    matmul_size: int = 1024
+
+    def __post_init__(self):
+        from cnnapp.bench.speed import get_pair
+
+        if self.backend not in BACKENDS or self.backend == "tensorflow":
+            raise unknown("backend for this bench", self.backend, BACKENDS[1:])
+        if self.precision not in PRECISIONS:
+            raise unknown("precision", self.precision, PRECISIONS)
+        for model in self.models:
+            get_pair(model)
+        if self.image_size < 32:
+            raise CnnappError(
+                f"--image-size must be at least 32 (keras.applications' minimum); got {self.image_size}"
+            )
+        if min(self.batch_size, self.steps, self.repeats, self.matmul_size, self.num_classes) < 1:
+            raise CnnappError("batch size, steps, repeats, matmul size and classes must be ≥ 1")
+
+
+def select_backend(name: str) -> None:
+    """Make Keras run on backend `name`: set KERAS_BACKEND before Keras is imported.
+
+    Keras picks its backend once, at import; when it is already imported on another backend (a caller in the
+    same process), this is an error that says how to run the bench in its own process.
+    """
+    if name not in BACKENDS:
+        raise unknown("backend", name, BACKENDS)
+    if "keras" in sys.modules:
+        current = sys.modules["keras"].backend.backend()
+        if current != name:
+            raise CnnappError(
+                f"Keras is already running on {current} in this process and picks its backend at import; run "
+                f"the bench in its own process: KERAS_BACKEND={name} python -m cnnapp.bench --backend {name}"
+            )
+        return
+    os.environ["KERAS_BACKEND"] = name
+
+
+def device_platform() -> str:
+    """The default JAX device's platform: "cpu", "gpu" or "tpu"."""
+    import jax
+
+    return jax.devices()[0].platform
+
+
+def resolve_precision(precision: str, platform_name: str) -> str:
+    """The Keras dtype policy: "auto" is mixed bfloat16 on a GPU or TPU (tensor cores), float32 on a CPU."""
+    if precision != "auto":
+        return precision
+    return "float32" if platform_name == "cpu" else "mixed_bfloat16"
+
+
+def matmul_peak(n: int = 1024, dtype: str = "float32", runs: int = 10) -> dict:
+    """The device's dense matmul speed: the best of `runs` timings of a jitted n×n by n×n `jax.numpy` matmul.
+
+    The best, not the median: a peak is what the hardware can do when nothing else gets in the way.
+
+    Returns:
+        {"flops_per_s", "n", "dtype", "device"}.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    a = jax.random.uniform(jax.random.key(1), (n, n), dtype=dtype)
+    b = jax.random.uniform(jax.random.key(2), (n, n), dtype=dtype)
+    product = jax.jit(lambda x, y: jnp.sum(jnp.matmul(x, y), dtype="float32"))
+    product(a, b).block_until_ready()  # compile and warm up
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        product(a, b).block_until_ready()
+        best = min(best, time.perf_counter() - start)
+    device = jax.devices()[0]
+    return {"flops_per_s": 2 * n**3 / best, "n": n, "dtype": dtype, "device": f"{device.platform.upper()}"
+            f" ({device.device_kind})"}  # fmt: skip
+
+
+def run_backend_bench(config: BackendBenchConfig) -> dict:
+    """Training speed of our builders against keras.applications, and the matmul peak, on `config.backend`.
+
+    Call `select_backend(config.backend)` before anything imports Keras (the CLI does).
+
+    Returns:
+        {"machine", "config", "precision", "jit", "started", "speed", "peak"}: the speed rows are
+        `speed.compare_training`'s, with the achieved FLOP/s and the fraction of the peak added.
+    """
+    import jax
+    import keras
+
+    from cnnapp.bench import speed
+
+    if keras.backend.backend() != config.backend:
+        select_backend(config.backend)  # raises: Keras is on another backend
+    platform_name = device_platform()
+    precision = resolve_precision(config.precision, platform_name)
+    dtype = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(precision, "float32")
+    result: dict = {
+        "machine": {
+            "device": f"{platform_name.upper()} ({jax.devices()[0].device_kind})",
+            "devices": len(jax.devices()),
+            "cpu_cores": _cores(),
+            "platform": platform.platform(),
+            "backend": config.backend,
+            "jax": jax.__version__,
+            "keras": keras.__version__,
+        },
+        "config": dataclasses.asdict(config),
+        "precision": precision,
+        "jit": True,  # Keras on JAX always compiles the training step
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    peak = matmul_peak(config.matmul_size, dtype)
+    rows = []
+    for name in config.models:
+        row = speed.compare_training(
+            speed.get_pair(name),
+            input_shape=(config.image_size, config.image_size, 3),
+            num_classes=config.num_classes,
+            batch_size=config.batch_size,
+            steps=config.steps,
+            repeats=config.repeats,
+            precision=precision,
+            jit=True,
+        )
+        for side in ("ours", "reference"):
+            achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
+            row[f"{side}_flops_per_s"] = achieved
+            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
+        rows.append(row)
+    result["speed"], result["peak"] = rows, peak
+    result["machine"]["tensorflow_loaded"] = "tensorflow" in sys.modules
+    return result
+
+
+def main(args) -> int:
+    """`python -m cnnapp.bench --backend jax ...`: `args` are the bench CLI's parsed arguments."""
+    from cnnapp import io
+
+    select_backend(args.backend)  # before anything imports Keras
+    if "speed" not in args.sections:
+        raise CnnappError(f"--backend {args.backend} runs the speed section only; give --sections speed")
+    sizes = {
+        key: getattr(args, key) if getattr(args, key) is not None else value
+        for key, value in PRESETS[args.size].items()
+    }
+    config = BackendBenchConfig(
+        backend=args.backend,
+        models=args.models,
+        num_classes=args.num_classes,
+        precision=args.precision,
+        **sizes,
+    )
+    result = run_backend_bench(config)
+    print(format_backend_table(result))
+    skipped = [s for s in args.sections if s != "speed"]
+    if skipped:
+        print(f"\nnot run on {args.backend}: {', '.join(skipped)} (TensorFlow by design: tf.data, LiteRT)")
+    if args.json:
+        io.write_json(args.json, result)
+        print(f"\nwrote {args.json}")
+    return 0
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def format_backend_table(result: dict) -> str:
+    """The backend bench as a Markdown table, headed by the machine and the matmul peak."""
+    from cnnapp.bench.report import _header, _row
+
+    machine, config, peak = result["machine"], result["config"], result["peak"]
+    size = config["image_size"]
+    lines = [
+        f"cnnapp bench — Keras {machine['keras']} on {machine['backend']} (jax {machine['jax']}), "
+        f"{machine['device']}, {machine['cpu_cores']} CPU cores, TensorFlow "
+        f"{'loaded' if machine['tensorflow_loaded'] else 'not loaded'}",
+        "",
+        f"Training speed at {size}×{size}×3, batch {config['batch_size']}, SGD+momentum, "
+        f"{result['precision']}, XLA (medians of {config['repeats']} alternating repeats × "
+        f"{config['steps']} steps; numpy input)",
+        f"matmul peak: {peak['flops_per_s'] / 1e9:,.1f} GFLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
+        f"{peak['device']}, jax.numpy)",
+        _header(
+            ("model", "params", "ours img/s", "keras.app img/s", "ratio (min–max)", "train GFLOP/img",
+             "ours of peak", "keras.app of peak")
+        ),
+    ]  # fmt: skip
+    for row in result["speed"]:
+        lines.append(
+            _row(
+                (
+                    row["model"],
+                    f"{row['params']:,}",
+                    f"{row['ours_images_per_s']:,.2f}",
+                    f"{row['reference_images_per_s']:,.2f}",
+                    f"{row['ratio']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})",
+                    f"{row['train_flops_per_image'] / 1e9:.2f}",
+                    f"{row['ours_peak_fraction']:.1%}",
+                    f"{row['reference_peak_fraction']:.1%}",
+                )
+            )
+        )
+    return "\n".join(lines)
