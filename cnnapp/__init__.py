@@ -1,5 +1,6 @@
 """cnnapp: the classic image-classification conv nets in Keras — build, train, audit, export for phones."""
 
+import importlib.util
 import os
 import sys
 import tempfile
@@ -7,9 +8,11 @@ import tempfile
 # TensorFlow's C++ start-up log (oneDNN, CUDA drivers, ...) buries our own output, so it is hidden by default
 # and `--verbose` on every CLI shows it (cnnapp.cli). TF_CPP_MIN_LOG_LEVEL, set before TensorFlow is imported,
 # quiets TensorFlow's own C++ log; but TensorFlow 2.21 writes its start-up lines through absl before absl is
-# initialized, and those ignore the variable. So TensorFlow is imported here, once, with the process's stderr
-# (file descriptor 2, where C++ writes) captured; the lines are kept in STARTUP_LOG. A level the user set is
-# respected: TF_CPP_MIN_LOG_LEVEL=0 captures nothing and shows everything.
+# initialized, and those ignore the variable. So TensorFlow is imported here, once, with the process's
+# stderr (file descriptor 2, where C++ writes) captured, with its first look for GPUs (the "failed call to
+# cuInit" line of a machine without one); the lines are kept in STARTUP_LOG. A level the user set is
+# respected: TF_CPP_MIN_LOG_LEVEL=0 captures nothing and shows everything. Under another Keras backend, or
+# where TensorFlow is not installed, nothing is imported: the models and the audit work without it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 STARTUP_LOG = ""
 
@@ -22,8 +25,9 @@ def _import_tensorflow_capturing_stderr() -> str:
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
 
+            tensorflow.config.list_physical_devices("GPU")
             failed = False
         finally:
             sys.stderr.flush()
@@ -36,5 +40,15 @@ def _import_tensorflow_capturing_stderr() -> str:
     return text
 
 
-if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0" and "tensorflow" not in sys.modules:
+def _tensorflow_backend() -> bool:
+    """Whether this process uses TensorFlow: the Keras backend is TensorFlow and TensorFlow is installed."""
+    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+        return False
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+if os.environ["TF_CPP_MIN_LOG_LEVEL"] != "0" and "tensorflow" not in sys.modules and _tensorflow_backend():
     STARTUP_LOG = _import_tensorflow_capturing_stderr()

@@ -27,10 +27,10 @@ META = {
 
 
 def test_run_json_is_typed_versioned_and_keeps_keys_of_a_newer_writer():
-    meta = RunMeta.from_dict({**META, "class_counts": {"train": [3] * 10}})
+    meta = RunMeta.from_dict({**META, "written_by_a_newer_cnnapp": {"train": [3] * 10}})
     assert meta.input_shape == (32, 32, 1) and meta.version == 0 and meta.status == "running"
     assert meta.replace(version=META_VERSION).to_dict()["version"] == META_VERSION
-    assert meta.extra == {"class_counts": {"train": [3] * 10}}
+    assert meta.extra == {"written_by_a_newer_cnnapp": {"train": [3] * 10}}
     again = RunMeta.from_dict(json.loads(json.dumps(meta.to_dict())))
     assert again == meta and again["class_names"][3] == "3"  # dict-style reads still work
     for bad, words in [

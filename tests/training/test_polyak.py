@@ -16,7 +16,7 @@ from cnnapp.runs import load_run
 from cnnapp.train import main
 from cnnapp.training import device as devices
 from cnnapp.training import setup
-from cnnapp.training.state import STATE_FILE, load_state
+from cnnapp.training.state import load_state
 from tests.training.test_recipe_runs import shrink
 
 STEPS = 3  # Keras's average starts at the weights after the first step: it differs from them from the second
@@ -38,7 +38,7 @@ def _raw_and_averaged(run) -> tuple[dict, dict]:
     """The training model's raw weights and the optimizer's averages at the end of the run, by path."""
     model, _ = setup.build_models(run.meta, run.recipe)
     setup.compile_model(model, run.recipe, devices.choose("float32", "off", gpus=0), steps=STEPS)
-    load_state(run.path / STATE_FILE, model, model.optimizer)
+    load_state(run.folder.state_file, model, model.optimizer)
     variables, averages = compat.ema_slots(model.optimizer)
     raw = {v.path: v.numpy() for v in model.variables}
     return raw, {v.path: a.numpy() for v, a in zip(variables, averages, strict=True)}
