@@ -379,11 +379,7 @@ def _find(name_or_path: str | Path) -> Path:
     text = str(name_or_path)
     path = Path(text)
     if path.suffix == ".toml" or "/" in text or path.is_dir():
-        if path.is_dir():
-            from cnnapp.runs import RunDir
-
-            path = RunDir(path).recipe_file  # a run folder: its effective recipe
-        if not path.is_file():
+        if not path.is_file():  # a run folder's recipe is its RunDir.recipe_file (cnnapp.train resolves it)
             raise CnnappError(f"no recipe file at {path}")
         return path
     path = RECIPE_DIR / f"{text}.toml"

@@ -87,8 +87,11 @@ def format_report(report: dict, run_dir: Path) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from cnnapp.recipes import load_recipe
+    from cnnapp.runs import RunDir
 
-    recipe = load_recipe(args.recipe, args.overrides)
+    # --recipe RUN: a run folder names its effective recipe
+    recipe_file = RunDir(args.recipe).recipe_file if Path(args.recipe).is_dir() else args.recipe
+    recipe = load_recipe(recipe_file, args.overrides)
     out = args.out or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
 

@@ -108,7 +108,6 @@ def test_cycle_finder_finds_a_cycle_and_only_cycles():
     assert cycles({"a": {"b"}, "b": set()}) == []
 
 
-@pytest.mark.xfail(strict=True, reason="cycles broken by the issue 11/13/19 branches")
 def test_no_import_cycles():
     found = cycles(import_graph())
     assert not found, "import cycles in cnnapp (function-level imports included):\n" + "\n".join(
