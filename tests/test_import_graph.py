@@ -11,8 +11,6 @@ import ast
 from collections import deque
 from pathlib import Path
 
-import pytest
-
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnapp"
 
 
