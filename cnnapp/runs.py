@@ -19,7 +19,6 @@ the process exits in any way, so a killed run leaves no stale lock.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import datetime
 import fcntl
@@ -463,6 +462,7 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
             `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same.
     """
     from cnnapp import models
+    from cnnapp.models import rewire
     from cnnapp.models.common import resolve_keras
 
     K = resolve_keras(keras_module)
@@ -475,75 +475,10 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
         keras_module=K,
         **meta["model_options"],
     )
-    model = with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
+    model = rewire.with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
     if rgb_input and int(meta["input_shape"][-1]) == 1:
         from cnnapp.deploy.front import with_grey_front
 
         model = with_grey_front(model, K)
     return model if training else models.inference_model(model)
 
-
-def with_normalization(model, mean, std, keras_module=None):
-    """A copy of functional `model` (fresh weights) whose input first passes a `normalization` layer.
-
-    (x − mean) / std per channel, in float32 whatever the dtype policy. Done by rewiring the model's config —
-    public API in both keras and tf_keras — so the result stays one flat graph.
-    """
-    from cnnapp.models.common import resolve_keras
-
-    K = resolve_keras(keras_module)
-    config = copy.deepcopy(model.get_config())
-    inputs = config["input_layers"]  # Keras 3: [name, 0, 0] for one input; tf_keras: [[name, 0, 0]]
-    if isinstance(inputs[0], list | tuple):
-        if len(inputs) != 1:
-            raise ValueError("with_normalization takes a single-input model")
-        inputs = inputs[0]
-    image = inputs[0]
-    layer = K.layers.Normalization(
-        axis=-1,
-        mean=list(map(float, mean)),
-        variance=[float(s) ** 2 for s in std],
-        dtype="float32",
-        name="normalization",
-    )
-    entry = dict(K.layers.serialize(layer))
-    entry["name"] = "normalization"
-    consumers = [c for c in config["layers"] if _references(c["inbound_nodes"], image)]
-    if not consumers:
-        raise ValueError("the model's input feeds no layer")
-    entry["inbound_nodes"] = copy.deepcopy(consumers[0]["inbound_nodes"][:1])
-    for consumer in consumers:
-        consumer["inbound_nodes"] = _rename(consumer["inbound_nodes"], image, "normalization")
-    position = next(i for i, c in enumerate(config["layers"]) if c["name"] == image) + 1
-    config["layers"].insert(position, entry)
-    return K.Model.from_config(config)
-
-
-def _is_ref(node, name) -> bool:
-    # Keras 3: {"keras_history": [name, node, tensor]}; tf_keras: [name, node, tensor, {kwargs}]
-    return isinstance(node, list | tuple) and len(node) == 4 and node[0] == name and isinstance(node[3], dict)
-
-
-def _references(nodes, name) -> bool:
-    if isinstance(nodes, dict):
-        history = nodes.get("keras_history")
-        if isinstance(history, list | tuple) and history and history[0] == name:
-            return True
-        return any(_references(v, name) for v in nodes.values())
-    if isinstance(nodes, list | tuple):
-        return _is_ref(nodes, name) or any(_references(v, name) for v in nodes)
-    return False
-
-
-def _rename(nodes, old, new):
-    if isinstance(nodes, dict):
-        out = {k: _rename(v, old, new) for k, v in nodes.items()}
-        history = out.get("keras_history")
-        if isinstance(history, list | tuple) and history and history[0] == old:
-            out["keras_history"] = [new, *history[1:]]
-        return out
-    if isinstance(nodes, list | tuple):
-        if _is_ref(nodes, old):
-            return [new, *nodes[1:]]
-        return [_rename(v, old, new) for v in nodes]
-    return nodes

@@ -53,57 +53,23 @@ def with_grey_front(model, keras_module=None):
     The config is rewired (public API in keras and tf_keras): the input layer gets 3 channels and every layer
     that read it reads `rgb_to_grey` instead; the rest of the graph, and so its weights, stay as they were.
     """
+    from cnnapp.models import rewire
     from cnnapp.models.common import resolve_keras
 
     K = resolve_keras(keras_module)
     if not needs_front(model):
         raise ValueError(f"{model.name} takes {model.input_shape[-1]} channels; the grey front needs 1")
     config = copy.deepcopy(model.get_config())
-    inputs = config["input_layers"]  # Keras 3: [name, 0, 0]; tf_keras: [[name, 0, 0]]
-    image = (inputs[0] if isinstance(inputs[0], list | tuple) else inputs)[0]
+    image = rewire.input_name(config)
     entry = next(c for c in config["layers"] if c["name"] == image)
     for key in ("batch_shape", "batch_input_shape"):  # Keras 3 / tf_keras
         if key in entry["config"]:
             entry["config"][key] = [*entry["config"][key][:-1], 3]
     layer = dict(K.layers.serialize(grey_front_layer(K)(name=LAYER_NAME)))
     layer["name"] = LAYER_NAME
-    consumers = [c for c in config["layers"] if _references(c["inbound_nodes"], image)]
-    layer["inbound_nodes"] = copy.deepcopy(consumers[0]["inbound_nodes"][:1])
-    for consumer in consumers:
-        consumer["inbound_nodes"] = _rename(consumer["inbound_nodes"], image, LAYER_NAME)
-    position = config["layers"].index(entry) + 1
-    config["layers"].insert(position, layer)
+    rewire.insert_after_input(config, layer)
     rgb = K.Model.from_config(config)
     rgb.set_weights(model.get_weights())
     return rgb
 
 
-# Walking a layer config's inbound nodes: Keras 3 writes {"keras_history": [name, node, tensor]}, tf_keras
-# [name, node, tensor, {kwargs}]. (cnnapp.runs has the same walk for the normalization layer.)
-def _is_ref(node, name) -> bool:
-    return isinstance(node, list | tuple) and len(node) == 4 and node[0] == name and isinstance(node[3], dict)
-
-
-def _references(nodes, name) -> bool:
-    if isinstance(nodes, dict):
-        history = nodes.get("keras_history")
-        if isinstance(history, list | tuple) and history and history[0] == name:
-            return True
-        return any(_references(v, name) for v in nodes.values())
-    if isinstance(nodes, list | tuple):
-        return _is_ref(nodes, name) or any(_references(v, name) for v in nodes)
-    return False
-
-
-def _rename(nodes, old, new):
-    if isinstance(nodes, dict):
-        out = {k: _rename(v, old, new) for k, v in nodes.items()}
-        history = out.get("keras_history")
-        if isinstance(history, list | tuple) and history and history[0] == old:
-            out["keras_history"] = [new, *history[1:]]
-        return out
-    if isinstance(nodes, list | tuple):
-        if _is_ref(nodes, old):
-            return [new, *nodes[1:]]
-        return [_rename(v, old, new) for v in nodes]
-    return nodes
