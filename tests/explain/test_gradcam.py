@@ -13,6 +13,9 @@ noise in [0, 128) and a 255 square at stride 4, a fully randomized net still put
 most to the brightest patch. Here the noise is N(0, 1) per pixel and the square is 1.5, a level 7% of the
 noise pixels exceed, so a random filter no longer singles it out while the trained net still learns it; at
 stride 2 the dilated square covers 11% of the map (23% at stride 4): chance sits well below the 40% bound.
+Training seed 0 is fixed: over seeds 0-4 the net learns the task every time (test accuracy ≥ 98%) and the peak
+is in the square on 4 of 5; the fifth net (seed 4, 2%) reads the square's absence from the other three
+quadrants (its "square" map is strongly negative on the square), and Grad-CAM rightly points there.
 """
 
 import keras
