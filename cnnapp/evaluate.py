@@ -14,6 +14,7 @@ from pathlib import Path
 
 from cnnapp import cli
 from cnnapp.errors import CnnappError, run_cli
+from cnnapp.runs import CHECKPOINTS
 
 CROP_NAMES = {"centre": "centre crop", "ten": "10-crop"}
 
@@ -22,7 +23,7 @@ def parse_args(argv: Sequence[str] | None):
     parser = cli.ArgumentParser(prog="python -m cnnapp.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="run folders or checkpoints/*.keras files")
     parser.add_argument(
-        "--which", choices=("best", "last"), default="best", help="checkpoint of a run folder"
+        "--which", choices=CHECKPOINTS, default="best", help="checkpoint of a run folder"
     )
     parser.add_argument("--split", help="split to evaluate (default: the recipe's train.test_split)")
     parser.add_argument("--crops", nargs="+", choices=("centre", "ten"), default=["centre", "ten"])

@@ -23,6 +23,7 @@ from pathlib import Path
 from cnnapp import cli, errors
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 from cnnapp.deploy.front import INPUT_CHANNELS
+from cnnapp.runs import CHECKPOINTS
 
 _TAG = re.compile(
     r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?(?P<pertensor>-pertensor)?$"
@@ -89,7 +90,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--dataset", help="the data of a bare .keras model (calibration, fine-tuning, report)"
     )
-    parser.add_argument("--checkpoint", default="best", choices=("best", "last"), help="which run checkpoint")
+    parser.add_argument("--checkpoint", default="best", choices=CHECKPOINTS, help="which run checkpoint")
     parser.add_argument("--eval-limit", type=int, help="evaluate on at most N test images")
     parser.add_argument(
         "--parameter-story",

@@ -22,6 +22,7 @@ from typing import Any
 
 import tomli_w
 
+from cnnapp.choices import JIT_MODES, PRECISIONS
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
 
@@ -29,8 +30,6 @@ RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta")
 SCHEDULES = ("constant", "step", "plateau", "cosine")
-PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-JIT_MODES = ("auto", "on", "off")
 
 
 @dataclasses.dataclass(frozen=True)

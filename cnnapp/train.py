@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import cli
+from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
 
 RUNS_DIR = Path("runs")
@@ -41,13 +42,13 @@ def parse_args(argv: Sequence[str] | None):
     )
     parser.add_argument(
         "--precision",
-        choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"),
+        choices=PRECISIONS,
         help="override train.precision",
     )
-    parser.add_argument("--jit", choices=("auto", "on", "off"), help="override train.jit (XLA)")
+    parser.add_argument("--jit", choices=JIT_MODES, help="override train.jit (XLA)")
     parser.add_argument(
         "--strategy",
-        choices=("auto", "one-device", "mirrored", "multi-worker"),
+        choices=STRATEGIES,
         default="auto",
         help="tf.distribute strategy (cnnapp.training.distribute): auto (mirrored when more than one GPU), "
         "one-device, mirrored, multi-worker (the cluster in TF_CONFIG); train.batch_size is the global batch",

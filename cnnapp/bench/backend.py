@@ -21,6 +21,7 @@ import platform
 import sys
 import time
 
+from cnnapp.choices import PRECISIONS
 from cnnapp.errors import CnnappError, unknown
 
 BACKENDS = ("tensorflow", "jax")
@@ -30,7 +31,6 @@ PRESETS = {
     "cpu": {"image_size": 64, "batch_size": 8, "steps": 2, "repeats": 5, "matmul_size": 1024},
     "gpu": {"image_size": 224, "batch_size": 128, "steps": 20, "repeats": 5, "matmul_size": 8192},
 }
-PRECISIONS = ("auto", "float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclasses.dataclass(frozen=True)

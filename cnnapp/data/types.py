@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 import tensorflow as tf
 
-from cnnapp.errors import unknown
+from cnnapp.errors import CnnappError
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +48,12 @@ class Source:
     def __post_init__(self):
         object.__setattr__(self, "splits", MappingProxyType(dict(self.splits)))
 
-    def split(self, name: str) -> tf.data.Dataset:
-        """One split by name, with a clear error for a split this dataset lacks."""
+    def split(self, name: str, fix: str = "") -> tf.data.Dataset:
+        """One split by name; for a split this dataset lacks, an error listing its splits (and `fix`, how to
+        choose another)."""
         if name not in self.splits:
-            raise unknown(f"split of {self.info.name}", name, self.splits)
+            hint = f" ({fix})" if fix else ""
+            raise CnnappError(
+                f"dataset {self.info.name} has no split {name!r}; its splits: {', '.join(self.splits)}{hint}"
+            )
         return self.splits[name]

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp.errors import CnnappError, run_cli
+from cnnapp.runs import CHECKPOINTS
 
 FIGURES = ("curves", "errors", "filters", "activations", "patches", "occlusion", "gradcam")
 NEEDS_RUN = ("curves", "errors", "patches")
@@ -39,7 +40,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(FIGURES)} (default: all that apply)"
     )
     parser.add_argument("--out", type=Path, help="where figures go (default: RUN/figures, or MODEL-figures/)")
-    parser.add_argument("--checkpoint", default="best", choices=("best", "last"), help="a run's checkpoint")
+    parser.add_argument("--checkpoint", default="best", choices=CHECKPOINTS, help="a run's checkpoint")
     parser.add_argument(
         "--layer", action="append", default=[], help="layer to draw (repeatable; default: per figure)"
     )

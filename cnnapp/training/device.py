@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
+from cnnapp.choices import JIT_MODES, PRECISIONS
 from cnnapp.errors import CnnappError, unknown
-
-PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
-JIT_MODES = ("auto", "on", "off")
 
 
 @dataclasses.dataclass(frozen=True)

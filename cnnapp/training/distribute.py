@@ -24,9 +24,8 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+from cnnapp.choices import STRATEGIES
 from cnnapp.errors import CnnappError, unknown
-
-STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 
 # Goyal et al. 2017 warm up over the first 5 epochs when they scale the learning rate for a larger batch.
 GOYAL_WARMUP_EPOCHS = 5.0

@@ -102,11 +102,7 @@ def evaluate_members(
     first = runs[0].recipe
     split = split or first.train.test_split
     source = cdata.load_dataset(first.data.dataset, data_dir or first.data.data_dir or None)
-    if split not in source.splits:
-        raise CnnappError(
-            f"dataset {first.data.dataset} has no split {split!r}; its splits: {', '.join(source.splits)}"
-        )
-    examples = source.splits[split]
+    examples = source.split(split, fix="choose one with --split")
     if limit:  # stratified: a split may be stored class by class
         size = source.info.split_sizes.get(split)
         examples, _ = subsets.limited(examples, size, limit, first.train.seed, subsets.EVALUATION)

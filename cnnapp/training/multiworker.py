@@ -42,7 +42,7 @@ import tensorflow as tf
 
 from cnnapp import data as cdata
 from cnnapp.errors import CnnappError
-from cnnapp.training import core, evaluation
+from cnnapp.training import core, evaluation, setup
 
 
 def cluster_spec() -> dict:
@@ -140,9 +140,7 @@ class StrategyLoop:
     def steps_per_epoch(self, recipe, train_size: int) -> int:
         # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
         batch = recipe.train.batch_size
-        steps = train_size // batch
-        if recipe.train.steps_per_epoch:
-            steps = min(steps, recipe.train.steps_per_epoch)
+        steps = setup.steps_per_epoch(recipe, train_size, drop_remainder=True)
         if steps < 1:
             raise CnnappError(f"train.batch_size {batch} is larger than the {train_size} training examples")
         return steps

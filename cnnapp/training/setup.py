@@ -7,7 +7,6 @@ step.
 from __future__ import annotations
 
 import dataclasses
-import math
 
 import keras
 import tensorflow as tf
@@ -55,12 +54,7 @@ def load_data(recipe: Recipe) -> RunData:
     limit = recipe.data.limit
 
     def split(name: str) -> tuple[tf.data.Dataset, int]:
-        if name not in source.splits:
-            raise CnnappError(
-                f"dataset {source.info.name} has no split {name!r}; its splits: "
-                f"{', '.join(source.splits)} (set train.validation / train.test_split)"
-            )
-        ds = source.splits[name]
+        ds = source.split(name, fix="set train.validation / train.test_split")
         size = source.info.split_sizes.get(name)
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
@@ -128,8 +122,10 @@ def build_models(meta: dict, recipe: Recipe):
     return model, keras.Model(model.inputs, model.outputs[0], name=model.name)
 
 
-def steps_per_epoch(recipe: Recipe, train_size: int) -> int:
-    full = math.ceil(train_size / recipe.train.batch_size)
+def steps_per_epoch(recipe: Recipe, train_size: int, drop_remainder: bool = False) -> int:
+    """Steps in one epoch: the pipeline's batches (`cnnapp.data.steps_per_epoch`), capped by
+    `train.steps_per_epoch`."""
+    full = cdata.steps_per_epoch(train_size, recipe.train.batch_size, drop_remainder)
     return min(full, recipe.train.steps_per_epoch) if recipe.train.steps_per_epoch else full
 
 

@@ -121,7 +121,8 @@ def test_bad_tfds_config_is_a_clear_error(tmp_path):
 
 
 def test_missing_split_lists_the_splits():
-    with pytest.raises(CnnappError, match="valid split of digits.*test, train"):
+    message = "dataset digits has no split 'validation'; its splits: train, test$"
+    with pytest.raises(CnnappError, match=message):
         data.load_dataset("digits").split("validation")
 
 
