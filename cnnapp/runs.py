@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cnnapp import io as cio
+from cnnapp import atomic
 from cnnapp.errors import CnnappError
 
 CHECKPOINTS = ("best", "last")
@@ -291,7 +291,7 @@ class RunDir:
         return RunLock(self.lock_file, self.path)
 
     def remove_stray_temps(self) -> list[Path]:
-        """Delete temporary files a killed atomic write left behind (`cnnapp.io`'s `.NAME.*.tmp*`)."""
+        """Delete temporary files a killed atomic write left behind (`cnnapp.atomic`'s `.NAME.*.tmp*`)."""
         stray = [p for d in (self.path, self.checkpoints_dir) for p in d.glob(".*.tmp*") if p.is_file()]
         for path in stray:
             path.unlink(missing_ok=True)
@@ -342,15 +342,15 @@ class RunDir:
     def begin(self, recipe, meta: RunMeta) -> RunMeta:
         """new/finished → running: write the effective recipe and run.json with status "running"."""
         meta = meta.replace(status="running", version=META_VERSION)
-        cio.write_text(self.recipe_file, recipe.to_toml())
-        cio.write_json(self.meta_file, meta.to_dict())
+        atomic.write_text(self.recipe_file, recipe.to_toml())
+        atomic.write_json(self.meta_file, meta.to_dict())
         return meta
 
     def finish(self, meta: RunMeta, report: dict) -> RunMeta:
         """running → finished: write report.json, then run.json's status (a kill between: still running)."""
-        cio.write_json(self.report_file, report)
+        atomic.write_json(self.report_file, report)
         meta = meta.replace(status="finished")
-        cio.write_json(self.meta_file, meta.to_dict())
+        atomic.write_json(self.meta_file, meta.to_dict())
         return meta
 
 

@@ -12,7 +12,7 @@ import ast
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp import cli, io
+from cnnapp import atomic, cli
 from cnnapp.audit import compare, core, memory, report
 from cnnapp.errors import CnnappError, run_cli
 
@@ -113,9 +113,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise CnnappError(
                     f"--chart writes a PNG; give a file name ending in .png, not {args.chart!r}"
                 )
-            io.write_bytes(args.chart, chart.png(result))
+            atomic.write_bytes(args.chart, chart.png(result))
     if args.output:
-        io.write_text(args.output, text)
+        atomic.write_text(args.output, text)
     else:
         print(text, end="")
     return 0

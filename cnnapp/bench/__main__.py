@@ -13,7 +13,7 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from cnnapp import cli, io
+from cnnapp import atomic, cli
 from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
 from cnnapp.errors import run_cli
 
@@ -115,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     result = run_bench(config)
     print(format_table(result))
     if args.json:
-        io.write_json(args.json, result)
+        atomic.write_json(args.json, result)
         print(f"\nwrote {args.json}")
     return 0
 

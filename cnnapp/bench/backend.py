@@ -193,7 +193,7 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
 
 def main(args) -> int:
     """`python -m cnnapp.bench --backend jax ...`: `args` are the bench CLI's parsed arguments."""
-    from cnnapp import io
+    from cnnapp import atomic
 
     select_backend(args.backend)  # before anything imports Keras
     if "speed" not in args.sections:
@@ -215,7 +215,7 @@ def main(args) -> int:
     if skipped:
         print(f"\nnot run on {args.backend}: {', '.join(skipped)} (TensorFlow by design: tf.data, LiteRT)")
     if args.json:
-        io.write_json(args.json, result)
+        atomic.write_json(args.json, result)
         print(f"\nwrote {args.json}")
     return 0
 

@@ -21,8 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp import compat
-from cnnapp import io as cio
+from cnnapp import atomic, compat
 from cnnapp.deploy import converter as conv
 
 COLUMNS = ("keras_layers", "op", "rmse/scale", "mean_error", "max_abs_error", "range", "scale", "tensor")
@@ -116,6 +115,6 @@ def write_tables(rows: list[dict], stem: str | Path, title: str) -> dict[str, Pa
     writer.writeheader()
     for row in rows:
         writer.writerow({k: (f"{v:.6g}" if isinstance(v, float) else v) for k, v in row.items()})
-    cio.write_text(paths["debug_csv"], text.getvalue())
-    cio.write_text(paths["debug_md"], markdown(rows, title))
+    atomic.write_text(paths["debug_csv"], text.getvalue())
+    atomic.write_text(paths["debug_md"], markdown(rows, title))
     return paths

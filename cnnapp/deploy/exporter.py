@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp import io as cio
+from cnnapp import atomic
 from cnnapp.deploy import converter, metadata, optimize, report, runtime
 from cnnapp.errors import CnnappError
 
@@ -287,15 +287,15 @@ def write(result: Result, subject, out_dir: str | Path, saved_model: bool = Fals
     if saved_model:
         paths["saved_model"] = out / f"{result.tag}_saved_model"
         _write_saved_model(result.converted_model, paths["saved_model"])
-    cio.write_text(paths["labels"], "\n".join(subject.class_names) + "\n")
+    atomic.write_text(paths["labels"], "\n".join(subject.class_names) + "\n")
     if result.debug_rows is not None:
         from cnnapp.deploy import debug
 
         paths.update(debug.write_tables(result.debug_rows, out / result.tag, f"{result.report['model']}: "
                                         f"{result.tag}, quantization error per layer"))  # fmt: skip
-    cio.write_json(paths["json"], {**result.report, "files": {k: p.name for k, p in paths.items()}})
-    cio.write_text(paths["markdown"], report.markdown(result.report))
-    cio.write_bytes(paths["model"], result.content)
+    atomic.write_json(paths["json"], {**result.report, "files": {k: p.name for k, p in paths.items()}})
+    atomic.write_text(paths["markdown"], report.markdown(result.report))
+    atomic.write_bytes(paths["model"], result.content)
     return paths
 
 
@@ -345,5 +345,5 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
         for result, options in zip(results, options_list, strict=True):
             write(result, subject, out_dir, options.saved_model)
         if len(results) > 1:
-            cio.write_text(Path(out_dir) / "compare.md", report.compare_table([r.report for r in results]))
+            atomic.write_text(Path(out_dir) / "compare.md", report.compare_table([r.report for r in results]))
     return [r.report for r in results]

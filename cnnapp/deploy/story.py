@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp import io as cio
+from cnnapp import atomic
 
 MODELS = ("alexnet", "googlenet")
 
@@ -92,5 +92,5 @@ def markdown(rows: list[dict]) -> str:
 def write(rows: list[dict], out_dir: str | Path) -> None:
     """parameter-story.json and parameter-story.md in `out_dir` (numbers only: the big files are not kept)."""
     out = Path(out_dir)
-    cio.write_json(out / "parameter-story.json", rows)
-    cio.write_text(out / "parameter-story.md", markdown(rows))
+    atomic.write_json(out / "parameter-story.json", rows)
+    atomic.write_text(out / "parameter-story.md", markdown(rows))

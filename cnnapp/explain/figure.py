@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp import io as cio
+from cnnapp import atomic
 
 DPI = 100
 
@@ -38,7 +38,7 @@ def save_png(figure, path: str | os.PathLike) -> Path:
     """Write `figure` as PNG, atomically; no Software/date metadata, so equal figures are equal bytes."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", metadata={"Software": None})
-    cio.write_bytes(path, buffer.getvalue())
+    atomic.write_bytes(path, buffer.getvalue())
     return Path(path)
 
 
@@ -47,12 +47,12 @@ def save_csv(path: str | os.PathLike, header: Sequence[str], rows: Iterable[Sequ
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(header)
     writer.writerows([_cell(v) for v in row] for row in rows)
-    cio.write_text(path, buffer.getvalue())
+    atomic.write_text(path, buffer.getvalue())
     return Path(path)
 
 
 def save_json(path: str | os.PathLike, value: object) -> Path:
-    cio.write_json(path, _plain(value))
+    atomic.write_json(path, _plain(value))
     return Path(path)
 
 

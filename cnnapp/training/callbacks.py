@@ -12,7 +12,7 @@ from pathlib import Path
 
 import keras
 
-from cnnapp import io as cio
+from cnnapp import atomic
 from cnnapp.errors import CnnappError
 
 
@@ -40,7 +40,7 @@ class EpochLog(keras.callbacks.Callback):
         self.rows.append([str(epoch), *(_cell(logs.get(key, "")) for key in self.rows[0][1:])])
         buffer = io.StringIO()
         csv.writer(buffer, lineterminator="\n").writerows(self.rows)
-        cio.write_text(self.path, buffer.getvalue())
+        atomic.write_text(self.path, buffer.getvalue())
 
 
 def _cell(value) -> str:

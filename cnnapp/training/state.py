@@ -19,7 +19,7 @@ import keras
 import numpy as np
 
 from cnnapp import compat
-from cnnapp.io import atomic_path
+from cnnapp.atomic import atomic_path
 from cnnapp.runs import RunDir
 from cnnapp.training.schedules import PlateauCut, validation_error
 

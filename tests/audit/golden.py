@@ -114,7 +114,7 @@ if __name__ == "__main__":
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from cnnapp import io
+    from cnnapp import atomic
 
-    io.write_text(GOLDEN, json.dumps(generate(), indent=2, ensure_ascii=False) + "\n")
+    atomic.write_text(GOLDEN, json.dumps(generate(), indent=2, ensure_ascii=False) + "\n")
     print(f"wrote {GOLDEN}")

@@ -18,13 +18,13 @@ def main(argv):
     strategy = make_strategy("multi-worker" if os.environ.get("TF_CONFIG") else "one-device")
     import numpy as np
 
-    from cnnapp import io as cio
+    from cnnapp import atomic
     from cnnapp.recipes import load_recipe
     from cnnapp.training.multiworker import fit_multi_worker
 
     recipe = load_recipe("lenet5-digits", overrides)
     report, model = fit_multi_worker(recipe, run_dir, strategy, verbose=1)
-    with cio.atomic_path(weights_out) as tmp:
+    with atomic.atomic_path(weights_out) as tmp:
         np.savez(tmp, *[w for w in model.get_weights()], resumed_from_epoch=report["resumed_from_epoch"])
     print(f"done {report['resumed_from_epoch']} {report['top1_accuracy']:.4f}", flush=True)
 

@@ -20,8 +20,7 @@ import numpy as np
 import pytest
 
 import cnnapp.audit.__main__ as audit_cli
-from cnnapp import evaluate, export, predict, train
-from cnnapp import io as cio
+from cnnapp import atomic, evaluate, export, predict, train
 from cnnapp.runs import RunDir
 from tests.reliability.conftest import run_cli, snapshot, train_argv
 
@@ -221,7 +220,7 @@ CASES = {
         "train", _fail_syscall(Path, "mkdir", errno.EROFS, new=True), "read-only file system"
     ),
     "disk-full-at-start": Case(
-        "train", _fail_syscall(cio, "write_text", errno.ENOSPC, "train.epochs=3"), "no space left on the"
+        "train", _fail_syscall(atomic, "write_text", errno.ENOSPC, "train.epochs=3"), "no space left on the"
     ),
     "disk-full-saving-state": Case(
         "train",
