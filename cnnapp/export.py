@@ -6,7 +6,6 @@
     python -m cnnapp.export model.keras --dataset digits --mode int8
     python -m cnnapp.export runs/googlenet-digits --mode int8 --per-tensor --debug
     python -m cnnapp.export runs/googlenet-digits --mode int8 --per-tensor --float-layers inception_4e_3x3
-    python -m cnnapp.export --parameter-story --out export/
 
 Every .tflite carries TFLite metadata (name, labels, input image, normalization) for MediaPipe Tasks;
 writes `<tag>.tflite`, `labels.txt` and the report (`<tag>.json`, `<tag>.md`) into --out (default: the run's
@@ -92,11 +91,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--checkpoint", default="best", choices=CHECKPOINTS, help="which run checkpoint")
     parser.add_argument("--eval-limit", type=int, help="evaluate on at most N test images")
-    parser.add_argument(
-        "--parameter-story",
-        action="store_true",
-        help="measure AlexNet vs GoogLeNet float32/int8 bytes at ImageNet size (no model needed)",
-    )
     return parser.parse_args(argv)
 
 
@@ -141,16 +135,10 @@ def default_out(model: str) -> Path:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.parameter_story:
-        from cnnapp.deploy import story
-
-        table = story.measure()
-        if args.out:
-            story.write(table, args.out)
-        print(story.markdown(table))
-        return 0
     if not args.model:
-        raise errors.CnnappError("name a run folder or a .keras model to export (or pass --parameter-story)")
+        raise errors.CnnappError(
+            "name a run folder or a .keras model to export (the parameter story is python -m cnnapp.story)"
+        )
     from cnnapp.deploy import report
     from cnnapp.deploy.exporter import export
     from cnnapp.deploy.subject import load_subject

@@ -27,7 +27,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def predict(model: str, images: Sequence[str], top: int = 5) -> dict[str, list[tuple[str, float]]]:
     """The top classes of each image file: {image path: [(class name, probability), ...]}."""
-    from cnnapp.deploy.predict import load_classifier, read_image
+    from cnnapp.deploy.classifier import load_classifier, read_image
 
     classifier = load_classifier(model)
     pixels = [read_image(path, classifier.input_shape) for path in images]  # every file checked first

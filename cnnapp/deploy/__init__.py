@@ -11,6 +11,6 @@
     mediapipe_compat.py   the native helper MediaPipe's metadata writer imports and its 1.x wheels lack
     debug.py      the quantization debugger's per-layer error table, named by Keras layer
     exporter.py   the core: optimize, convert, measure, write atomically
-    predict.py    classify image files with a .tflite or .keras model
+    classifier.py a .tflite or .keras model that classifies image files (the predict CLI's core)
     story.py      AlexNet vs GoogLeNet float32/int8 bytes at ImageNet size
 """

@@ -64,7 +64,7 @@ def markdown(rows: list[dict]) -> str:
     lines = [
         "# Parameters at test time: AlexNet vs GoogLeNet (ImageNet size, 1000 classes)",
         "",
-        "Measured by `python -m cnnapp.export --parameter-story` (untrained weights; sizes do not depend on "
+        "Measured by `python -m cnnapp.story --out export/` (untrained weights; sizes do not depend on "
         "training). int8 is full-integer post-training quantization.",
         "",
         "| model | input | parameters | largest layers | float32 .tflite | int8 .tflite | int8 / float32 |",

@@ -106,7 +106,7 @@ def check_images(images, input_shape) -> np.ndarray:
 def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     """A run folder (its `checkpoint`), a `.keras` model (inside a run or not) or a `.tflite` export."""
     from cnnapp import models
-    from cnnapp.deploy.predict import class_names_for
+    from cnnapp.deploy.classifier import class_names_for
     from cnnapp.runs import load_run, run_of
 
     path = Path(path)
@@ -160,6 +160,6 @@ def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 def read_images(paths, input_shape) -> np.ndarray:
     """Image files as the model takes them (decoded, channels converted, resized), raw pixels."""
-    from cnnapp.deploy.predict import read_image
+    from cnnapp.deploy.classifier import read_image
 
     return np.stack([read_image(p, tuple(input_shape)) for p in paths]).astype(np.float32)

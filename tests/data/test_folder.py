@@ -121,7 +121,7 @@ def write(path: pathlib.Path, content: bytes) -> None:
 
 
 def test_a_folder_of_mixed_types_trains_and_predicts_with_the_same_pixels(tmp_path):
-    from cnnapp.deploy.predict import read_image
+    from cnnapp.deploy.classifier import read_image
 
     for i, name in enumerate(COLOUR_TYPES):
         write(tmp_path / ("a" if i % 2 else "b") / name, COLOUR_TYPES[name][0])

@@ -24,3 +24,13 @@ def test_alexnet_against_googlenet_at_imagenet_size():
     assert googlenet["parameters"]["total"] == 6_998_552
     assert googlenet["int8"]["bytes"] < 0.27 * googlenet["float32"]["bytes"]
     assert alexnet["parameters"]["total"] > 8 * googlenet["parameters"]["total"]
+
+
+def test_the_story_command_writes_and_prints_the_table(tmp_path, monkeypatch, capsys):
+    from cnnapp import story as command
+
+    measured = story.measure(("linear", "mlp"))
+    monkeypatch.setattr(story, "measure", lambda: measured)  # the ImageNet-size run is the slow test above
+    assert command.main(["--out", str(tmp_path)]) == 0
+    assert (tmp_path / "parameter-story.json").is_file()
+    assert (tmp_path / "parameter-story.md").read_text() in capsys.readouterr().out + "\n"
