@@ -169,7 +169,9 @@ def folder_rates(
     against `reference_folder_pipeline`, timed in alternation in this process.
 
     Returns:
-        {"ours_images_per_s", "reference_images_per_s", "ratio"} (medians over the repeats).
+        {"ours_images_per_s", "reference_images_per_s", "ratio"} (medians over the repeats), and the CPU time
+        per image of each ("ours_cpu_ms", "reference_cpu_ms", "cpu_ratio" = reference's / ours): on a machine
+        shared with other jobs the rates swing with the load, the CPU time an image costs much less.
     """
     from cnnapp.data import DataConfig, load_dataset, training_pipeline
 
@@ -180,28 +182,35 @@ def folder_rates(
         load_dataset(f"folder:{root}").splits["train"], config, batch_size, 0, epochs=None
     )
     reference_pipe = reference_folder_pipeline(root, batch_size)
-    ours, reference = [], []
+    ours, reference, ours_cpu, reference_cpu = [], [], [], []
     for _ in range(repeats):
-        ours.append(_rate(ours_pipe, batches, min_seconds))
-        reference.append(_rate(reference_pipe, batches, min_seconds))
+        for pipe, rates, cpus in ((ours_pipe, ours, ours_cpu), (reference_pipe, reference, reference_cpu)):
+            rate, cpu = _rate(pipe, batches, min_seconds)
+            rates.append(rate)
+            cpus.append(cpu)
     ours_rate, reference_rate = float(np.median(ours)), float(np.median(reference))
+    ours_ms, reference_ms = float(np.median(ours_cpu)), float(np.median(reference_cpu))
     return {
         "ours_images_per_s": ours_rate,
         "reference_images_per_s": reference_rate,
         "ratio": ours_rate / reference_rate,
         "ours_runs": ours,
         "reference_runs": reference,
+        "ours_cpu_ms": ours_ms,
+        "reference_cpu_ms": reference_ms,
+        "cpu_ratio": reference_ms / ours_ms,
     }
 
 
-def _rate(pipe, batches: int, min_seconds: float) -> float:
+def _rate(pipe, batches: int, min_seconds: float) -> tuple[float, float]:
+    """(images per second, milliseconds of this process's CPU time per image) of a pipeline."""
     iterator = iter(pipe)
     next(iterator)  # warm-up: the first batch pays for starting the threads
-    images, count, start = 0, 0, time.perf_counter()
+    images, count, start, cpu = 0, 0, time.perf_counter(), time.process_time()
     while count < batches or time.perf_counter() - start < min_seconds:
         images += int(np.shape(next(iterator)[0])[0])
         count += 1
-    return images / (time.perf_counter() - start)
+    return images / (time.perf_counter() - start), 1000 * (time.process_time() - cpu) / max(images, 1)
 
 
 def time_to_first_batch(root: str, batch_size: int = 128) -> float:

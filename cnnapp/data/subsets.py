@@ -91,10 +91,12 @@ def limited(ds: tf.data.Dataset, size: int | None, limit: int, seed: int, salt: 
     return subset(ds, index), len(index)
 
 
-def held_out(ds: tf.data.Dataset, fraction: float, seed: int, class_names) -> tuple:
+def held_out(ds: tf.data.Dataset, fraction: float, seed: int, class_names, strict: bool = True) -> tuple:
     """Hold out `fraction` of every class of a training split as the validation split, chosen by `seed`.
 
-    Each class gives round(fraction × its size) examples, at least one, and keeps at least one.
+    Each class gives round(fraction × its size) examples, at least one, and keeps at least one. Not `strict`
+    (a `data.limit` quick check of a few examples), a class too small gives what rounding says (maybe none),
+    and the validation split gets at least one example.
 
     Returns:
         (train, validation, n_train, n_validation).
@@ -107,7 +109,9 @@ def held_out(ds: tf.data.Dataset, fraction: float, seed: int, class_names) -> tu
     take = {}
     for label, size in zip(classes.tolist(), sizes.tolist(), strict=True):
         count = int(np.floor(fraction * size + 0.5))
-        if count < 1 or count >= size:
+        if not strict:
+            count = min(count, size - 1)
+        elif count < 1 or count >= size:
             need = max(2, int(np.ceil(0.5 / fraction)))
             raise CnnappError(
                 f"class {_name(class_names, label)!r} has {size} training example(s); train.holdout "
@@ -115,6 +119,8 @@ def held_out(ds: tf.data.Dataset, fraction: float, seed: int, class_names) -> tu
                 "images to it, or raise train.holdout, or set train.validation to a split instead"
             )
         take[label] = count
+    if not strict and sum(take.values()) == 0:
+        take[int(classes[np.argmax(sizes)])] = 1
     validation = _choose(split_labels, take, seed, HOLDOUT)
     train = np.setdiff1d(np.arange(len(split_labels)), validation, assume_unique=True)
     return subset(ds, train), subset(ds, validation), len(train), len(validation)
@@ -136,20 +142,21 @@ def class_counts(ds: tf.data.Dataset, size: int | None, num_classes: int) -> lis
     return np.bincount(labels(ds), minlength=num_classes).tolist()
 
 
-def split_class_counts(splits: dict, sizes: dict, info) -> dict:
+def split_class_counts(splits: dict, sizes: dict, info, strict: bool = True) -> dict:
     """{split: per-class counts or None} of a run's splits, checked (`check_counts`).
 
     Args:
         splits: {split name: examples}.
         sizes: {split name: number of examples}.
         info: the dataset's `DatasetInfo`.
+        strict: refuse a training split that lacks a test class (else warn: a `data.limit` quick check).
     """
     counts = {name: class_counts(ds, sizes.get(name), info.num_classes) for name, ds in splits.items()}
-    check_counts(counts, info.class_names, info.name)
+    check_counts(counts, info.class_names, info.name, strict)
     return counts
 
 
-def check_counts(counts: dict, class_names, dataset: str) -> None:
+def check_counts(counts: dict, class_names, dataset: str, strict: bool = True) -> None:
     """Refuse a training split that lacks a class the test split has; warn when classes differ >10× in size.
 
     Args:
@@ -163,11 +170,14 @@ def check_counts(counts: dict, class_names, dataset: str) -> None:
             _name(class_names, c) for c, (a, b) in enumerate(zip(train, test, strict=False)) if a == 0 < b
         ]
         if missing:
-            raise CnnappError(
+            message = (
                 f"the training split of {dataset} has no examples of class(es) "
                 f"{', '.join(map(repr, missing))} that the test split has; add training images of them "
                 "(or raise data.limit)"
             )
+            if strict:
+                raise CnnappError(message)
+            warnings.warn(message, stacklevel=2)
     if train is not None:
         present = [n for n in train if n > 0]
         if present and max(present) > IMBALANCE_WARNING * min(present):

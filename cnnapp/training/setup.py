@@ -64,7 +64,7 @@ def load_data(recipe: Recipe) -> RunData:
     if recipe.train.holdout > 0:
         # The same fraction of every class, chosen by the seed: the same examples are held out every run.
         train, validation, n_train, n_val = subsets.held_out(
-            train, recipe.train.holdout, recipe.train.seed, source.info.class_names
+            train, recipe.train.holdout, recipe.train.seed, source.info.class_names, strict=not limit
         )
         validation_name = f"holdout ({n_val} of the training split)"
     else:
@@ -73,7 +73,7 @@ def load_data(recipe: Recipe) -> RunData:
     test, n_test = split(recipe.train.test_split)
     sizes = {"train": n_train, "validation": n_val, "test": n_test}
     splits = {"train": train, "validation": validation, "test": test}
-    counts = subsets.split_class_counts(splits, sizes, source.info)
+    counts = subsets.split_class_counts(splits, sizes, source.info, strict=not limit)
     return RunData(source.info, train, validation, test, sizes, validation_name, counts)
 
 

@@ -165,6 +165,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     assert "Image folders" in text and "load to first batch" in text
     jpeg, first = result["folder"]["jpeg"], result["folder"]["first_batch"]
     assert jpeg["ratio"] == pytest.approx(jpeg["ours_images_per_s"] / jpeg["reference_images_per_s"])
+    assert jpeg["cpu_ratio"] == pytest.approx(jpeg["reference_cpu_ms"] / jpeg["ours_cpu_ms"])
     assert first["files"] == 50 and 0 < first["seconds"] < 60
     assert len(list((tmp_path / "folders").glob("jpeg-40-300x400/class*/*.jpg"))) == 40
 
