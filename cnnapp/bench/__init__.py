@@ -4,10 +4,11 @@
     result = run_bench(BenchConfig(models=("resnet50",), sections=("speed",)))
 
 Modules: `speed` (ours against keras.applications, matmul peak, FLOP/s), `pipeline` (tf.data images/s),
-`litert` (float32 and int8 latency), `report` (the whole run and its table), `backend` (the speed section
-on JAX, without TensorFlow: `python -m cnnapp.bench --backend jax`).
+`litert` (float32 and int8 latency), `run` (the whole run: presets, sections), `tables` (its Markdown
+tables), `backend` (the speed section on JAX, without TensorFlow: `python -m cnnapp.bench --backend jax`).
 """
 
-from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
+from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, run_bench
+from cnnapp.bench.tables import format_table
 
 __all__ = ["PRESETS", "SECTIONS", "BenchConfig", "format_table", "run_bench"]

@@ -14,7 +14,8 @@ import os
 from collections.abc import Sequence
 
 from cnnapp import atomic, cli
-from cnnapp.bench.report import PRESETS, SECTIONS, BenchConfig, format_table, run_bench
+from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, run_bench
+from cnnapp.bench.tables import format_table
 from cnnapp.errors import run_cli
 
 

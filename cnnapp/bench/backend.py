@@ -226,7 +226,7 @@ def _cores() -> int:
 
 def format_backend_table(result: dict) -> str:
     """The backend bench as a Markdown table, headed by the machine and the matmul peak."""
-    from cnnapp.bench.report import _header, _row
+    from cnnapp.bench import tables
 
     machine, config, peak = result["machine"], result["config"], result["peak"]
     size = config["image_size"]
@@ -240,14 +240,14 @@ def format_backend_table(result: dict) -> str:
         f"{config['steps']} steps; numpy input)",
         f"matmul peak: {peak['flops_per_s'] / 1e9:,.1f} GFLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
         f"{peak['device']}, jax.numpy)",
-        _header(
+        tables.header_line(
             ("model", "params", "ours img/s", "keras.app img/s", "ratio (min–max)", "train GFLOP/img",
              "ours of peak", "keras.app of peak")
         ),
     ]  # fmt: skip
     for row in result["speed"]:
         lines.append(
-            _row(
+            tables.table_row(
                 (
                     row["model"],
                     f"{row['params']:,}",
