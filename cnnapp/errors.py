@@ -46,9 +46,18 @@ def describe_os_error(error: OSError) -> str:
     return f"{path}: {error.strerror or error}"
 
 
+# How cnnapp.data.folder's pipeline starts the message of an image file that does not decode.
+UNREADABLE_IMAGE = "cannot read image "
+
+
 def _tensorflow_message(error: BaseException) -> str | None:
     """One line for TensorFlow's own file and memory errors (they are not OSErrors), else None."""
     kind = type(error).__name__
+    text = str(getattr(error, "message", "")) or str(error)
+    if kind == "InvalidArgumentError" and UNREADABLE_IMAGE in text:
+        # An image folder's file that does not decode, met while training: cnnapp.data.folder names it in
+        # a tf.debugging.Assert in the pipeline; TensorFlow wraps the message in "assertion failed: [...]".
+        return text[text.index(UNREADABLE_IMAGE) :].split("]")[0]
     if not type(error).__module__.startswith("tensorflow") or kind not in (
         "PermissionDeniedError",
         "ResourceExhaustedError",

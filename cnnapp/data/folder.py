@@ -29,7 +29,7 @@ import tensorflow as tf
 from cnnapp.data import images as img
 from cnnapp.data.records import Files, Records, register
 from cnnapp.data.types import DatasetInfo, Source
-from cnnapp.errors import CnnappError
+from cnnapp.errors import UNREADABLE_IMAGE, CnnappError
 
 FOLDER_PREFIX = "folder:"
 IMAGE_SUFFIXES = img.IMAGE_SUFFIXES
@@ -239,7 +239,7 @@ def decoded(
         missing = tf.gather(paths, tf.gather(order, tf.minimum(expected, count - 1)))
         message = tf.strings.join(
             [
-                "cannot read image ",
+                UNREADABLE_IMAGE,
                 missing,
                 "; remove or replace the file (python -m cnnapp.data check ",
                 "folder:PATH lists every unreadable image)",

@@ -10,7 +10,7 @@ import pytest
 import tensorflow as tf
 from PIL import Image
 
-from cnnapp import data
+from cnnapp import data, errors
 from cnnapp.data import folder, images
 from cnnapp.data.__main__ import main as data_main
 from cnnapp.data.records import records_of
@@ -167,8 +167,12 @@ def test_a_bad_last_file_is_named_too(tmp_path):
     good.write_bytes(COLOUR_TYPES["grey.png"][0])
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     ds = folder.file_dataset(np.array([str(good), str(good), str(bad)]), np.zeros(3, np.int32), 1)
-    with pytest.raises(tf.errors.InvalidArgumentError, match=f"cannot read image {bad}"):
+    with pytest.raises(tf.errors.InvalidArgumentError, match=f"cannot read image {bad}") as raised:
         list(ds)
+    # At a CLI's edge (errors.run_cli) the same error is one line naming the file and the fix.
+    line = errors._tensorflow_message(raised.value)
+    assert line.startswith(f"cannot read image {bad}; remove or replace the file") and "\n" not in line
+    assert line.endswith("(python -m cnnapp.data check folder:PATH lists every unreadable image)")
     assert len(list(folder.file_dataset(np.array([str(good)] * 3), np.zeros(3, np.int32), 1))) == 3
 
 
