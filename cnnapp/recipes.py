@@ -53,7 +53,8 @@ class DataSection:
     Attributes:
         dataset: a dataset name of `cnnapp.data` (mnist, cifar10, digits, imagenet2012, ...) or a folder.
         data_dir: where tfds keeps its files ("" = tfds's default, ~/tensorflow_datasets).
-        limit: use only the first `limit` examples of every split (0 = all): for quick checks and tests.
+        limit: use only `limit` examples of every split (0 = all), the same fraction of every class, chosen by
+            the recipe seed (cnnapp.data.subsets): for quick checks and tests.
         mean: per-channel mean in pixel units [0, 255] (the paper's); empty = computed from the training
             split.
         std: per-channel standard deviation; empty = computed from the training split.
