@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import tensorflow as tf
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -58,8 +59,10 @@ def decode(contents: tf.Tensor, channels: int, exif: bool = True) -> tf.Tensor:
 
 
 # Per-channel weights of the conversion to grey for 1-2 channels (grey, alpha) and 3-4 (RGB, alpha).
-_GREY_WEIGHTS = tf.constant([1.0, 0.0, 0.0, 0.0])
-_RGB_WEIGHTS = tf.constant([0.2989, 0.5870, 0.1140, 0.0])  # tf.image.rgb_to_grayscale's
+# numpy, not tf.constant: an eager tensor made at import starts TensorFlow's runtime, which a
+# MultiWorkerMirroredStrategy created later refuses ("Collective ops must be configured at program startup").
+_GREY_WEIGHTS = np.array([1.0, 0.0, 0.0, 0.0], np.float32)
+_RGB_WEIGHTS = np.array([0.2989, 0.5870, 0.1140, 0.0], np.float32)  # tf.image.rgb_to_grayscale's
 
 
 def _upright(image: tf.Tensor, contents: tf.Tensor) -> tf.Tensor:
@@ -167,8 +170,8 @@ def orient(image: tf.Tensor, orientation: tf.Tensor) -> tf.Tensor:
 # Orientation 1..8 → (transpose first?, then flip rows (up-down)?, flip columns (left-right)?): 2 mirrored,
 # 3 upside down, 4 mirrored upside down, 5 transposed, 6 stored turned left (turn right), 7 transverse,
 # 8 stored turned right (turn left).
-_TRANSPOSE = tf.constant([False, False, False, False, True, True, True, True])
-_FLIPS = tf.constant(
+_TRANSPOSE = np.array([False, False, False, False, True, True, True, True])
+_FLIPS = np.array(
     [
         [False, False],
         [False, True],
