@@ -9,9 +9,10 @@ import tempfile
 # and `--verbose` on every CLI shows it (cnnapp.cli). TF_CPP_MIN_LOG_LEVEL, set before TensorFlow is imported,
 # quiets TensorFlow's own C++ log; but TensorFlow 2.21 writes its start-up lines through absl before absl is
 # initialized, and those ignore the variable. So TensorFlow is imported here, once, with the process's
-# stderr (file descriptor 2, where C++ writes) captured; the lines are kept in STARTUP_LOG. A level the user
-# set is respected: TF_CPP_MIN_LOG_LEVEL=0 captures nothing and shows everything. Under another Keras backend, or
-# where TensorFlow is not installed, nothing is imported: the models and the audit work without it.
+# stderr (file descriptor 2, where C++ writes) captured; the lines are kept in STARTUP_LOG. A level the
+# user set is respected: TF_CPP_MIN_LOG_LEVEL=0 captures nothing and shows everything. Under another Keras
+# backend, or where TensorFlow is not installed, nothing is imported: the models and the audit work without
+# it. Nothing here may start TensorFlow's runtime (tests/test_import_side_effects.py).
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 STARTUP_LOG = ""
 
