@@ -169,24 +169,7 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     peak = matmul_peak(config.matmul_size, dtype)
-    rows = []
-    for name in config.models:
-        row = speed.compare_training(
-            speed.get_pair(name),
-            input_shape=(config.image_size, config.image_size, 3),
-            num_classes=config.num_classes,
-            batch_size=config.batch_size,
-            steps=config.steps,
-            repeats=config.repeats,
-            precision=precision,
-            jit=True,
-        )
-        for side in ("ours", "reference"):
-            achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
-            row[f"{side}_flops_per_s"] = achieved
-            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
-        rows.append(row)
-    result["speed"], result["peak"] = rows, peak
+    result["speed"], result["peak"] = speed.compare_models(config, precision, True, peak), peak
     result["machine"]["tensorflow_loaded"] = "tensorflow" in sys.modules
     return result
 

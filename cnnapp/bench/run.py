@@ -151,23 +151,7 @@ def _speed(config: BenchConfig, device) -> dict:
 
     dtype = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(device.precision, "float32")
     peak = speed.matmul_peak(config.matmul_size, dtype)
-    rows = []
-    for name in config.models:
-        row = speed.compare_training(
-            speed.get_pair(name),
-            input_shape=(config.image_size, config.image_size, 3),
-            num_classes=config.num_classes,
-            batch_size=config.batch_size,
-            steps=config.steps,
-            repeats=config.repeats,
-            precision=device.precision,
-            jit=device.jit,
-        )
-        for side in ("ours", "reference"):
-            achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
-            row[f"{side}_flops_per_s"] = achieved
-            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
-        rows.append(row)
+    rows = speed.compare_models(config, device.precision, device.jit, peak)
     return {"speed": rows, "peak": peak}
 
 

@@ -173,6 +173,33 @@ def compare_training(
     }
 
 
+def compare_models(config, precision: str, jit: bool, peak: dict) -> list[dict]:
+    """`compare_training` for each of `config.models` at the config's sizes, with the FLOP/s each side
+    achieved and its fraction of the matmul `peak` (`matmul_peak`'s result).
+
+    `config` is a bench config (`cnnapp.bench.run.BenchConfig`, or the backend bench's): `models`,
+    `image_size`, `num_classes`, `batch_size`, `steps`, `repeats`.
+    """
+    rows = []
+    for name in config.models:
+        row = compare_training(
+            get_pair(name),
+            input_shape=(config.image_size, config.image_size, 3),
+            num_classes=config.num_classes,
+            batch_size=config.batch_size,
+            steps=config.steps,
+            repeats=config.repeats,
+            precision=precision,
+            jit=jit,
+        )
+        for side in ("ours", "reference"):
+            achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
+            row[f"{side}_flops_per_s"] = achieved
+            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
+        rows.append(row)
+    return rows
+
+
 def matmul_peak(n: int = 1024, dtype: str = "float32", runs: int = 10) -> dict:
     """This machine's dense matmul speed: the best of `runs` timings of an n×n by n×n `tf.matmul`.
 

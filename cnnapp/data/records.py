@@ -90,3 +90,16 @@ def in_memory(images: np.ndarray, labels: np.ndarray) -> tf.data.Dataset:
             labels=lambda: labels, select=lambda index: in_memory(images[index], labels[index]), cheap=True
         ),
     )
+
+
+def take_indices(ds: tf.data.Dataset, index: np.ndarray) -> tf.data.Dataset:
+    """The elements of `ds` at the sorted indices `index`, reading it only up to the last of them."""
+    keep = np.zeros(int(index[-1]) + 1 if len(index) else 0, bool)
+    keep[index] = True
+    table = tf.constant(keep)  # made when the pipeline is built, not at import (see cnnapp/__init__.py)
+    return (
+        ds.take(len(keep))
+        .enumerate()
+        .filter(lambda position, _example: tf.gather(table, position))
+        .map(lambda _position, example: example)
+    )

@@ -150,7 +150,7 @@ def _tfds_split(builder, split: str, index: np.ndarray | None = None) -> tf.data
         ds = ds.map(_to_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     else:
         ds = (
-            _take_indices(encoded(), index)
+            records.take_indices(encoded(), index)
             .map(decode, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
             .apply(tf.data.experimental.assert_cardinality(len(index)))
         )
@@ -166,19 +166,6 @@ def _tfds_split(builder, split: str, index: np.ndarray | None = None) -> tf.data
         return _tfds_split(builder, split, chosen if index is None else index[chosen])
 
     return records.register(ds, records.Records(labels=labels, select=select))
-
-
-def _take_indices(ds: tf.data.Dataset, index: np.ndarray) -> tf.data.Dataset:
-    """The elements at sorted `index`, reading the split only up to the last of them."""
-    keep = np.zeros(int(index[-1]) + 1 if len(index) else 0, bool)
-    keep[index] = True
-    table = tf.constant(keep)
-    return (
-        ds.take(len(keep))
-        .enumerate()
-        .filter(lambda position, _example: tf.gather(table, position))
-        .map(lambda _position, example: example)
-    )
 
 
 def _prepare(builder, base: str) -> None:

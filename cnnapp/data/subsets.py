@@ -19,7 +19,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
-from cnnapp.data.records import records_of
+from cnnapp.data.records import records_of, take_indices
 from cnnapp.errors import CnnappError
 
 # Salts of the three subsets, so that the same recipe seed draws them independently.
@@ -43,16 +43,7 @@ def subset(ds: tf.data.Dataset, index: np.ndarray) -> tf.data.Dataset:
     records = records_of(ds)
     if records is not None:
         return records.select(index)
-    keep = np.zeros(int(index[-1]) + 1 if len(index) else 0, bool)
-    keep[index] = True
-    table = tf.constant(keep)
-    return (
-        ds.take(len(keep))
-        .enumerate()
-        .filter(lambda position, _example: tf.gather(table, position))
-        .map(lambda _position, example: example)
-        .apply(tf.data.experimental.assert_cardinality(len(index)))
-    )
+    return take_indices(ds, index).apply(tf.data.experimental.assert_cardinality(len(index)))
 
 
 def stratified_sample(split_labels: np.ndarray, count: int, seed: int, salt: int = LIMIT) -> np.ndarray:
