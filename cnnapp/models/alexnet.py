@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from cnnapp.errors import CnnappError
 from cnnapp.models import layers
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.spec import Architecture
 
 # Smallest inputs the valid-padded layers allow (every map stays at least 1×1 through pool5):
@@ -48,13 +48,7 @@ def _classifier(K, x, num_classes, fc_units, dropout, init, hidden_bias, classif
             name=f"fc{n}",
         )(x)
         x = K.layers.Dropout(dropout, name=f"drop{n}")(x)
-    return K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=initializer(init, _paper_normal(K)),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    return predictions(K, num_classes, classifier_activation, initializer(init, _paper_normal(K)))(x)
 
 
 def alexnet(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.spec import Architecture
 
 
@@ -25,13 +25,7 @@ def linear(
     check_num_classes(num_classes)
     inputs = K.Input(shape=tuple(input_shape), name="image")
     x = K.layers.Flatten(name="flatten")(inputs)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=initializer(init, "glorot_uniform"),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
     return K.Model(inputs, outputs, name="linear")
 
 
@@ -52,13 +46,7 @@ def mlp(
     x = K.layers.Dense(
         hidden_units, activation="relu", kernel_initializer=initializer(init, "he_normal"), name="fc1"
     )(x)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=initializer(init, "glorot_uniform"),
-        dtype="float32",
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
     return K.Model(inputs, outputs, name="mlp")
 
 

@@ -69,3 +69,16 @@ def initializer(name: str, paper: Callable[[], Any] | str) -> Any:
     if name not in INITIALIZERS:
         raise unknown("initializer", name, ["paper", *INITIALIZERS])
     return INITIALIZERS[name]
+
+
+def predictions(K, num_classes: int, classifier_activation: str | None, kernel_initializer) -> Any:
+    """The classifier layer every family ends with: Dense `predictions`, float32 whatever the dtype policy
+    (class scores stay float32 under mixed precision), softmax by default (`classifier_activation=None`:
+    logits)."""
+    return K.layers.Dense(
+        num_classes,
+        activation=classifier_activation,
+        kernel_initializer=kernel_initializer,
+        dtype="float32",
+        name="predictions",
+    )

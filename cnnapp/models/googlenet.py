@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.layers import lrn_layer
 from cnnapp.models.spec import Architecture
 
@@ -177,13 +177,7 @@ def googlenet(
             )
     x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)  # the table's 7×7/1 average pool at 224×224
     x = K.layers.Dropout(dropout, name="dropout")(x)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=initializer(init, _PAPER_INIT),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, initializer(init, _PAPER_INIT))(x)
     return K.Model(inputs, [outputs, *aux] if aux else outputs, name="googlenet")
 
 

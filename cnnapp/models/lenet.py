@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from cnnapp.errors import unknown
 from cnnapp.models import layers
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.spec import Architecture
 
 # Table I of LeCun et al. 1998: the S2 maps each C3 map reads. Maps 0-5 read 3 contiguous maps, 6-11 read 4
@@ -118,13 +118,7 @@ def lenet5(
     x = K.layers.Flatten(name="flatten")(x)
     x = K.layers.Dense(84, kernel_initializer=kernel(), name="F6")(x)
     x = _activation(K, activation, "F6_act")(x)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=kernel(),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, kernel())(x)
     return K.Model(inputs, outputs, name="lenet5_paper" if paper else "lenet5")
 
 
@@ -174,13 +168,7 @@ def lenet1989(
     x = K.layers.Flatten(name="flatten")(x)
     x = K.layers.Dense(30, kernel_initializer=kernel(), name="H3")(x)
     x = _activation(K, activation, "H3_act")(x)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=kernel(),
-        dtype="float32",
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, kernel())(x)
     return K.Model(inputs, outputs, name="lenet1989")
 
 

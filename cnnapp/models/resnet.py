@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp.errors import unknown
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.layers import shortcut_a_layer
 from cnnapp.models.spec import Architecture
 
@@ -101,14 +101,8 @@ def apply_bottleneck_block(x, filters: int, *, strides: int, K, init: str, use_b
 
 def _classifier(x, num_classes, classifier_activation, K, init):
     x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)
-    return K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        # The paper's init is stated for the convs; the FC layer keeps Keras's default, Glorot.
-        kernel_initializer=initializer(init, "glorot_uniform"),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    # The paper's init is stated for the convs; the FC layer keeps Keras's default, Glorot.
+    return predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
 
 
 def resnet(

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp.errors import unknown
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, resolve_keras
+from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
 from cnnapp.models.layers import lrn_layer
 from cnnapp.models.spec import Architecture
 
@@ -123,13 +123,7 @@ def vgg(
             fc_units, activation="relu", kernel_initializer=initializer(init, _paper_init(K)), name=f"fc{i}"
         )(x)
         x = K.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
-    outputs = K.layers.Dense(
-        num_classes,
-        activation=classifier_activation,
-        kernel_initializer=initializer(init, _paper_init(K)),
-        dtype="float32",  # class scores stay float32 under a mixed-precision policy
-        name="predictions",
-    )(x)
+    outputs = predictions(K, num_classes, classifier_activation, initializer(init, _paper_init(K)))(x)
     suffix = "_bn" if batch_norm else ""
     return K.Model(inputs, outputs, name=f"vgg_{config.lower().replace('-', '_')}{suffix}")
 
