@@ -39,9 +39,22 @@ def _import_tensorflow_capturing_stderr() -> str:
     return text
 
 
+def _keras_backend() -> str:
+    """The Keras backend this process will use: `--backend NAME` on the command line (`python -m cnnapp.bench
+    --backend jax`: importing TensorFlow imports Keras, which then keeps TensorFlow's backend), else
+    KERAS_BACKEND, else TensorFlow."""
+    argv = sys.argv[1:]
+    for i, arg in enumerate(argv):
+        if arg == "--backend" and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--backend="):
+            return arg.split("=", 1)[1]
+    return os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
 def _tensorflow_backend() -> bool:
     """Whether this process uses TensorFlow: the Keras backend is TensorFlow and TensorFlow is installed."""
-    if os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow":
+    if _keras_backend() != "tensorflow":
         return False
     try:
         return importlib.util.find_spec("tensorflow") is not None

@@ -27,3 +27,18 @@ def test_importing_every_module_leaves_tensorflow_unstarted_and_prints_nothing()
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip() == "unconfigured"
     assert result.stderr == "", result.stderr[-2000:]
+
+
+def test_the_backend_a_command_asks_for_decides_whether_cnnapp_imports_tensorflow(monkeypatch):
+    import cnnapp
+
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    monkeypatch.setattr(sys, "argv", ["-m", "--sections", "speed", "--backend", "jax"])
+    assert cnnapp._keras_backend() == "jax" and not cnnapp._tensorflow_backend()
+    monkeypatch.setattr(sys, "argv", ["-m", "--backend=torch"])
+    assert cnnapp._keras_backend() == "torch"
+    monkeypatch.setattr(sys, "argv", ["-m", "--recipe", "lenet5-digits"])
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    assert cnnapp._keras_backend() == "jax"
+    monkeypatch.delenv("KERAS_BACKEND")
+    assert cnnapp._keras_backend() == "tensorflow" and cnnapp._tensorflow_backend()
