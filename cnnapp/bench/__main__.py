@@ -14,7 +14,7 @@ import os
 from collections.abc import Sequence
 
 from cnnapp import atomic, cli
-from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, run_bench
+from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, preset_sizes, run_bench
 from cnnapp.bench.tables import format_table
 from cnnapp.errors import run_cli
 
@@ -95,10 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cnnapp.bench import backend
 
         return backend.main(args)
-    sizes = {
-        key: getattr(args, key) if getattr(args, key) is not None else value
-        for key, value in PRESETS[args.size].items()
-    }
+    sizes = preset_sizes(args)
     config = BenchConfig(
         models=args.models,
         sections=args.sections,

@@ -26,7 +26,7 @@ from cnnapp.errors import CnnappError, unknown
 
 BACKENDS = ("tensorflow", "jax")
 
-# The cpu preset is the TensorFlow bench's (report.PRESETS["cpu"]); the gpu one fills a GPU with batch 128.
+# The cpu preset is the TensorFlow bench's (run.PRESETS["cpu"]); the gpu one fills a GPU with batch 128.
 PRESETS = {
     "cpu": {"image_size": 64, "batch_size": 8, "steps": 2, "repeats": 5, "matmul_size": 1024},
     "gpu": {"image_size": 224, "batch_size": 128, "steps": 20, "repeats": 5, "matmul_size": 8192},
@@ -177,14 +177,12 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
 def main(args) -> int:
     """`python -m cnnapp.bench --backend jax ...`: `args` are the bench CLI's parsed arguments."""
     from cnnapp import atomic
+    from cnnapp.bench.run import preset_sizes
 
     select_backend(args.backend)  # before anything imports Keras
     if "speed" not in args.sections:
         raise CnnappError(f"--backend {args.backend} runs the speed section only; give --sections speed")
-    sizes = {
-        key: getattr(args, key) if getattr(args, key) is not None else value
-        for key, value in PRESETS[args.size].items()
-    }
+    sizes = preset_sizes(args, PRESETS)
     config = BackendBenchConfig(
         backend=args.backend,
         models=args.models,

@@ -110,6 +110,14 @@ class BenchConfig:
             )
 
 
+def preset_sizes(args, presets: dict = PRESETS) -> dict:
+    """The sizes of preset `args.size` in `presets`, each overridden by its CLI option where given."""
+    return {
+        key: getattr(args, key) if getattr(args, key) is not None else value
+        for key, value in presets[args.size].items()
+    }
+
+
 def run_bench(config: BenchConfig) -> dict:
     """Run the chosen sections; return {"machine", "config", "speed", "peak", "pipeline", "litert"}."""
     import tensorflow as tf
