@@ -13,8 +13,9 @@ import argparse
 import os
 from collections.abc import Sequence
 
-from cnnapp import atomic, cli
-from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, preset_sizes, run_bench
+from cnnapp import cli
+from cnnapp.bench.config import print_and_save, speed_options
+from cnnapp.bench.run import PRESETS, SECTIONS, BenchConfig, run_bench
 from cnnapp.bench.tables import format_table
 from cnnapp.errors import run_cli
 
@@ -95,12 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cnnapp.bench import backend
 
         return backend.main(args)
-    sizes = preset_sizes(args)
     config = BenchConfig(
-        models=args.models,
         sections=args.sections,
-        num_classes=args.num_classes,
-        precision=args.precision,
         jit=args.jit,
         export_dir=args.export_dir,
         litert_model=args.litert_model,
@@ -108,13 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder_images=args.folder_images,
         small_files=args.small_files,
         folder_cache=args.folder_cache,
-        **sizes,
+        **speed_options(args, PRESETS),
     )
     result = run_bench(config)
-    print(format_table(result))
-    if args.json:
-        atomic.write_json(args.json, result)
-        print(f"\nwrote {args.json}")
+    print_and_save(format_table(result), result, args.json)
     return 0
 
 

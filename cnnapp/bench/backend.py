@@ -21,6 +21,7 @@ import platform
 import sys
 import time
 
+from cnnapp.bench.config import SpeedConfig, cpu_cores, print_and_save, speed_options
 from cnnapp.choices import PRECISIONS
 from cnnapp.errors import CnnappError, unknown
 
@@ -34,46 +35,18 @@ PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class BackendBenchConfig:
-    """What to measure on a non-TensorFlow backend.
-
-    Attributes:
-        backend: the Keras backend ("jax").
-        models: architectures compared with keras.applications (see `speed.PAIRS`).
-        image_size: square input (keras.applications needs ≥ 32).
-        batch_size: images per training step.
-        steps: timed steps per repeat and side.
-        repeats: alternating repeats; medians are reported.
-        num_classes: classes of both classifiers.
-        precision: "auto" (mixed_bfloat16 on a GPU or TPU, float32 on a CPU) or a Keras policy name.
-        matmul_size: n of the n×n matmul that measures the peak.
-    """
+class BackendBenchConfig(SpeedConfig):
+    """What to measure on a non-TensorFlow backend: the speed sizes (`SpeedConfig`; precision "auto" is
+    mixed_bfloat16 on a GPU or TPU, float32 on a CPU) on `backend` ("jax")."""
 
     backend: str = "jax"
-    models: tuple[str, ...] = ("vgg16", "resnet50")
-    image_size: int = 64
-    batch_size: int = 8
-    steps: int = 2
-    repeats: int = 5
-    num_classes: int = 10
-    precision: str = "auto"
-    matmul_size: int = 1024
 
     def __post_init__(self):
-        from cnnapp.bench.speed import get_pair
-
         if self.backend not in BACKENDS or self.backend == "tensorflow":
             raise unknown("backend for this bench", self.backend, BACKENDS[1:])
         if self.precision not in PRECISIONS:
             raise unknown("precision", self.precision, PRECISIONS)
-        for model in self.models:
-            get_pair(model)
-        if self.image_size < 32:
-            raise CnnappError(
-                f"--image-size must be at least 32 (keras.applications' minimum); got {self.image_size}"
-            )
-        if min(self.batch_size, self.steps, self.repeats, self.matmul_size, self.num_classes) < 1:
-            raise CnnappError("batch size, steps, repeats, matmul size and classes must be ≥ 1")
+        self.check_sizes()
 
 
 def select_backend(name: str) -> None:
@@ -157,7 +130,7 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
         "machine": {
             "device": f"{platform_name.upper()} ({jax.devices()[0].device_kind})",
             "devices": len(jax.devices()),
-            "cpu_cores": _cores(),
+            "cpu_cores": cpu_cores(),
             "platform": platform.platform(),
             "backend": config.backend,
             "jax": jax.__version__,
@@ -176,33 +149,19 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
 
 def main(args) -> int:
     """`python -m cnnapp.bench --backend jax ...`: `args` are the bench CLI's parsed arguments."""
-    from cnnapp import atomic
-    from cnnapp.bench.run import preset_sizes
-
     select_backend(args.backend)  # before anything imports Keras
     if "speed" not in args.sections:
         raise CnnappError(f"--backend {args.backend} runs the speed section only; give --sections speed")
-    sizes = preset_sizes(args, PRESETS)
-    config = BackendBenchConfig(
-        backend=args.backend,
-        models=args.models,
-        num_classes=args.num_classes,
-        precision=args.precision,
-        **sizes,
-    )
+    config = BackendBenchConfig(backend=args.backend, **speed_options(args, PRESETS))
     result = run_backend_bench(config)
-    print(format_backend_table(result))
+    table = format_backend_table(result)
     skipped = [s for s in args.sections if s != "speed"]
     if skipped:
-        print(f"\nnot run on {args.backend}: {', '.join(skipped)} (TensorFlow by design: tf.data, LiteRT)")
-    if args.json:
-        atomic.write_json(args.json, result)
-        print(f"\nwrote {args.json}")
+        table += (
+            f"\n\nnot run on {args.backend}: {', '.join(skipped)} (TensorFlow by design: tf.data, LiteRT)"
+        )
+    print_and_save(table, result, args.json)
     return 0
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def format_backend_table(result: dict) -> str:

@@ -13,7 +13,8 @@ import platform
 import time
 from pathlib import Path
 
-from cnnapp.errors import CnnappError, unknown
+from cnnapp.bench.config import SpeedConfig, cpu_cores
+from cnnapp.errors import unknown
 
 SECTIONS = ("speed", "pipeline", "litert")
 
@@ -39,20 +40,13 @@ PRESETS = {
 
 
 @dataclasses.dataclass(frozen=True)
-class BenchConfig:
-    """What to measure, and how much.
+class BenchConfig(SpeedConfig):
+    """What to measure, and how much: the speed sizes (`SpeedConfig`; precision "auto" is the device
+    policy, float32 on CPU and mixed_float16 on GPU; batch_size is also the pipeline's batch) and:
 
     Attributes:
-        models: architectures compared with keras.applications (see `speed.PAIRS`).
         sections: which parts to run (SECTIONS).
-        image_size: square input of the speed comparison and the pipeline (keras.applications needs ≥ 32).
-        batch_size: images per training step and per pipeline batch.
-        steps: timed training steps per repeat and side.
-        repeats: alternating repeats of ours and the reference; medians are reported.
-        num_classes: classes of both classifiers.
-        precision: "auto" (the device policy: float32 on CPU, mixed_float16 on GPU) or a Keras policy name.
         jit: "auto" (XLA on GPU only), "on" or "off".
-        matmul_size: n of the n×n matmul that measures the peak.
         pipeline_batches: batches timed per pipeline source.
         export_dir: where the exported `.tflite` models are; when it holds none, `litert_model` is converted.
         litert_model: the architecture converted on the fly when there are no exports.
@@ -62,16 +56,8 @@ class BenchConfig:
         folder_cache: where the generated folders are kept between runs ("": the temp dir's cnnapp-bench).
     """
 
-    models: tuple[str, ...] = ("vgg16", "resnet50")
     sections: tuple[str, ...] = SECTIONS
-    image_size: int = 64
-    batch_size: int = 8
-    steps: int = 2
-    repeats: int = 5
-    num_classes: int = 10
-    precision: str = "auto"
     jit: str = "auto"
-    matmul_size: int = 1024
     pipeline_batches: int = 50
     export_dir: str = "export"
     litert_model: str = "lenet5"
@@ -81,41 +67,10 @@ class BenchConfig:
     folder_cache: str = ""
 
     def __post_init__(self):
-        from cnnapp.bench.speed import get_pair
-
         for section in self.sections:
             if section not in SECTIONS:
                 raise unknown("bench section", section, SECTIONS)
-        for model in self.models:
-            get_pair(model)
-        if self.image_size < 32:
-            raise CnnappError(
-                f"--image-size must be at least 32 (keras.applications' minimum); got {self.image_size}"
-            )
-        if (
-            min(
-                self.batch_size,
-                self.steps,
-                self.repeats,
-                self.matmul_size,
-                self.pipeline_batches,
-                self.litert_runs,
-                self.num_classes,
-            )
-            < 1
-        ):
-            raise CnnappError(
-                "batch size, steps, repeats, matmul size, pipeline batches, LiteRT runs and classes "
-                "must be ≥ 1"
-            )
-
-
-def preset_sizes(args, presets: dict = PRESETS) -> dict:
-    """The sizes of preset `args.size` in `presets`, each overridden by its CLI option where given."""
-    return {
-        key: getattr(args, key) if getattr(args, key) is not None else value
-        for key, value in presets[args.size].items()
-    }
+        self.check_sizes(**{"pipeline batches": self.pipeline_batches, "LiteRT runs": self.litert_runs})
 
 
 def run_bench(config: BenchConfig) -> dict:
@@ -128,7 +83,7 @@ def run_bench(config: BenchConfig) -> dict:
     result: dict = {
         "machine": {
             "device": device.describe(),
-            "cpu_cores": _cores(),
+            "cpu_cores": cpu_cores(),
             "gpus": len(tf.config.list_physical_devices("GPU")),
             "platform": platform.platform(),
             "tensorflow": tf.__version__,
@@ -146,12 +101,6 @@ def run_bench(config: BenchConfig) -> dict:
     if "litert" in config.sections:
         result["litert"] = _litert(config)
     return result
-
-
-def _cores() -> int:
-    import os
-
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _speed(config: BenchConfig, device) -> dict:
