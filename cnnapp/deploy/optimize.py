@@ -95,7 +95,13 @@ def prune(twin, data, sparsity: float, epochs: int, learning_rate: float = 1e-4)
 
     pruned = _clone_wrapping(twin, wrap)
     _compile(pruned, learning_rate)
-    pruned.fit(data, epochs=max(epochs, 1), verbose=0, callbacks=[tfmot.sparsity.keras.UpdatePruningStep()])
+    pruned.fit(
+        data,
+        epochs=max(epochs, 1),
+        verbose=0,
+        shuffle=False,  # the data is a tf.data pipeline, shuffled or not by its maker
+        callbacks=[tfmot.sparsity.keras.UpdatePruningStep()],
+    )
     return tfmot.sparsity.keras.strip_pruning(pruned)
 
 
@@ -119,7 +125,7 @@ def cluster(twin, data, clusters: int, epochs: int, learning_rate: float = 1e-5)
     clustered = _clone_wrapping(twin, wrap)
     _compile(clustered, learning_rate)
     if epochs > 0:
-        clustered.fit(data, epochs=epochs, verbose=0)
+        clustered.fit(data, epochs=epochs, verbose=0, shuffle=False)  # a tf.data pipeline
     return tfmot.clustering.keras.strip_clustering(clustered)
 
 

@@ -117,7 +117,7 @@ def qat(twin, data, epochs: int, learning_rate: float = 1e-5, scheme: str = "def
     calibrate_ranges(model, twin, next(iter(data))[0])
     _compile(model, learning_rate)
     if epochs > 0:
-        model.fit(data, epochs=epochs, verbose=0)
+        model.fit(data, epochs=epochs, verbose=0, shuffle=False)  # a tf.data pipeline
     _pin_input_range(model)
     return model
 

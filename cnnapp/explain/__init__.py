@@ -12,6 +12,6 @@ field size, stride, offset), `patches` (top-9 patches per channel), `occlusion` 
 Figures go to `RUN/figures/` as PNG with the numbers behind each as CSV or JSON beside it.
 """
 
-from cnnapp.explain.run_figures import figures_dir, write_run_figures
+from cnnapp.explain.run_figures import WorstMistakes, figures_dir, write_run_figures
 
-__all__ = ["figures_dir", "write_run_figures"]
+__all__ = ["WorstMistakes", "figures_dir", "write_run_figures"]

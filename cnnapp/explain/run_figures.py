@@ -1,8 +1,9 @@
 """The figures every training run ends with: `RUN/figures/curves.png` and the test split's error analysis.
 
 `write_run_figures(run_path)` is called once at the end of training (cnnapp.training.core, on the chief,
-after report.json is written). It evaluates the report's checkpoint on the test split again, one pass, keeping
-only the most confident mistakes' images in memory, so its cost is one more test-split evaluation.
+after report.json is written). It reuses the report's own pass over the test split (the report's
+checkpoint), which kept only the most confident mistakes' images; called alone (`python -m cnnapp.explain`,
+an old run), it makes that pass itself.
 """
 
 from __future__ import annotations
@@ -23,49 +24,57 @@ def figures_dir(run_path: str | Path) -> Path:
     return RunDir(run_path).figures_dir
 
 
+class WorstMistakes:
+    """Keeps the images of the `keep` most confident mistakes while a split streams past, batch by batch
+    (an `evaluation.probabilities` `on_batch`): the split is never held. `images` maps index → image."""
+
+    def __init__(self, keep: int = error_analysis.WORST):
+        self.keep = keep
+        self.images: dict[int, np.ndarray] = {}
+        self._confidence = np.zeros(0)
+        self._index = np.zeros(0, np.int64)
+        self._seen = 0
+
+    def __call__(self, images, probs: np.ndarray, labels: np.ndarray) -> None:
+        start, self._seen = self._seen, self._seen + len(labels)
+        predicted = error_analysis.top1(probs)
+        wrong = np.flatnonzero(predicted != labels)
+        confidence = np.concatenate([self._confidence, probs[wrong, predicted[wrong]]])
+        index = np.concatenate([self._index, wrong + start])
+        order = np.lexsort((index, -confidence))[: self.keep]  # most confident first, then the earlier image
+        batch = None
+        kept = {}
+        for i in map(int, index[order]):
+            if i not in self.images:
+                batch = images.numpy() if batch is None else batch
+            kept[i] = self.images[i] if i in self.images else batch[i - start]
+        self._confidence, self._index, self.images = confidence[order], index[order], kept
+
+
 def predict_split(model, dataset, keep: int = error_analysis.WORST):
     """Probabilities [N, classes] and labels [N] of `model` over batches `(images, labels)`, and the images of
     the `keep` most confident mistakes {index: image}, found in one pass without holding the split."""
-    import tensorflow as tf
+    from cnnapp.training import evaluation
 
-    run = tf.function(lambda x: tf.cast(model(x, training=False), tf.float32), reduce_retracing=True)
-    probs, labels = [], []
-    kept_conf = np.zeros(0)
-    kept_index = np.zeros(0, np.int64)
-    kept_images: dict[int, np.ndarray] = {}
-    start = 0
-    for images, batch_labels in dataset:
-        p = run(images).numpy()
-        y = batch_labels.numpy().astype(np.int64)
-        predicted = error_analysis.top1(p)
-        wrong = np.flatnonzero(predicted != y)
-        conf = np.concatenate([kept_conf, p[wrong, predicted[wrong]]])
-        index = np.concatenate([kept_index, wrong + start])
-        order = np.lexsort((index, -conf))[:keep]  # most confident first, then the earlier image
-        images_np = None
-        new_images = {}
-        for i in index[order]:
-            if int(i) in kept_images:
-                new_images[int(i)] = kept_images[int(i)]
-            else:
-                images_np = images.numpy() if images_np is None else images_np
-                new_images[int(i)] = images_np[int(i) - start]
-        kept_conf, kept_index, kept_images = conf[order], index[order], new_images
-        probs.append(p)
-        labels.append(y)
-        start += len(y)
-    return np.concatenate(probs), np.concatenate(labels), kept_images
+    worst = WorstMistakes(keep)
+    probs, labels = evaluation.probabilities(model, dataset, worst)
+    return probs, labels, worst.images
 
 
-def write_error_analysis(run, model, out_dir: Path) -> list[Path]:
+def write_error_analysis(run, model, out_dir: Path, evaluated=None) -> list[Path]:
     """Confusion matrix, per-class scores, test predictions and the worst mistakes of `model` on the run's
-    test split."""
-    from cnnapp import data as cdata
-    from cnnapp.training import setup
+    test split; `evaluated` is that pass when the caller has made it already: (probs, labels, WorstMistakes).
+    """
+    if evaluated is None:
+        from cnnapp import data as cdata
+        from cnnapp.training import setup
 
-    run_data = setup.load_data(run.recipe)
-    test = cdata.evaluation_pipeline(run_data.test, run.recipe.data.pipeline, setup.EVAL_BATCH)
-    probs, labels, worst_images = predict_split(model, test)
+        run_data = setup.load_data(run.recipe)
+        test = cdata.evaluation_pipeline(run_data.test, run.recipe.data.pipeline, setup.EVAL_BATCH)
+        probs, labels, worst_images = predict_split(model, test)
+    else:
+        probs, labels, worst = evaluated
+        worst_images = worst.images
     analysis = error_analysis.analyse(probs, labels)
     names = list(run.meta["class_names"])
     title = run.path.name
@@ -82,13 +91,15 @@ def write_error_analysis(run, model, out_dir: Path) -> list[Path]:
     return paths
 
 
-def write_run_figures(run_path: str | Path, *, errors: bool = True) -> list[Path]:
+def write_run_figures(run_path: str | Path, *, errors: bool = True, evaluated=None) -> list[Path]:
     """Draw a finished (or stopped) run's training curves and, with `errors`, its test error analysis.
 
     Args:
         run_path: the run folder.
         errors: evaluate the report's checkpoint (else the best, else the last) on the test split and draw
             the confusion matrix and the worst mistakes.
+        evaluated: the training report's own pass over the test split with that checkpoint, (probs, labels,
+            WorstMistakes), which the error analysis then uses instead of evaluating again.
 
     Returns:
         The files written, under `RUN/figures/`.
@@ -105,5 +116,6 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True) -> list[Path
         which = (run.report or {}).get("checkpoint")
         if which is None:
             which = "best" if run.folder.checkpoint_file("best").is_file() else "last"
-        paths += write_error_analysis(run, run.model(which), out_dir)
+        model = None if evaluated is not None else run.model(which)
+        paths += write_error_analysis(run, model, out_dir, evaluated)
     return paths

@@ -29,7 +29,7 @@ import tensorflow as tf
 
 from cnnapp import data as cdata
 from cnnapp.errors import CnnappError
-from cnnapp.explain import write_run_figures
+from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
@@ -141,10 +141,12 @@ def train(
             session.meta = run.begin(recipe, session.meta)
             callbacks += [log, tensorboard_callback(run.tensorboard_dir), checkpoint]
         loop.run(session, callbacks)
-        report = _report(session, loop, clock, checkpoint, extended_from)
+        worst = WorstMistakes()  # kept during the report's test pass, for the error analysis figures
+        report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
         if chief:
             session.meta = run.finish(session.meta, report)
-            write_run_figures(run.path)  # RUN/figures/: training curves and the test split's error analysis
+            # RUN/figures/: training curves and the test split's error analysis, from the report's own pass
+            write_run_figures(run.path, evaluated=(probs, labels, worst))
         return report, session.model
     finally:
         if lock is not None:
@@ -255,8 +257,9 @@ def recipe_changes(saved: Recipe, mine: Recipe) -> list[str]:
     return keys or ["name"]
 
 
-def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: int | None) -> dict:
-    """Test-split scores of the best checkpoint (on a non-chief worker: of its final weights, unsaved)."""
+def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: int | None, on_batch=None):
+    """Test-split scores of the best checkpoint (on a non-chief worker: of its final weights, unsaved), and
+    the probabilities and labels they come from: (report, probs, labels). `on_batch` sees the test batches."""
     from cnnapp import models
 
     recipe, run, run_data = session.recipe, session.run, session.data
@@ -267,9 +270,9 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         model, which = session.inference, "last"
     test = cdata.evaluation_pipeline(run_data.test, recipe.data.pipeline, setup.EVAL_BATCH)
     start = time.perf_counter()
-    probs, labels = evaluation.probabilities(model, test)
+    probs, labels = evaluation.probabilities(model, test, on_batch)
     eval_seconds = time.perf_counter() - start
-    return {
+    report = {
         "recipe": recipe.name,
         "architecture": recipe.model.architecture,
         "dataset": recipe.data.dataset,
@@ -294,3 +297,4 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "replicas": int(session.strategy.num_replicas_in_sync),
         "global_batch": recipe.train.batch_size,
     }
+    return report, probs, labels

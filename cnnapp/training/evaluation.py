@@ -12,11 +12,13 @@ import numpy as np
 import tensorflow as tf
 
 
-def probabilities(model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray]:
+def probabilities(model, dataset: tf.data.Dataset, on_batch=None) -> tuple[np.ndarray, np.ndarray]:
     """Class probabilities [N, classes] and labels [N] of `model` over batches `(images, labels)`.
 
     Batches of crops `[B, n, H, W, C]` (the 10-crop pipeline) are run as B·n images and their softmax outputs
-    averaged over the n crops of each image, as in Krizhevsky et al. 2012, section 4.1.
+    averaged over the n crops of each image, as in Krizhevsky et al. 2012, section 4.1. `on_batch(images,
+    probs, labels)`, when given, sees every batch as numbers: what else a caller needs from the same pass
+    (the run's error analysis keeps its worst mistakes' images), without a second one.
     """
 
     @tf.function(reduce_retracing=True)
@@ -31,7 +33,9 @@ def probabilities(model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarr
     probs, labels = [], []
     for images, batch_labels in dataset:
         probs.append(run(images).numpy())
-        labels.append(batch_labels.numpy())
+        labels.append(batch_labels.numpy().astype(np.int64))
+        if on_batch is not None:
+            on_batch(images, probs[-1], labels[-1])
     if not probs:
         raise ValueError("the evaluation data is empty")
     return np.concatenate(probs), np.concatenate(labels).astype(np.int64)

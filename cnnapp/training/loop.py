@@ -50,6 +50,7 @@ class FitLoop:
             validation_data=setup.with_targets(validation, names),
             callbacks=callbacks,
             verbose=session.verbose,
+            shuffle=False,  # the tf.data pipeline shuffles (seeded, resumable); Keras warns it cannot
         )
 
 
