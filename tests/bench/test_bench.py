@@ -8,14 +8,18 @@ measurement is made and is consistent, not how fast this machine is.
 from __future__ import annotations
 
 import json
+import shutil
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnnapp.bench import litert, pipeline, speed
 from cnnapp.errors import CnnappError
+
+EXPORTS = Path(__file__).parents[2] / "export"  # the committed exports of the shipped default models
 
 
 def test_vgg16_against_keras_applications_alternates_and_reports_medians():
@@ -113,18 +117,24 @@ def test_litert_float32_against_int8_converted_on_the_fly_and_from_files(tmp_pat
     assert int8_row["bytes"] < float_row["bytes"] / 2  # int8 weights: about a quarter of the bytes
     assert int8_row["input_shape"] == [32, 32, 1] and int8_row["latency_ms"] > 0
 
-    from cnnapp import models
-    from cnnapp.deploy.converter import convert
-
-    content = convert(models.build("lenet5"), "float32")
+    committed = EXPORTS / "lenet5-digits" / "float32.tflite"  # a file timed as found, not converted again
     (tmp_path / "lenet").mkdir()
-    (tmp_path / "lenet" / "float32.tflite").write_bytes(content)
-    (tmp_path / "lenet" / "copy-float32.tflite").write_bytes(content)
+    for name in ("float32.tflite", "copy-float32.tflite"):
+        shutil.copyfile(committed, tmp_path / "lenet" / name)
     rows = litert.latency_rows(tmp_path, runs=3)
     assert [row["model"] for row in rows] == ["lenet", "lenet"] and {row["mode"] for row in rows} == {
         "float32"
     }
     assert litert.latency_rows(tmp_path / "missing") == []
+
+
+def _committed_lenet_exports(folder: Path) -> Path:
+    (folder / "lenet5-digits").mkdir(parents=True)
+    for mode in ("float32", "int8"):
+        shutil.copyfile(
+            EXPORTS / "lenet5-digits" / f"{mode}.tflite", folder / "lenet5-digits" / f"{mode}.tflite"
+        )
+    return folder
 
 
 def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
@@ -143,7 +153,7 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
         "--litert-runs",
         "3",
         "--export-dir",
-        str(tmp_path / "no-exports"),
+        str(_committed_lenet_exports(tmp_path / "exports")),
         "--folder-images",
         "40",
         "--small-files",
@@ -155,7 +165,8 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
     ]
     assert main(argv) == 0
     text = capsys.readouterr().out
-    assert "Input pipeline" in text and "LiteRT latency" in text and "converted on the fly" in text
+    # The committed exports are timed as found (converting on the fly is test_litert_float32_against_...'s).
+    assert "Input pipeline" in text and "LiteRT latency" in text and "converted on the fly" not in text
     result = json.loads(out.read_text())
     assert result["machine"]["cpu_cores"] >= 1 and result["precision"] == "float32"
     assert [row["source"] for row in result["pipeline"]] == ["digits", "synthetic 64×64 RGB"]

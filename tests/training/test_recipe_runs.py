@@ -15,11 +15,13 @@ from cnnapp import models, recipes
 from cnnapp.runs import load_run
 from cnnapp.train import main
 
-# One recipe per family and per code path (datasets, schedules, augmentations, auxiliary heads, Polyak
-# averaging) in the default run; the others differ only in depth or width and data, and run with `-m slow`.
-# The googlenet recipe (auxiliary heads, Polyak averaging, inception crops) runs in the default tier through
-# the same CLI and the same shrinking in tests/training/test_polyak.py, which also checks its checkpoints.
-DEFAULT = {"linear", "lenet1989", "alexnet", "vgg16", "resnet20-cifar10"}
+# One recipe per dataset, schedule and augmentation code path in the default run: lenet1989 (MNIST, stretch,
+# constant rate), vgg16 (ImageNet, short side, scale jitter, PCA colour, plateau), resnet20-cifar10 (CIFAR-10,
+# pad-crop, cosine with warm-up). The others repeat one of these paths with another model and run with
+# `-m slow`: alexnet's and linear's models get a gradient in every weight in tests/models/test_zoo.py, their
+# data paths here. The googlenet recipe (auxiliary heads, Polyak averaging, inception crops) runs in the
+# default tier through the same CLI and shrinking in tests/training/test_polyak.py, which checks its checkpoints.
+DEFAULT = {"lenet1989", "vgg16", "resnet20-cifar10"}
 
 
 def shrink(recipe, data_dir) -> list[str]:
