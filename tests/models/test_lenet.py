@@ -1,8 +1,5 @@
 """LeNet-5 (LeCun et al. 1998) and LeNet 1989 (LeCun et al. 1989): shapes, sizes and the custom layers."""
 
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -241,27 +238,3 @@ def test_int8_tflite_uses_only_builtin_kernels(name):
     interpreter.set_tensor(inp["index"], samples[0])
     interpreter.invoke()
     np.testing.assert_allclose(interpreter.get_tensor(out["index"]), model(samples[0]).numpy(), atol=0.05)
-
-
-def test_tf_keras_twin_loads_in_a_fresh_process(tmp_path):
-    # The export stage saves tf_keras twins (for tfmot); `register_tf_keras` makes them loadable again.
-    for name in ("lenet5-paper", "lenet1989"):
-        model = models.build(name, keras_module=tf_keras)
-        x = np.random.default_rng(0).normal(size=(2, *model.input_shape[1:])).astype("float32")
-        model.save(tmp_path / f"{name}.keras")
-        np.save(tmp_path / f"{name}.x.npy", x)
-        np.save(tmp_path / f"{name}.y.npy", model(x).numpy())
-    script = textwrap.dedent(
-        f"""
-        import numpy as np, tf_keras
-        from cnnapp.models import layers
-        layers.register_tf_keras()
-        for name in ("lenet5-paper", "lenet1989"):
-            model = tf_keras.models.load_model(r"{tmp_path}/" + name + ".keras")
-            y = model(np.load(r"{tmp_path}/" + name + ".x.npy")).numpy()
-            print(name, float(np.abs(y - np.load(r"{tmp_path}/" + name + ".y.npy")).max()))
-        """
-    )
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
-    assert result.stdout.split() == ["lenet5-paper", "0.0", "lenet1989", "0.0"]

@@ -13,6 +13,7 @@ import textwrap
 import numpy as np
 import pytest
 import tensorflow as tf
+import tf_keras
 
 from cnnapp import models
 from cnnapp.audit import shapes_only
@@ -31,6 +32,8 @@ NAMES_DEEPER_SLOW = [pytest.param(n, marks=pytest.mark.slow) if n in SAME_BLOCKS
 # tanh, trainable subsampling, the partial connection table; LRN and the two towers; option-A shortcuts).
 # The other architectures are Keras's own layers, which Keras reloads itself: `-m slow`.
 CUSTOM_LAYERS = ["lenet1989", "lenet5-paper", "alexnet", "resnet20"]
+# The LeNets' own layers (untied biases, trainable subsampling, partial table) in their tf_keras twins too.
+TWIN_CUSTOM_LAYERS = ["lenet5-paper", "lenet1989"]
 
 
 def small(name, **extra):
@@ -109,6 +112,8 @@ def test_tf_keras_twin_gives_the_same_outputs(name):
     ],
 )
 def test_save_and_load_in_a_fresh_process(names, tmp_path):
+    """`.keras` files load in a process that only imported cnnapp.models; with the custom layers, so do the
+    tf_keras twins the export stage saves for tfmot (`layers.register_tf_keras`), in the same process."""
     expected = {}
     for name in names:
         model = small(name)
@@ -118,6 +123,13 @@ def test_save_and_load_in_a_fresh_process(names, tmp_path):
         out = model(x, training=False)
         np.save(tmp_path / f"{name}.y.npy", np.asarray(out[0] if isinstance(out, list | tuple) else out))
         expected[name] = True
+    twins = [n for n in TWIN_CUSTOM_LAYERS if n in names]
+    for name in twins:
+        model = models.build(name, keras_module=tf_keras)
+        x = batch_for(model)
+        model.save(tmp_path / f"{name}.twin.keras")
+        np.save(tmp_path / f"{name}.twin.x.npy", x)
+        np.save(tmp_path / f"{name}.twin.y.npy", model(x).numpy())
     script = textwrap.dedent(
         f"""
         import json, sys
@@ -131,13 +143,22 @@ def test_save_and_load_in_a_fresh_process(names, tmp_path):
             out = model(x, training=False)
             out = out[0] if isinstance(out, (list, tuple)) else out
             worst[name] = float(np.abs(np.asarray(out) - y).max())
+        if {json.dumps(twins)}:
+            import tf_keras
+            from cnnapp.models import layers
+            layers.register_tf_keras()
+        for name in {json.dumps(twins)}:
+            model = tf_keras.models.load_model(r"{tmp_path}/" + name + ".twin.keras")
+            y = model(np.load(r"{tmp_path}/" + name + ".twin.x.npy")).numpy()
+            worst[name + " twin"] = float(np.abs(y - np.load(r"{tmp_path}/" + name + ".twin.y.npy")).max())
         print(json.dumps(worst))
         """
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     worst = json.loads(result.stdout.strip().splitlines()[-1])
-    assert worst == {name: 0.0 for name in expected}
+    assert worst == {name: 0.0 for name in [*expected, *(f"{n} twin" for n in twins)]}
+    assert names != CUSTOM_LAYERS or len(twins) == len(TWIN_CUSTOM_LAYERS)
 
 
 def test_unknown_name_lists_the_valid_ones():

@@ -20,7 +20,7 @@ from cnnapp.train import main
 # pad-crop, cosine with warm-up). The others repeat one of these paths with another model and run with
 # `-m slow`: alexnet's and linear's models get a gradient in every weight in tests/models/test_zoo.py, their
 # data paths here. The googlenet recipe (auxiliary heads, Polyak averaging, inception crops) runs in the
-# default tier through the same CLI and shrinking in tests/training/test_polyak.py, which checks its checkpoints.
+# default tier through the same CLI and shrinking in tests/training/test_polyak.py (with its checkpoints).
 DEFAULT = {"lenet1989", "vgg16", "resnet20-cifar10"}
 
 
