@@ -122,10 +122,10 @@ def test_evaluation_pipeline_keeps_order_and_centre_crops():
     assert images.shape == (11, 4, 4, 1) and np.allclose(images[:, 0, 0, 0], np.arange(11))
 
 
-def test_evaluation_pads_mnist_to_32_for_lenet(tmp_path):
+def test_evaluation_centres_mnist_in_32_for_lenet(tmp_path):
     with tfds.testing.mock_data(num_examples=4):
         source = data.load_dataset("mnist", data_dir=str(tmp_path))
-        cfg = DataConfig(image_size=32, channels=1, resize="pad")
+        cfg = DataConfig(image_size=32, channels=1, resize="centre")
         (images, _), *_ = list(evaluation_pipeline(source.splits["test"], cfg, batch_size=4))
         originals = np.stack([x.numpy() for x, _ in source.splits["test"]])
     assert images.shape == (4, 32, 32, 1)
