@@ -168,10 +168,15 @@ def folder_rates(
     """cnnapp's training pipeline over a JPEG folder (AlexNet/ResNet: short side 256, random crop 224, flip)
     against `reference_folder_pipeline`, timed in alternation in this process.
 
+    On a machine shared with other jobs the rates swing with their load by ±40% within seconds, far more than
+    the two pipelines differ. So the two are timed in pairs, back to back (ABBA: the one timed first
+    alternates, so a load that rises or falls during a pair favours neither), and the ratio is the median of
+    the pairs' ratios: each compares the two under the same load.
+
     Returns:
-        {"ours_images_per_s", "reference_images_per_s", "ratio"} (medians over the repeats), and the CPU time
-        per image of each ("ours_cpu_ms", "reference_cpu_ms", "cpu_ratio" = reference's / ours): on a machine
-        shared with other jobs the rates swing with the load, the CPU time an image costs much less.
+        {"ours_images_per_s", "reference_images_per_s"} (medians over the repeats), "ratio" (the median of
+        the pairs' ours/reference), "pair_ratios", and the CPU time per image of each ("ours_cpu_ms",
+        "reference_cpu_ms", "cpu_ratio" = reference's / ours, medians).
     """
     from cnnapp.data import DataConfig, load_dataset, training_pipeline
 
@@ -183,17 +188,19 @@ def folder_rates(
     )
     reference_pipe = reference_folder_pipeline(root, batch_size)
     ours, reference, ours_cpu, reference_cpu = [], [], [], []
-    for _ in range(repeats):
-        for pipe, rates, cpus in ((ours_pipe, ours, ours_cpu), (reference_pipe, reference, reference_cpu)):
+    for repeat in range(repeats):
+        pair = [(ours_pipe, ours, ours_cpu), (reference_pipe, reference, reference_cpu)]
+        for pipe, rates, cpus in pair if repeat % 2 == 0 else pair[::-1]:
             rate, cpu = _rate(pipe, batches, min_seconds)
             rates.append(rate)
             cpus.append(cpu)
-    ours_rate, reference_rate = float(np.median(ours)), float(np.median(reference))
+    pair_ratios = [mine / theirs for mine, theirs in zip(ours, reference, strict=True)]
     ours_ms, reference_ms = float(np.median(ours_cpu)), float(np.median(reference_cpu))
     return {
-        "ours_images_per_s": ours_rate,
-        "reference_images_per_s": reference_rate,
-        "ratio": ours_rate / reference_rate,
+        "ours_images_per_s": float(np.median(ours)),
+        "reference_images_per_s": float(np.median(reference)),
+        "ratio": float(np.median(pair_ratios)),
+        "pair_ratios": pair_ratios,
         "ours_runs": ours,
         "reference_runs": reference,
         "ours_cpu_ms": ours_ms,
@@ -205,7 +212,8 @@ def folder_rates(
 def _rate(pipe, batches: int, min_seconds: float) -> tuple[float, float]:
     """(images per second, milliseconds of this process's CPU time per image) of a pipeline."""
     iterator = iter(pipe)
-    next(iterator)  # warm-up: the first batch pays for starting the threads
+    for _ in range(2):  # warm-up: the first batches pay for starting the threads and filling the buffers
+        next(iterator)
     images, count, start, cpu = 0, 0, time.perf_counter(), time.process_time()
     while count < batches or time.perf_counter() - start < min_seconds:
         images += int(np.shape(next(iterator)[0])[0])

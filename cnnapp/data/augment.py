@@ -26,8 +26,21 @@ def stretch(image: tf.Tensor, size: int) -> tf.Tensor:
     return tf.image.resize(image, [size, size], method="bilinear", antialias=True)
 
 
-def pad_to(image: tf.Tensor, size: int) -> tf.Tensor:
-    """Centre the image on a black size×size canvas, or take its centre when it is larger (LeNet-5, MNIST)."""
+def fit_and_pad(image: tf.Tensor, size: int) -> tf.Tensor:
+    """Resize so that the long side is `size`, keeping the aspect ratio (bilinear, antialiased), then centre
+    on a black size×size canvas: keras's `pad_to_aspect_ratio` and `tf.image.resize_with_pad` (which does not
+    centre odd margins), so 8×8 digits fill LeNet-5's 32×32 field and a 300×400 photo keeps its whole view."""
+    shape = tf.cast(tf.shape(image)[:2], tf.float32)
+    scale = size / tf.reduce_max(shape)
+    new = tf.clip_by_value(tf.cast(tf.round(shape * scale), tf.int32), 1, size)
+    image = tf.image.resize(image, new, method="bilinear", antialias=True)
+    return tf.image.resize_with_crop_or_pad(image, size, size)
+
+
+def centre_on_canvas(image: tf.Tensor, size: int) -> tf.Tensor:
+    """Centre the image unscaled on a black size×size canvas, or take its centre when it is larger: LeNet-5's
+    MNIST, whose 28×28 field (a 20×20 digit) sits in the 32×32 input so that strokes reach the feature maps'
+    centres (LeCun et al. 1998, section II.B)."""
     return tf.image.resize_with_crop_or_pad(image, size, size)
 
 

@@ -11,7 +11,7 @@ import dataclasses
 from cnnapp.errors import CnnappError, unknown
 
 # How the native image is brought to the network's input size (both pipelines).
-RESIZE_MODES = ("stretch", "pad", "short_side")
+RESIZE_MODES = ("stretch", "pad", "centre", "short_side")
 
 # Augmentations by name, each from a paper the lectures cover.
 AUGMENTATIONS = {
@@ -36,8 +36,11 @@ class DataConfig:
     Attributes:
         image_size: the network's input height and width (square), e.g. 32 for LeNet-5, 224 for AlexNet.
         channels: the network's input channels, 1 (grey) or 3 (RGB); images are converted as needed.
-        resize: "stretch" resizes the whole image to image_size (UCI digits 8×8 → 32×32); "pad" centres the
-            image on a black image_size canvas, cropping the centre if larger (LeNet-5: MNIST 28×28 in 32×32);
+        resize: "stretch" resizes the whole image to image_size (UCI digits 8×8 → 32×32); "pad" resizes the
+            long side to image_size, keeping the aspect ratio, and centres it on a black square (keras's
+            `pad_to_aspect_ratio`: small images are scaled up, 8×8 digits fill 32×32); "centre" puts the image
+            unscaled in the middle of a black image_size canvas, cropping the centre if larger (LeNet-5:
+            MNIST 28×28 in 32×32);
             "short_side" resizes the short side to `short_side`, keeping the aspect, then crops image_size
             (centre crop for evaluation, `random_crop` for training).
         short_side: the short side for resize = "short_side"; 0 means round(image_size * 256 / 224) (256 for

@@ -217,11 +217,14 @@ def steps_per_epoch(num_examples: int, batch_size: int, drop_remainder: bool = F
 
 
 def _resize(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
-    """The deterministic part: the network's size ("stretch", "pad") or the short-side resize (no crop)."""
+    """The deterministic part: the network's size ("stretch", "pad", "centre") or the short-side resize (no
+    crop)."""
     if cfg.resize == "stretch":
         return aug.stretch(image, cfg.image_size)
     if cfg.resize == "pad":
-        return aug.pad_to(image, cfg.image_size)
+        return aug.fit_and_pad(image, cfg.image_size)
+    if cfg.resize == "centre":
+        return aug.centre_on_canvas(image, cfg.image_size)
     return aug.resize_short_side(image, cfg.resize_short_side)
 
 

@@ -27,12 +27,22 @@ def test_to_channels():
     assert aug.to_channels(rgb, 3) is rgb
 
 
-def test_pad_centres_mnist_in_32():
+def test_centre_puts_mnist_unscaled_in_32():
     image = coords(28, 28, offset=1.0)
-    out = aug.pad_to(image, 32).numpy()
+    out = aug.centre_on_canvas(image, 32).numpy()
     assert out.shape == (32, 32, 3)
     assert np.array_equal(out[2:30, 2:30], image.numpy())
     assert out[:2].sum() == out[30:].sum() == out[:, :2].sum() == out[:, 30:].sum() == 0
+
+
+def test_pad_scales_to_fit_keeping_the_aspect_then_centres():
+    digit = coords(8, 8, offset=1.0)
+    # A small square image fills the field, as the stretch does (keras's pad_to_aspect_ratio, scaled up).
+    np.testing.assert_array_equal(aug.fit_and_pad(digit, 32).numpy(), aug.stretch(digit, 32).numpy())
+    photo = tf.ones([30, 40, 3])
+    out = aug.fit_and_pad(photo, 20).numpy()  # 30×40 → 15×20, then 2 + 3 black rows (the centre)
+    assert out.shape == (20, 20, 3)
+    assert out[:2].sum() == out[17:].sum() == 0 and np.allclose(out[2:17], 1.0)
 
 
 def test_stretch_and_short_side_sizes():

@@ -1,9 +1,10 @@
 """The issue's case: the shipped digits as a class-ordered folder of PNGs train as well as in random orders.
 
-Fast tier: the folder run's splits hold every class in proportion (no training). Slow tier (-m slow): the
-shipped recipe trained on the folder reaches the accuracy of the same files stored in three seeded random
-orders (within 1 point of their mean, or two of their standard deviations when those spread wider), and its
-validation accuracy is meaningful from epoch 1.
+Fast tier: the folder run's splits hold every class in proportion, and the issue's `data.resize="pad"` gives
+the network the very pixels the shipped recipe gives it (no training). Slow tier (-m slow): the shipped
+recipe trained on the folder reaches the accuracy of the same files stored in three seeded random orders
+(within 1 point of their mean) and the built-in digits' accuracy; its validation accuracy is meaningful from
+epoch 1.
 """
 
 from __future__ import annotations
@@ -55,6 +56,20 @@ def test_every_class_is_in_train_and_validation_in_proportion(digits_folder):
     np.testing.assert_array_equal(np.bincount(labels, minlength=10), counts["validation"])
 
 
+def test_pad_gives_the_network_what_the_shipped_recipe_gives_it(digits_folder):
+    # "pad" scales the 8×8 scans up to fill LeNet-5's 32×32 field, as the shipped recipe's "stretch" does; it
+    # used to centre them unscaled in it (a quarter of the field), which cost the folder run 7 points.
+    shipped_cfg = load_recipe("lenet5-digits").data.pipeline
+    shipped = np.concatenate(
+        [x for x, _ in data.evaluation_pipeline(sources.load_digits().splits["test"], shipped_cfg, 128)]
+    )
+    folder_test = data.load_dataset(f"folder:{digits_folder}").splits["test"]
+    folder_cfg = folder_recipe(digits_folder).data.pipeline
+    from_files = np.concatenate([x for x, _ in data.evaluation_pipeline(folder_test, folder_cfg, 128)])
+    index = [int(pathlib.Path(path).stem) for path in records.records_of(folder_test).files.paths]
+    np.testing.assert_array_equal(from_files, shipped[index])
+
+
 def _random_order_source(root: pathlib.Path, seed: int):
     """The same PNG files through the same file pipeline, each split stored in a seeded random order (what a
     shuffled dataset looks like) instead of class by class."""
@@ -87,9 +102,10 @@ def test_class_ordered_folder_trains_to_the_accuracy_of_random_orders(digits_fol
         monkeypatch.setattr(setup.cdata, "load_dataset", lambda *_args, source=source: source)
         random_top1.append(train_and_evaluate(recipe, tmp_path / f"random{seed}", verbose=0)["top1_accuracy"])
     print(f"folder top-1 {folder_report['top1_accuracy']:.4f}, random orders {random_top1}")
-    # The issue asks for 1 point; the random orders alone differ by more than that on 360 test digits
-    # (measured: 90.8, 91.1 and 87.2% with the folder at 86.9%), so the bound is 1 point or two of their
-    # standard deviations, whichever is larger. The first-N holdout this replaces gave 54.2%.
-    tolerance = max(0.01, 2 * float(np.std(random_top1)))
+    # The issue's bound: within 1 point of the random orders' mean (measured: folder 96.94%, random orders
+    # 97.22, 95.83 and 95.83%, mean 96.30%). The first-N holdout this replaces gave 54.2%.
     gap = abs(folder_report["top1_accuracy"] - np.mean(random_top1))
-    assert gap <= tolerance, (folder_report, random_top1)
+    assert gap <= 0.01, (folder_report, random_top1)
+    # And the accuracy the shipped recipe reaches on the built-in digits (95.8-98.6% over seeds 0-2), not
+    # the 87-91% of 8×8 scans left unscaled in the 32×32 field.
+    assert folder_report["top1_accuracy"] >= 0.95, folder_report
