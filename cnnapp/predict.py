@@ -2,9 +2,13 @@
 
     python -m cnnapp.predict export/lenet5-digits/int8.tflite seven.png
     python -m cnnapp.predict runs/lenet5-digits/checkpoints/best.keras photo.jpg --top 3
+    python -m cnnapp.predict runs/lenet5-digits photo.jpg          # a run folder: its best checkpoint
 
-MODEL is a `.tflite` (run through LiteRT, integer I/O handled) or a `.keras` file. Prints the top classes with
-their probabilities for each image.
+MODEL is a `.tflite` (run through LiteRT, integer I/O handled), a `.keras` file or a run folder. Prints the
+top classes with their probabilities for each image. A model of a run (a run folder, or a checkpoint inside
+one) brings each image to its input size by the run's `data.resize` (stretch, pad, centre, short side),
+exactly as the run's evaluation did; a bare `.keras` and a `.tflite` stretch the whole image, as MediaPipe
+does on a phone.
 """
 
 from __future__ import annotations
@@ -18,7 +22,9 @@ from cnnapp import cli, errors
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = cli.ArgumentParser(prog="python -m cnnapp.predict", description=__doc__.split("\n\n")[0])
     parser.add_argument(
-        "model", help="a .tflite (class names from its metadata, else labels.txt beside it) or .keras model"
+        "model",
+        help="a .tflite (class names from its metadata, else labels.txt beside it), a .keras model, or a run "
+        "folder; a run's model resizes images by the run's data.resize, the others stretch them",
     )
     parser.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF; grey or colour")
     parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
@@ -30,7 +36,8 @@ def predict(model: str, images: Sequence[str], top: int = 5) -> dict[str, list[t
     from cnnapp.deploy.classifier import load_classifier, read_image
 
     classifier = load_classifier(model)
-    pixels = [read_image(path, classifier.input_shape) for path in images]  # every file checked first
+    # Every file is read (and checked) before the first prediction.
+    pixels = [read_image(path, classifier.input_shape, classifier.data) for path in images]
     return {path: classifier.top_k(image, top) for path, image in zip(images, pixels, strict=True)}
 
 

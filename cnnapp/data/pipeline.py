@@ -179,15 +179,22 @@ def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -
     """
 
     def prepare(image, label):
-        image = _resize(aug.to_channels(image, cfg.channels), cfg)
-        image = aug.centre_crop(image, cfg.image_size) if cfg.resize == "short_side" else image
-        image.set_shape(cfg.input_shape)
-        return image, label
+        return evaluation_image(image, cfg), label
 
     examples = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if _fits_in_memory(examples, cfg):
         examples = examples.cache()
     return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+
+
+def evaluation_image(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
+    """One decoded image (H×W×C float32 in [0, 255], any size) as `evaluation_pipeline` gives it to the
+    network: `cfg.channels`, then `cfg.resize` (short side: then the centre crop). Predict calls it on a
+    run's images, so a file is classified exactly as the run was evaluated."""
+    image = _resize(aug.to_channels(image, cfg.channels), cfg)
+    image = aug.centre_crop(image, cfg.image_size) if cfg.resize == "short_side" else image
+    image.set_shape(cfg.input_shape)
+    return image
 
 
 def ten_crop_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:

@@ -2,9 +2,15 @@
 
     classifier = load_classifier("export/lenet5-digits/int8.tflite")
     classifier.top_k(read_image("seven.png", classifier.input_shape))  # [("7", 0.98), ("1", 0.01), ...]
+    run = load_classifier("runs/lenet5-digits")  # a run folder (its best checkpoint) or a checkpoint in one
+    run.top_k(read_image("seven.png", run.input_shape, run.data))  # resized by the run's data.resize
 
-Images are read as a phone app would: decoded (PNG, JPEG, BMP, GIF), converted to the model's channels (grey
-or RGB), resized to its input, and passed as raw pixels in [0, 255]; the model normalizes them itself.
+Images are decoded (PNG, JPEG, BMP, GIF), converted to the model's channels (grey or RGB), brought to its
+input size, and passed as raw pixels in [0, 255]; the model normalizes them itself. A model of a run (a run
+folder, or checkpoints/NAME.keras inside one) knows its recipe: its images go through the run's evaluation
+resize (`data.resize`: stretch, pad, centre or short side; `cnnapp.data.pipeline.evaluation_image`), so a file
+is classified exactly as the run's evaluation saw it. A bare `.keras` and a `.tflite` stretch the whole image
+to the input, as a phone app does (MediaPipe Tasks resizes by itself).
 A `.tflite` with TFLite metadata is read the way MediaPipe Tasks reads it: class names from its embedded
 labels, and its NormalizationOptions applied to a float input ((x − mean) / std; cnnapp writes 0 and 1, as
 the model normalizes inside). Without metadata, class names come from `labels.txt` beside the model, else
@@ -15,21 +21,30 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from cnnapp import runs
 from cnnapp.errors import CnnappError
 
+if TYPE_CHECKING:
+    from cnnapp.data.config import DataConfig
+
 
 @dataclasses.dataclass
 class Classifier:
-    """A loaded model and its class names. `predict` takes float pixels (N, H, W, C) in [0, 255]."""
+    """A loaded model and its class names. `predict` takes float pixels (N, H, W, C) in [0, 255].
+
+    `data` is the run's input pipeline (`DataConfig`) for a model of a run, whose evaluation resize
+    `read_image` applies; None (a `.tflite`, a bare `.keras`) stretches.
+    """
 
     path: Path
     predict_fn: object
     input_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
+    data: DataConfig | None = None
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         return self.predict_fn(np.asarray(images, np.float32))
@@ -45,8 +60,11 @@ class Classifier:
 
 
 def load_classifier(path: str | Path) -> Classifier:
-    """Load a `.tflite` or `.keras` model and find its class names."""
+    """Load a `.tflite` or `.keras` model (or a run folder's best checkpoint), its class names, and for a
+    model of a run, the run's input pipeline."""
     path = Path(path)
+    if path.is_dir():
+        path = runs.from_any(path).model_file
     if not path.is_file():
         raise CnnappError(f"no model file at {path}")
     if path.suffix == ".tflite":
@@ -80,7 +98,22 @@ def load_classifier(path: str | Path) -> Classifier:
 
     else:
         raise CnnappError(f"{path} is not a model file: predict takes a .tflite or a .keras model")
-    return Classifier(path, predict, shape, class_names_for(path, outputs))
+    data = _run_pipeline(path, shape) if path.suffix == ".keras" else None
+    return Classifier(path, predict, shape, class_names_for(path, outputs), data)
+
+
+def _run_pipeline(path: Path, shape: tuple[int, ...]) -> DataConfig | None:
+    """The input pipeline of the run the `.keras` model `path` belongs to; None for a bare model."""
+    run = runs.run_of(path)
+    if run is None:
+        return None
+    data = run.read_recipe().data.pipeline
+    if data.input_shape != tuple(shape):
+        raise CnnappError(
+            f"{path} takes {list(shape)} but its run's recipe makes {list(data.input_shape)}: "
+            "it is not this run's model; give the model file of its own run, or move it out of the run folder"
+        )
+    return data
 
 
 def _normalized(lite, meta: dict):
@@ -110,11 +143,21 @@ def class_names_for(path: Path, outputs: int) -> tuple[str, ...]:
     return names or tuple(str(i) for i in range(outputs))
 
 
-def read_image(path: str | Path, input_shape: tuple[int, int, int]) -> np.ndarray:
-    """Decode an image file into float32 pixels (H, W, C) in [0, 255] at the model's input shape."""
+def read_image(
+    path: str | Path, input_shape: tuple[int, int, int], data: DataConfig | None = None
+) -> np.ndarray:
+    """Decode an image file into float32 pixels (H, W, C) in [0, 255] at the model's input shape.
+
+    Args:
+        path: the image file.
+        input_shape: the model's (height, width, channels).
+        data: a run's input pipeline (`Classifier.data`): the image is resized exactly as that run's
+            evaluation pipeline resizes it. None stretches the whole image to the input (bilinear).
+    """
     import tensorflow as tf
 
     from cnnapp.data.images import decode_bytes
+    from cnnapp.data.pipeline import evaluation_image
 
     path = Path(path)
     if not path.is_file():
@@ -124,6 +167,8 @@ def read_image(path: str | Path, input_shape: tuple[int, int, int]) -> np.ndarra
         image = decode_bytes(path.read_bytes(), channels)
     except (tf.errors.InvalidArgumentError, ValueError):
         raise CnnappError(f"{path} is not a readable image (PNG, JPEG, BMP or GIF)") from None
-    if tuple(image.shape[:2]) != (height, width):
+    if data is not None:
+        image = evaluation_image(image, data)
+    elif tuple(image.shape[:2]) != (height, width):
         image = tf.image.resize(image, (height, width), method="bilinear")
     return np.clip(image.numpy(), 0.0, 255.0).astype(np.float32)
