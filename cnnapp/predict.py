@@ -24,7 +24,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "model",
         help="a .tflite (class names from its metadata, else labels.txt beside it), a .keras model, or a run "
-        "folder; a run's model resizes images by the run's data.resize, the others stretch them",
+        "folder; a run's model resizes images by the run's data.resize, a bare .keras or a .tflite stretches "
+        "them (as MediaPipe does)",
     )
     parser.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF; grey or colour")
     parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
