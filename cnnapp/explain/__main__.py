@@ -99,7 +99,7 @@ def images_for(args, subject, default_count: int):
     from cnnapp.explain.subject import read_images
 
     if args.image:
-        return read_images(args.image, subject.input_shape), [p.name for p in args.image]
+        return read_images(args.image, subject.input_shape, subject.data), [p.name for p in args.image]
     if subject.run is None:
         raise CnnappError(f"{subject.path} is not part of a run, so it has no test images; pass --image FILE")
     indices = args.index or list(range(default_count))

@@ -36,6 +36,12 @@ class Subject:
     input_shape: tuple[int, int, int]
 
     @property
+    def data(self):
+        """The input pipeline a run's Keras model was evaluated with (images are resized as it resizes them,
+        as `python -m cnnapp.predict` does), or None: a `.tflite` or a model without a run stretches."""
+        return self.run.recipe.data.pipeline if self.run is not None and self.model is not None else None
+
+    @property
     def name(self) -> str:
         return self.run.path.name if self.run is not None else self.path.stem
 
@@ -158,8 +164,9 @@ def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(images).astype(np.float32), np.concatenate(labels).astype(np.int64)
 
 
-def read_images(paths, input_shape) -> np.ndarray:
-    """Image files as the model takes them (decoded, channels converted, resized), raw pixels."""
+def read_images(paths, input_shape, data=None) -> np.ndarray:
+    """Image files as the model takes them (decoded, channels converted, resized; by `data`, a run's input
+    pipeline, as its evaluation resizes them, else stretched), raw pixels."""
     from cnnapp.deploy.classifier import read_image
 
-    return np.stack([read_image(p, tuple(input_shape)) for p in paths]).astype(np.float32)
+    return np.stack([read_image(p, tuple(input_shape), data) for p in paths]).astype(np.float32)
