@@ -195,7 +195,7 @@ def class_ids(class_names, wanted) -> list[int]:
     names = [str(n) for n in class_names]
     for name in wanted:
         if name not in names:
-            raise unknown("class", name, names)
+            raise unknown("class name", name, names)
     return [names.index(name) for name in wanted]
 
 

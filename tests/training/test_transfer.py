@@ -238,3 +238,26 @@ def test_an_unknown_frozen_layer_lists_the_blocks():
     ):
         transfer.frozen_layers(model, "C9", set(), "lenet5")
     assert transfer.frozen_layers(model, "C3", set(), "lenet5")[-1] == "C3_act"
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        (["transfer.weights='{vgg16}'"], "does not fit lenet5: it has no layer 'C1'"),
+        (["transfer.freeze=C9"], "'C9' names no layer or block of lenet5"),
+        (["transfer.freeze=head", "transfer.unfreeze_epoch=2"], "past the end of the run (train.epochs=2)"),
+        (["data.classes=['0', 'x']"], "unknown class name 'x'"),
+        (["transfer.weights='recipe:no-such-recipe'"], "unknown recipe 'no-such-recipe'; valid recipes: "),
+    ],
+)
+def test_bad_transfer_input_at_the_cli_is_one_line_and_leaves_nothing(overrides, words, vgg16_file, tmp_path):
+    from cnnapp import train
+    from tests.reliability.conftest import run_cli, train_argv
+
+    overrides = [o.format(vgg16=vgg16_file[0]) for o in overrides]
+    code, _, err = run_cli(train, train_argv(tmp_path / "new", *overrides))
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("python -m cnnapp.train: error: "), err
+    assert words in lines[0], lines[0]
+    assert not (tmp_path / "new").exists()
