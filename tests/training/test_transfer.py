@@ -261,3 +261,75 @@ def test_bad_transfer_input_at_the_cli_is_one_line_and_leaves_nothing(overrides,
     assert len(lines) == 1 and lines[0].startswith("python -m cnnapp.train: error: "), err
     assert words in lines[0], lines[0]
     assert not (tmp_path / "new").exists()
+
+
+# Slow: the other keras.applications files (VGG19, ResNet50: 20M and 24M weights to draw and write). The same
+# loader and the same caffe front run by default in
+# test_a_keras_applications_vgg16_file_loads_into_our_vgg16_with_the_same_outputs.
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "application, architecture, options",
+    [("VGG19", "vgg19", {}), ("ResNet50", "resnet50", {"conv_bias": True})],
+)
+def test_keras_applications_vgg19_and_resnet50_files_give_the_same_outputs(
+    application, architecture, options, tmp_path
+):
+    import tf_keras
+
+    reference = getattr(tf_keras.applications, application)(
+        weights=None, include_top=False, input_shape=(32, 32, 3)
+    )
+    path = tmp_path / f"{architecture}_notop.h5"
+    reference.save_weights(str(path))
+    meta = _caffe_meta(architecture, **options)
+    ours = build_model(meta)
+    weights = transfer.read_weights(str(path))
+    report = transfer.load_weights(ours, weights, transfer.backbone(meta), architecture)
+    assert not report.new and not report.skipped
+    module = tf_keras.applications.vgg19 if application == "VGG19" else tf_keras.applications.resnet50
+    images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    expected = reference(module.preprocess_input(images.copy()), training=False).numpy()
+    np.testing.assert_allclose(ours(images).numpy(), expected, rtol=1e-4, atol=1e-3)
+
+
+# Slow: a real SIGKILL of `python -m cnnapp.train` in the second phase (a process start-up, ~10 s or more on a
+# busy machine). The same resume across the phase change runs by default, in-process, in
+# test_a_two_phase_run_interrupted_at_and_after_the_change_resumes_bit_identically.
+@pytest.mark.slow
+def test_sigkill_in_the_second_phase_then_resume_equals_an_uninterrupted_run(source_run, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    overrides = [*FINE_TUNE, f"transfer.weights='{source_run}'", "transfer.unfreeze_epoch=2"]
+    overrides += ["train.epochs=6"]
+    killed = tmp_path / "killed"
+    sets = [a for o in overrides for a in ("--set", o)]
+    argv = ["--recipe", "lenet5-digits59-finetune", "--out", str(killed), "--quiet", *sets]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONPATH": str(root)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cnnapp.train", *argv], cwd=root, env=env, stdout=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:  # kill once 3 epochs are logged
+        log = RunDir(killed).log_file
+        if log.is_file() and len(log.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    assert process.poll() is None, "the run ended before it could be killed"
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert 2 <= RunDir(killed).progress()["epochs_done"] < 6
+    from cnnapp.train import main
+
+    assert main(argv) == 0
+    reference = tmp_path / "reference"
+    train_and_evaluate(load_recipe("lenet5-digits59-finetune", overrides), reference, verbose=0)
+    with np.load(RunDir(reference).state_file) as a, np.load(RunDir(killed).state_file) as b:
+        for key in a.files:
+            if key != "extra":
+                np.testing.assert_array_equal(b[key], a[key], err_msg=key)
