@@ -139,7 +139,7 @@ def test_a_class_subset_with_n_examples_per_class_is_seeded_relabelled_and_count
     "overrides, words",
     [
         (["data.classes=['5', 'five']"], "unknown class name 'five'; valid class names: 0, 1, 2"),
-        (["data.classes=['5']", "data.per_class=500"], "class .5. has 145 training examples, fewer than data.per"),
+        (["data.classes=['5']", "data.per_class=500"], "class .5. has 145 training examples, fewer"),
     ],
 )
 def test_a_subset_naming_an_unknown_class_or_too_many_examples_is_a_one_line_error(overrides, words):
