@@ -75,7 +75,8 @@ class Report:
 
     def summary(self) -> str:
         """One line: counts, and the new layers (with why) and skipped ones named."""
-        new = ", ".join(self.notes or self.new) or "none"
+        why = {note.split(":")[0]: note for note in self.notes}
+        new = ", ".join(why.get(name, name) for name in self.new) or "none"
         skipped = ", ".join(self.skipped[:6]) + (", ..." if len(self.skipped) > 6 else "")
         return (
             f"weights from {self.source}: {len(self.loaded)} layers loaded, {len(self.new)} new ({new}), "

@@ -75,6 +75,21 @@ def test_a_keras_applications_vgg16_file_loads_into_our_vgg16_with_the_same_outp
     np.testing.assert_allclose(ours(images).numpy(), expected, rtol=1e-4, atol=1e-3)
 
 
+def test_the_caffe_front_flips_rgb_to_bgr_after_the_mean_in_keras_and_its_tf_keras_twin():
+    import tf_keras
+
+    meta = {**_caffe_meta("linear"), "model_options": {}}
+    model, twin = build_model(meta), build_model(meta, tf_keras)
+    assert [layer.name for layer in model.layers][:3] == ["image", "normalization", "rgb_to_bgr"]
+    twin.set_weights(model.get_weights())
+    images = np.random.default_rng(0).uniform(0, 255, size=(2, 32, 32, 3)).astype("float32")
+    np.testing.assert_allclose(twin(images).numpy(), model(images).numpy(), rtol=1e-5, atol=1e-6)
+    bare = models.build("linear")
+    bare.set_weights([w for w in model.get_weights() if w.shape != (1, 1, 3, 3)])
+    bgr = (images - np.array(transfer.CAFFE_MEAN_RGB, "float32"))[..., ::-1]
+    np.testing.assert_allclose(model(images).numpy(), bare(bgr).numpy(), rtol=1e-5, atol=1e-6)
+
+
 def test_weights_of_another_architecture_or_options_are_one_line_errors_naming_the_first_mismatch(
     vgg16_file, tmp_path
 ):
