@@ -144,6 +144,15 @@ def test_fine_tuning_from_a_run_loads_its_backbone_freezes_it_and_replaces_the_c
     meta = RunDir(out).read_meta()
     assert meta.normalization["mean"] == RunDir(source_run).read_meta().normalization["mean"]
     assert meta.class_names == ("5", "6", "7", "8", "9") and meta.num_classes == 5
+    import contextlib
+    import io
+
+    from cnnapp import evaluate
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):  # scored on the digits 5-9 only, labelled as the run trained
+        assert evaluate.main([str(out), "--crops", "centre"]) == 0
+    assert "180 images" in printed.getvalue(), printed.getvalue()
 
 
 def test_frozen_batch_norm_keeps_its_statistics_and_the_unfrozen_layers_learn():
