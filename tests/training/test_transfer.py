@@ -158,13 +158,15 @@ def test_fine_tuning_from_a_run_loads_its_backbone_freezes_it_and_replaces_the_c
 def test_frozen_batch_norm_keeps_its_statistics_and_the_unfrozen_layers_learn():
     import keras
 
-    model = models.build("resnet20", input_shape=(8, 8, 3), num_classes=3)
+    from cnnapp.models.resnet import cifar_resnet
+
+    model = cifar_resnet(depth=8, input_shape=(8, 8, 3), num_classes=3)  # one block per stage: quick
     model.compile(optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="sparse_categorical_crossentropy")
     model.optimizer.build(model.trainable_variables)
-    names = transfer.backbone({"architecture": "resnet20", "model_options": {}, "input_shape": [8, 8, 3],
-                               "num_classes": 3})  # fmt: skip
-    frozen = transfer.frozen_layers(model, "conv3", names, "resnet20")
-    assert frozen[-1] == "conv3_block3_out" and "conv4_block1_1_conv" not in frozen
+    backbone = cifar_resnet(depth=8, input_shape=(8, 8, 3), num_classes=3, include_top=False)
+    names = {layer.name for layer in backbone.layers if layer.weights}
+    frozen = transfer.frozen_layers(model, "conv3", names, "resnet8")
+    assert frozen[-1] == "conv3_block1_out" and "conv4_block1_1_conv" not in frozen
 
     class Schedule:
         phase_scale = keras.Variable(1.0)
