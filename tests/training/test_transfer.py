@@ -75,6 +75,22 @@ def test_a_keras_applications_vgg16_file_loads_into_our_vgg16_with_the_same_outp
     np.testing.assert_allclose(ours(images).numpy(), expected, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("suffix", [".weights.h5", ".keras"])
+def test_a_keras_3_weights_file_or_a_bare_model_file_loads_into_a_backbone(suffix, tmp_path):
+    full = models.build("lenet5")
+    path = tmp_path / f"lenet5{suffix}"
+    full.save_weights(path) if suffix == ".weights.h5" else full.save(path)
+    backbone = models.build("lenet5", include_top=False)
+    names = {layer.name for layer in backbone.layers if layer.weights}
+    report = transfer.load_weights(backbone, transfer.read_weights(str(path)), names, "lenet5")
+    assert report.loaded == ["C1", "C3", "C5"] and report.skipped == ["F6", "predictions"] and not report.new
+    for name in report.loaded:
+        for theirs, mine in zip(
+            full.get_layer(name).get_weights(), backbone.get_layer(name).get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(mine, theirs)
+
+
 def test_the_caffe_front_flips_rgb_to_bgr_after_the_mean_in_keras_and_its_tf_keras_twin():
     import tf_keras
 
