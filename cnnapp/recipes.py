@@ -55,6 +55,10 @@ class DataSection:
         data_dir: where tfds keeps its files ("" = tfds's default, ~/tensorflow_datasets).
         limit: use only `limit` examples of every split (0 = all), the same fraction of every class, chosen by
             the recipe seed (cnnapp.data.subsets): for quick checks and tests.
+        classes: train and test on these classes only (names of the dataset's classes, e.g. ["5", "6"]),
+            relabelled 0.. in this order; empty = every class.
+        per_class: train on this many examples of each class (0 = all), chosen by the recipe seed, before any
+            holdout is taken from them: few-example experiments as recipes.
         mean: per-channel mean in pixel units [0, 255] (the paper's); empty = computed from the training
             split.
         std: per-channel standard deviation; empty = computed from the training split.
@@ -64,6 +68,8 @@ class DataSection:
     dataset: str = "digits"
     data_dir: str = ""
     limit: int = 0
+    classes: tuple[str, ...] = ()
+    per_class: int = 0
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
     pipeline: DataConfig = dataclasses.field(default_factory=DataConfig)
@@ -73,6 +79,11 @@ class DataSection:
         object.__setattr__(self, "std", tuple(float(v) for v in self.std))
         if self.limit < 0:
             raise CnnappError(f"data.limit must be ≥ 0 (0 = every example), got {self.limit}")
+        if self.per_class < 0 or len(set(self.classes)) != len(self.classes):
+            raise CnnappError(
+                f"data.per_class must be ≥ 0 (0 = every example) and data.classes name each class once; got "
+                f"{self.per_class} and {list(self.classes)}"
+            )
         if len(self.mean) != len(self.std) or (self.mean and len(self.mean) != self.pipeline.channels):
             raise CnnappError(
                 f"data.mean and data.std need one value per channel ({self.pipeline.channels}); "
@@ -246,12 +257,56 @@ class TrainSection:
             )
 
 
+PREPROCESSINGS = ("", "caffe")
+
+
+@dataclasses.dataclass(frozen=True)
+class TransferSection:
+    """[transfer]: start from trained weights, freeze part of the network, fine-tune in two phases.
+
+    Attributes:
+        weights: where the start weights come from (empty = a fresh initialization): a run folder, a
+            checkpoint (.keras), a Keras weights file (.weights.h5, or the legacy .h5 of keras.applications),
+            or "recipe:NAME", the run of recipe NAME in runs/NAME (`python -m cnnapp.train` trains it first
+            when it is missing). Layers match by name (cnnapp.training.transfer).
+        preprocessing: "" (the run's own normalization; a run's weights bring the source run's), or "caffe":
+            RGB→BGR and the ImageNet BGR mean, std 1, inside the model, as keras.applications' VGG16, VGG19
+            and ResNet50 weights expect.
+        freeze: "none", "head" (train only the classifier: `predictions` and any auxiliary heads), or a layer
+            name or block prefix (`block3`, `conv4`, `C3`): every layer up to and including it is frozen.
+            Frozen batch norm runs in inference mode (the Keras transfer-learning guide's rule).
+        unfreeze_epoch: 0 = one phase; E > 0 = two phases: the first E epochs with `freeze`, the rest with
+            every layer trainable at the learning rate times `unfreeze_lr_factor`.
+        unfreeze_lr_factor: the second phase's learning-rate multiplier (fine-tuning takes a lower rate).
+    """
+
+    weights: str = ""
+    preprocessing: str = ""
+    freeze: str = "none"
+    unfreeze_epoch: int = 0
+    unfreeze_lr_factor: float = 0.1
+
+    def __post_init__(self):
+        if self.preprocessing not in PREPROCESSINGS:
+            raise unknown("preprocessing", self.preprocessing, PREPROCESSINGS)
+        if self.unfreeze_epoch < 0 or not 0 < self.unfreeze_lr_factor <= 1:
+            raise CnnappError(
+                f"transfer.unfreeze_epoch must be ≥ 0 and transfer.unfreeze_lr_factor in (0, 1]; got "
+                f"{self.unfreeze_epoch} and {self.unfreeze_lr_factor}"
+            )
+        if self.unfreeze_epoch and self.freeze == "none":
+            raise CnnappError(
+                "transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. \"head\")"
+            )
+
+
 SECTIONS: dict[str, type] = {
     "model": ModelSection,
     "data": DataSection,
     "optimizer": OptimizerSection,
     "schedule": ScheduleSection,
     "train": TrainSection,
+    "transfer": TransferSection,
 }
 TOP_LEVEL = ("name", "description")
 
@@ -267,6 +322,15 @@ class Recipe:
     optimizer: OptimizerSection = dataclasses.field(default_factory=OptimizerSection)
     schedule: ScheduleSection = dataclasses.field(default_factory=ScheduleSection)
     train: TrainSection = dataclasses.field(default_factory=TrainSection)
+    transfer: TransferSection = dataclasses.field(default_factory=TransferSection)
+
+    def __post_init__(self):
+        unfreeze, epochs = self.transfer.unfreeze_epoch, self.train.epochs
+        if unfreeze >= epochs:
+            raise CnnappError(
+                f"transfer.unfreeze_epoch={unfreeze} is past the end of the run (train.epochs={epochs}): "
+                f"set it below {epochs}, or 0 for one phase"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         """Every value of the recipe as plain TOML-able data; `from_dict(to_dict())` gives the recipe back."""

@@ -37,6 +37,7 @@ from cnnapp.errors import CnnappError
 CHECKPOINTS = ("best", "last")
 STATUSES = ("new", "running", "finished")
 META_VERSION = 1  # run.json's schema; files written before the field existed read as version 0
+RUNS_DIR = Path("runs")  # where a recipe's run goes by default: runs/RECIPE, in the working folder
 
 
 @dataclasses.dataclass(frozen=True)
@@ -476,6 +477,8 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
         **meta["model_options"],
     )
     model = rewire.with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
+    if meta.get("channel_order") == "bgr":  # weights trained on BGR images (cnnapp.training.transfer)
+        model = rewire.with_channel_flip(model, K)
     if rgb_input and int(meta["input_shape"][-1]) == 1:
         from cnnapp.deploy.front import with_grey_front
 

@@ -14,8 +14,7 @@ from pathlib import Path
 from cnnapp import cli
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
-
-RUNS_DIR = Path("runs")
+from cnnapp.runs import RUNS_DIR
 
 
 def parse_args(argv: Sequence[str] | None):
@@ -80,9 +79,17 @@ def format_report(report: dict, run_dir: Path) -> str:
             f"checkpoint from epoch {report['best_epoch']}): top-1 accuracy {report['top1_accuracy']:.2%} "
             f"(error {report['top1_error']:.2%}), top-5 accuracy {report['top5_accuracy']:.2%}",
             f"  training: {report['train_seconds']:.1f} s, {report['images_per_second']:.0f} images/s",
+            *([f"  {summary(report['transfer'])}"] if report.get("transfer") else []),
             f"  run folder: {run_dir}",
         ]
     )
+
+
+def summary(transfer: dict) -> str:
+    """The start weights' report (cnnapp.training.transfer.Report) as one line."""
+    from cnnapp.training.transfer import Report
+
+    return Report(**transfer).summary()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -95,16 +102,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     recipe = load_recipe(recipe_file, args.overrides)
     out = args.out or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
+    from cnnapp.training.transfer import source_recipe
 
     verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+    options = dict(verbose=verbose, precision=args.precision, jit=args.jit)
+    source = source_recipe(recipe)  # transfer.weights = "recipe:NAME": its run first, when it is missing
+    if source is not None and RunDir(RUNS_DIR / source).status() != "finished" and not RunDir(out).is_run():
+        print(f"transfer.weights: training its source first (python -m cnnapp.train --recipe {source})")
+        source_report = train_distributed(load_recipe(source), RUNS_DIR / source, args.strategy, **options)
+        print(format_report(source_report, RUNS_DIR / source))
     report = train_distributed(
-        recipe,
-        out,
-        args.strategy,
-        resume=True if args.resume else None,
-        verbose=verbose,
-        precision=args.precision,
-        jit=args.jit,
+        recipe, out, args.strategy, resume=True if args.resume else None, **options
     )
     print(format_report(report, out))
     return 0

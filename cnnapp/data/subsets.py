@@ -14,13 +14,14 @@ and a `data.limit` of such a split takes its first examples (tfds writes its spl
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
 import tensorflow as tf
 
-from cnnapp.data.records import records_of, take_indices
-from cnnapp.errors import CnnappError
+from cnnapp.data.records import Records, records_of, register, take_indices
+from cnnapp.errors import CnnappError, unknown
 
 # Salts of the three subsets, so that the same recipe seed draws them independently.
 HOLDOUT, LIMIT, EVALUATION = 1, 2, 3
@@ -183,3 +184,66 @@ def check_counts(counts: dict, class_names, dataset: str, strict: bool = True) -
 
 def _name(class_names, label: int) -> str:
     return class_names[label] if label < len(class_names) else str(label)
+
+
+# Few-example experiments (`data.classes`, `data.per_class`): a subset of the classes, N examples of each.
+PER_CLASS = 4  # the salt of the per-class draw
+
+
+def class_ids(class_names, wanted) -> list[int]:
+    """The labels of the classes named `wanted`, in that order; an unknown name lists the valid ones."""
+    names = [str(n) for n in class_names]
+    for name in wanted:
+        if name not in names:
+            raise unknown("class name", name, names)
+    return [names.index(name) for name in wanted]
+
+
+def only_classes(ds: tf.data.Dataset, ids) -> tuple[tf.data.Dataset, int]:
+    """The examples of `ds` whose label is one of `ids` (labels unchanged), in stored order; their number."""
+    index = np.flatnonzero(np.isin(labels(ds), np.asarray(ids, np.int64)))
+    return subset(ds, index), len(index)
+
+
+def per_class(ds: tf.data.Dataset, count: int, seed: int, class_names) -> tuple[tf.data.Dataset, int]:
+    """`count` examples of every class present in `ds`, chosen by `seed` (the same in every process).
+
+    Raises:
+        CnnappError: a class has fewer than `count` examples.
+    """
+    split_labels = labels(ds)
+    classes, sizes = np.unique(split_labels, return_counts=True)
+    for label, size in zip(classes.tolist(), sizes.tolist(), strict=True):
+        if size < count:
+            raise CnnappError(
+                f"class {_name(class_names, label)!r} has {size} training examples, fewer than "
+                f"data.per_class = {count}: lower data.per_class"
+            )
+    index = _choose(split_labels, dict.fromkeys(classes.tolist(), count), seed, PER_CLASS)
+    return subset(ds, index), len(index)
+
+
+def relabel(ds: tf.data.Dataset, ids) -> tf.data.Dataset:
+    """Labels `ids[k]` → k (after `only_classes`): a class subset trains a classifier of len(ids) outputs.
+
+    What the loader registered (labels, cheap subsets, a folder's files) is registered again, relabelled.
+    """
+    table = np.full(int(max(ids)) + 1, -1, np.int32)
+    table[np.asarray(ids)] = np.arange(len(ids), dtype=np.int32)
+    lookup = tf.constant(table)
+    out = ds.map(lambda image, label: (image, tf.gather(lookup, tf.cast(label, tf.int32))))
+    records = records_of(ds)
+    if records is None:
+        return out
+    files = records.files
+    if files is not None:
+        files = dataclasses.replace(files, labels=table[np.asarray(files.labels, np.int64)])
+    return register(
+        out,
+        Records(
+            labels=lambda: table[records.label_array()].astype(np.int64),
+            select=lambda index: relabel(records.select(index), ids),
+            files=files,
+            cheap=records.cheap,
+        ),
+    )

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from cnnapp.errors import CnnappError
 from cnnapp.models import layers
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import dense_layers, initializer, resolve_keras, start, top
 from cnnapp.models.spec import Architecture
 
 # Smallest inputs the valid-padded layers allow (every map stays at least 1×1 through pool5):
@@ -36,24 +36,26 @@ def _lrn(K, name):
     return layers.lrn_layer(K)(depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name=name)
 
 
-def _classifier(K, x, num_classes, fc_units, dropout, init, hidden_bias, classifier_activation):
-    """flatten, fc6, drop6, fc7, drop7, predictions: dropout in the first two FC layers (section 4.2)."""
-    x = K.layers.Flatten(name="flatten")(x)
-    for n in (6, 7):
-        x = K.layers.Dense(
-            fc_units,
-            activation="relu",
-            kernel_initializer=initializer(init, _paper_normal(K)),
-            bias_initializer=hidden_bias,
-            name=f"fc{n}",
-        )(x)
-        x = K.layers.Dropout(dropout, name=f"drop{n}")(x)
-    return predictions(K, num_classes, classifier_activation, initializer(init, _paper_normal(K)))(x)
+def _classifier(K, x, num_classes, fc_units, dropout, init, hidden_bias, classifier_activation, top_options):
+    """flatten, fc6, drop6, fc7, drop7, predictions: dropout in the first two FC layers (section 4.2); or,
+    with `include_top=False`, the pool5 maps (globally pooled if asked)."""
+    kernel = lambda: initializer(init, _paper_normal(K))  # noqa: E731
+    fc = (("fc6", "drop6"), ("fc7", "drop7"))
+    return top(
+        K, x, num_classes=num_classes, classifier_activation=classifier_activation,
+        kernel_initializer=kernel(),
+        hidden=lambda x: dense_layers(
+            K, x, fc, units=fc_units, dropout=dropout, kernel_initializer=kernel, bias_initializer=hidden_bias
+        ),
+        **top_options,
+    )  # fmt: skip
 
 
 def alexnet(
     input_shape: Sequence[int] = (227, 227, 3),
     num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
     towers: int = 2,
     fc_units: int = 4096,
     dropout: float = 0.5,
@@ -82,13 +84,14 @@ def alexnet(
         init: "paper" (N(0, 0.01); bias 1 in conv2, conv4, conv5, fc6, fc7 "to give ReLUs positive inputs",
             0 elsewhere, section 5), "lecun", "glorot" or "he" (all biases 0).
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone up to pool5, its layers named as in the full network.
+        pooling: for a backbone, None (the pool5 maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
     if towers not in (1, 2):
         raise CnnappError(f"towers must be 1 or 2 (the paper's two GPUs); got {towers!r}")
-    check_input_shape(input_shape, "alexnet", min_size=ALEXNET_MIN_SIZE)
-    check_num_classes(num_classes)
+    inputs = start(K, input_shape, num_classes, "alexnet", ALEXNET_MIN_SIZE, (include_top, pooling))
     one = "ones" if init == "paper" else "zeros"  # the paper's bias 1 in conv2, conv4, conv5, fc6, fc7
 
     def conv(x, filters, size, name, strides=1, padding="same", bias="zeros"):
@@ -121,7 +124,6 @@ def alexnet(
     def merged(x, name):
         return [x[0]] if towers == 1 else [K.layers.Concatenate(name=name)(x)]
 
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     # Block 1
     x = conv([inputs], 96, 11, "conv1", strides=4, padding="valid")
     x = per_tower(x, lambda n: _lrn(K, n), "norm1")
@@ -137,13 +139,18 @@ def alexnet(
     x = conv(x, 256, 3, "conv5", bias=one)
     x = per_tower(x, pool, "pool5")
     x = merged(x, "pool5_concat")[0]
-    outputs = _classifier(K, x, num_classes, fc_units, dropout, init, one, classifier_activation)
+    outputs = _classifier(
+        K, x, num_classes, fc_units, dropout, init, one, classifier_activation,
+        {"include_top": include_top, "pooling": pooling},
+    )  # fmt: skip
     return K.Model(inputs, outputs, name="alexnet" if towers == 2 else "alexnet_single_tower")
 
 
 def zfnet(
     input_shape: Sequence[int] = (224, 224, 3),
     num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
     fc_units: int = 4096,
     dropout: float = 0.5,
     init: str = "paper",
@@ -164,11 +171,12 @@ def zfnet(
         dropout: dropout rate after fc6 and fc7 (the paper's 0.5).
         init: "paper" (weights N(0, 0.01), biases 0, section 3), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone up to pool5, its layers named as in the full network.
+        pooling: for a backbone, None (the pool5 maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
-    check_input_shape(input_shape, "zfnet", min_size=ZFNET_MIN_SIZE)
-    check_num_classes(num_classes)
+    inputs = start(K, input_shape, num_classes, "zfnet", ZFNET_MIN_SIZE, (include_top, pooling))
 
     def conv(x, filters, size, name, strides=1, padding="same"):
         return K.layers.Conv2D(
@@ -181,7 +189,6 @@ def zfnet(
             name=name,
         )(x)
 
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     # Block 1
     x = K.layers.ZeroPadding2D(1, name="conv1_pad")(inputs)
     x = conv(x, 96, 7, "conv1", strides=2, padding="valid")
@@ -196,7 +203,10 @@ def zfnet(
     x = conv(x, 384, 3, "conv4")
     x = conv(x, 256, 3, "conv5")
     x = K.layers.MaxPooling2D(3, strides=2, name="pool5")(x)
-    outputs = _classifier(K, x, num_classes, fc_units, dropout, init, "zeros", classifier_activation)
+    outputs = _classifier(
+        K, x, num_classes, fc_units, dropout, init, "zeros", classifier_activation,
+        {"include_top": include_top, "pooling": pooling},
+    )  # fmt: skip
     return K.Model(inputs, outputs, name="zfnet")
 
 

@@ -8,45 +8,57 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import initializer, resolve_keras, start, top
 from cnnapp.models.spec import Architecture
 
 
 def linear(
     input_shape: Sequence[int] = (32, 32, 3),
     num_classes: int = 10,
+    include_top: bool = True,
+    pooling: str | None = None,
     init: str = "paper",
     classifier_activation: str | None = "softmax",
     keras_module=None,
 ):
-    """Linear softmax classifier on raw pixels: Flatten, then one fully connected layer (CS231n's f = Wx)."""
+    """Linear softmax classifier on raw pixels: Flatten, then one fully connected layer (CS231n's f = Wx).
+
+    Its whole network is the classifier: `include_top=False` leaves the image itself (pooled if asked).
+    """
     K = resolve_keras(keras_module)
-    check_input_shape(input_shape, "linear", min_size=1)
-    check_num_classes(num_classes)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
-    x = K.layers.Flatten(name="flatten")(inputs)
-    outputs = predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
+    inputs = start(K, input_shape, num_classes, "linear", 1, (include_top, pooling))
+    outputs = top(
+        K, inputs, include_top=include_top, pooling=pooling, num_classes=num_classes,
+        classifier_activation=classifier_activation, kernel_initializer=initializer(init, "glorot_uniform"),
+    )  # fmt: skip
     return K.Model(inputs, outputs, name="linear")
 
 
 def mlp(
     input_shape: Sequence[int] = (32, 32, 3),
     num_classes: int = 10,
+    include_top: bool = True,
+    pooling: str | None = None,
     hidden_units: int = 100,
     init: str = "paper",
     classifier_activation: str | None = "softmax",
     keras_module=None,
 ):
-    """Two-layer network f = W2 max(0, W1 x): Flatten, FC-hidden + ReLU, FC-classes."""
+    """Two-layer network f = W2 max(0, W1 x): Flatten, FC-hidden + ReLU, FC-classes.
+
+    Both layers are fully connected, the classifier: `include_top=False` leaves the image itself (pooled if
+    asked).
+    """
     K = resolve_keras(keras_module)
-    check_input_shape(input_shape, "mlp", min_size=1)
-    check_num_classes(num_classes)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
-    x = K.layers.Flatten(name="flatten")(inputs)
-    x = K.layers.Dense(
+    inputs = start(K, input_shape, num_classes, "mlp", 1, (include_top, pooling))
+    hidden = K.layers.Dense(
         hidden_units, activation="relu", kernel_initializer=initializer(init, "he_normal"), name="fc1"
-    )(x)
-    outputs = predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
+    )
+    outputs = top(
+        K, inputs, include_top=include_top, pooling=pooling, num_classes=num_classes,
+        classifier_activation=classifier_activation, kernel_initializer=initializer(init, "glorot_uniform"),
+        hidden=hidden,
+    )  # fmt: skip
     return K.Model(inputs, outputs, name="mlp")
 
 

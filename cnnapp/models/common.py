@@ -1,4 +1,5 @@
-"""What every builder shares: the Keras module it builds with, input checks, and initializers by name."""
+"""What every builder shares: the Keras module it builds with, input checks, initializers by name, and the
+classifier on top of the conv layers (or, with `include_top=False`, the backbone's pooled output)."""
 
 from __future__ import annotations
 
@@ -82,3 +83,86 @@ def predictions(K, num_classes: int, classifier_activation: str | None, kernel_i
         dtype="float32",
         name="predictions",
     )
+
+
+POOLINGS = ("avg", "max")
+
+
+def check_top(include_top: bool, pooling: str | None) -> None:
+    """Validate the keras.applications options: `pooling` only for a backbone (`include_top=False`)."""
+    if pooling is not None and pooling not in POOLINGS:
+        raise unknown("pooling", str(pooling), POOLINGS)
+    if include_top and pooling is not None:
+        raise CnnappError(
+            f"pooling={pooling!r} applies to a backbone only; set include_top=False (or drop pooling)"
+        )
+
+
+def start(
+    K, input_shape: Sequence[int], num_classes: int, architecture: str, min_size: int, top=(True, None)
+):
+    """A builder's first lines: check the input shape, the class count and the top options; the input."""
+    check_input_shape(input_shape, architecture, min_size=min_size)
+    check_num_classes(num_classes)
+    check_top(*top)
+    return K.Input(shape=tuple(input_shape), name="image")
+
+
+def dense_layers(
+    K,
+    x,
+    names: Sequence[tuple[str, str]],
+    *,
+    units: int,
+    dropout: float,
+    kernel_initializer: Callable[[], Any],
+    bias_initializer: Any = "zeros",
+):
+    """Fully connected ReLU layers of `units`, each followed by dropout: one (dense name, dropout name) each.
+
+    `kernel_initializer` is called once per layer (a fresh initializer, see `initializer`).
+    """
+    for name, dropout_name in names:
+        x = K.layers.Dense(
+            units,
+            activation="relu",
+            kernel_initializer=kernel_initializer(),
+            bias_initializer=bias_initializer,
+            name=name,
+        )(x)
+        x = K.layers.Dropout(dropout, name=dropout_name)(x)
+    return x
+
+
+def top(
+    K,
+    x,
+    *,
+    include_top: bool,
+    pooling: str | None,
+    num_classes: int,
+    classifier_activation: str | None,
+    kernel_initializer,
+    reduce: str = "flatten",
+    hidden: Callable[[Any], Any] | None = None,
+):
+    """The end of every builder: the classifier, or with `include_top=False` the backbone's output.
+
+    The classifier is `reduce` (a `flatten` layer, or the global average pool `avg_pool`), the family's
+    `hidden` layers (a function of a tensor), then `predictions`. Without it (keras.applications'
+    convention) the output is the last feature map, or with `pooling` "avg"/"max" its global average/max
+    (`avg_pool`/`max_pool`); every layer keeps its name in both builds, so weights move between them by name.
+    """
+    if not include_top:
+        if pooling == "avg":
+            return K.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+        if pooling == "max":
+            return K.layers.GlobalMaxPooling2D(name="max_pool")(x)
+        return x
+    if reduce == "flatten":
+        x = K.layers.Flatten(name="flatten")(x)
+    else:
+        x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+    if hidden is not None:
+        x = hidden(x)
+    return predictions(K, num_classes, classifier_activation, kernel_initializer)(x)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import initializer, resolve_keras, start, top
 from cnnapp.models.layers import lrn_layer
 from cnnapp.models.spec import Architecture
 
@@ -119,6 +119,8 @@ def min_input_size(cifar_stem: bool, aux_classifiers: bool) -> int:
 def googlenet(
     input_shape: Sequence[int] = (224, 224, 3),
     num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
     aux_classifiers: bool = True,
     cifar_stem: bool = False,
     width: float = 1.0,
@@ -145,13 +147,16 @@ def googlenet(
         init: "paper" (Caffe's xavier = lecun_uniform, biases 0.2, as BVLC's reproduction), "lecun", "glorot"
             or "he" (zero biases).
         classifier_activation: of the classifiers (main and auxiliary), "softmax" or None for logits.
+        include_top: False gives the backbone (up to inception_5b, without the auxiliary heads), its layers
+            named as in the full network.
+        pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
-    check_input_shape(input_shape, "googlenet", min_size=min_input_size(cifar_stem, aux_classifiers))
-    check_num_classes(num_classes)
+    aux_classifiers = aux_classifiers and include_top  # a backbone has no classifier, auxiliary or main
+    min_size = min_input_size(cifar_stem, aux_classifiers)
+    inputs = start(K, input_shape, num_classes, "googlenet", min_size, (include_top, pooling))
     conv = dict(K=K, init=init)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     if cifar_stem:
         x = _conv(inputs, scaled(192, width), 3, name="conv1_3x3", **conv)
     else:
@@ -175,9 +180,11 @@ def googlenet(
                     x, num_classes, width=width, activation=classifier_activation, name=head, **conv
                 )
             )
-    x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)  # the table's 7×7/1 average pool at 224×224
-    x = K.layers.Dropout(dropout, name="dropout")(x)
-    outputs = predictions(K, num_classes, classifier_activation, initializer(init, _PAPER_INIT))(x)
+    outputs = top(  # the table's 7×7/1 average pool at 224×224 (global), dropout, linear, softmax
+        K, x, include_top=include_top, pooling=pooling, num_classes=num_classes,
+        classifier_activation=classifier_activation, kernel_initializer=initializer(init, _PAPER_INIT),
+        reduce="avg_pool", hidden=K.layers.Dropout(dropout, name="dropout"),
+    )  # fmt: skip
     return K.Model(inputs, [outputs, *aux] if aux else outputs, name="googlenet")
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from cnnapp.errors import unknown
 from cnnapp.models import layers
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import initializer, resolve_keras, start, top
 from cnnapp.models.spec import Architecture
 
 # Table I of LeCun et al. 1998: the S2 maps each C3 map reads. Maps 0-5 read 3 contiguous maps, 6-11 read 4
@@ -34,7 +34,7 @@ C3_TABLE = (
 H2_TABLE = tuple(tuple((j + i) % 12 for i in range(8)) for j in range(12))
 
 ACTIVATIONS = ("scaled_tanh", "tanh", "relu")
-POOLINGS = ("average", "max")
+SUBSAMPLINGS = ("average", "max")
 VARIANTS = ("lecture", "paper")
 
 
@@ -44,6 +44,13 @@ def _activation(K, activation: str, name: str):
     if activation == "relu":
         return K.layers.ReLU(name=name)
     return K.layers.Activation(activation, name=name)
+
+
+def _hidden(K, units: int, name: str, activation: str, kernel):
+    """The hidden fully connected layer of the classifier (F6, H3) and its activation, as a function."""
+    return lambda x: _activation(K, activation, f"{name}_act")(
+        K.layers.Dense(units, kernel_initializer=kernel(), name=name)(x)
+    )
 
 
 def _paper_init(K, fan_in: int | None = None):
@@ -59,9 +66,11 @@ def _check_choice(kind: str, value: str, valid: Sequence[str]) -> None:
 def lenet5(
     input_shape: Sequence[int] = (32, 32, 1),
     num_classes: int = 10,
+    include_top: bool = True,
+    pooling: str | None = None,
     variant: str = "lecture",
     activation: str = "scaled_tanh",
-    pooling: str = "average",
+    subsampling: str = "average",
     init: str = "paper",
     classifier_activation: str | None = "softmax",
     keras_module=None,
@@ -80,30 +89,31 @@ def lenet5(
             or "paper" — C3 wired by Table I and S2/S4 with a trainable coefficient and bias per map
             (60,000 parameters up to F6, 60,850 with the 10-way output).
         activation: "scaled_tanh" (the paper's 1.7159·tanh(2a/3)), "tanh" or "relu".
-        pooling: "average" (the paper's sum, or the lecture's average) or "max".
+        subsampling: S2's and S4's kind: "average" (the paper's sum, or the lecture's average) or "max".
         init: "paper" (uniform ±2.4/F_in, the paper's appendix A), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone (C1 to C5_act, whose 1×1×120 maps F6 reads), its layers named
+            as in the full network.
+        pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
     _check_choice("LeNet-5 variant", variant, VARIANTS)
     _check_choice("activation", activation, ACTIVATIONS)
-    _check_choice("pooling", pooling, POOLINGS)
-    check_input_shape(input_shape, "lenet5", min_size=32)
-    check_num_classes(num_classes)
+    _check_choice("subsampling", subsampling, SUBSAMPLINGS)
+    inputs = start(K, input_shape, num_classes, "lenet5", 32, (include_top, pooling))
     paper = variant == "paper"
     kernel = lambda fan_in=None: initializer(init, _paper_init(K, fan_in))  # noqa: E731
 
     def subsample(x, name):
         if paper:  # coefficient starts at the paper's U(±2.4/4) (4 inputs), or as a plain average
             coefficient = kernel(4) if init == "paper" else K.initializers.Constant(0.25)
-            mode = "sum" if pooling == "average" else "max"
+            mode = "sum" if subsampling == "average" else "max"
             x = layers.subsampling_layer(K)(2, mode, coefficient_initializer=coefficient, name=name)(x)
             return _activation(K, activation, f"{name}_act")(x)
-        pool = K.layers.AveragePooling2D if pooling == "average" else K.layers.MaxPooling2D
+        pool = K.layers.AveragePooling2D if subsampling == "average" else K.layers.MaxPooling2D
         return pool(2, name=name)(x)
 
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     x = K.layers.Conv2D(6, 5, kernel_initializer=kernel(), name="C1")(inputs)
     x = _activation(K, activation, "C1_act")(x)
     x = subsample(x, "S2")
@@ -115,16 +125,17 @@ def lenet5(
     x = subsample(x, "S4")
     x = K.layers.Conv2D(120, 5, kernel_initializer=kernel(), name="C5")(x)
     x = _activation(K, activation, "C5_act")(x)
-    x = K.layers.Flatten(name="flatten")(x)
-    x = K.layers.Dense(84, kernel_initializer=kernel(), name="F6")(x)
-    x = _activation(K, activation, "F6_act")(x)
-    outputs = predictions(K, num_classes, classifier_activation, kernel())(x)
+    head = dict(include_top=include_top, pooling=pooling, classifier_activation=classifier_activation)
+    hidden = _hidden(K, 84, "F6", activation, kernel)
+    outputs = top(K, x, num_classes=num_classes, hidden=hidden, kernel_initializer=kernel(), **head)
     return K.Model(inputs, outputs, name="lenet5_paper" if paper else "lenet5")
 
 
 def lenet1989(
     input_shape: Sequence[int] = (16, 16, 1),
     num_classes: int = 10,
+    include_top: bool = True,
+    pooling: str | None = None,
     activation: str = "scaled_tanh",
     init: str = "paper",
     classifier_activation: str | None = "softmax",
@@ -145,16 +156,17 @@ def lenet1989(
         activation: "scaled_tanh" (the paper's scaled hyperbolic tangent), "tanh" or "relu".
         init: "paper" (uniform ±2.4/F_in, section 5.1), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone (H1 to H2_act, the 4×4×12 maps H3 reads), its layers named as
+            in the full network.
+        pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
     _check_choice("activation", activation, ACTIVATIONS)
-    check_input_shape(input_shape, "lenet1989", min_size=5)
-    check_num_classes(num_classes)
+    inputs = start(K, input_shape, num_classes, "lenet1989", 5, (include_top, pooling))
     kernel = lambda: initializer(init, _paper_init(K))  # noqa: E731
     untied_bias = layers.untied_bias_layer(K)
 
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     x = K.layers.Conv2D(
         12, 5, strides=2, padding="same", use_bias=False, kernel_initializer=kernel(), name="H1"
     )(inputs)
@@ -165,10 +177,9 @@ def lenet1989(
     )(x)
     x = untied_bias(name="H2_bias")(x)
     x = _activation(K, activation, "H2_act")(x)
-    x = K.layers.Flatten(name="flatten")(x)
-    x = K.layers.Dense(30, kernel_initializer=kernel(), name="H3")(x)
-    x = _activation(K, activation, "H3_act")(x)
-    outputs = predictions(K, num_classes, classifier_activation, kernel())(x)
+    head = dict(include_top=include_top, pooling=pooling, classifier_activation=classifier_activation)
+    hidden = _hidden(K, 30, "H3", activation, kernel)
+    outputs = top(K, x, num_classes=num_classes, hidden=hidden, kernel_initializer=kernel(), **head)
     return K.Model(inputs, outputs, name="lenet1989")
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp.errors import unknown
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import initializer, resolve_keras, start, top
 from cnnapp.models.layers import shortcut_a_layer
 from cnnapp.models.spec import Architecture
 
@@ -99,16 +99,21 @@ def apply_bottleneck_block(x, filters: int, *, strides: int, K, init: str, use_b
     return K.layers.ReLU(name=f"{name}_out")(y)
 
 
-def _classifier(x, num_classes, classifier_activation, K, init):
-    x = K.layers.GlobalAveragePooling2D(name="avg_pool")(x)
+def _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling):
     # The paper's init is stated for the convs; the FC layer keeps Keras's default, Glorot.
-    return predictions(K, num_classes, classifier_activation, initializer(init, "glorot_uniform"))(x)
+    return top(
+        K, x, include_top=include_top, pooling=pooling, num_classes=num_classes,
+        classifier_activation=classifier_activation, kernel_initializer=initializer(init, "glorot_uniform"),
+        reduce="avg_pool",
+    )  # fmt: skip
 
 
 def resnet(
     depth: int = 50,
     input_shape: Sequence[int] = (224, 224, 3),
     num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
     width: float = 1.0,
     conv_bias: bool = False,
     init: str = "paper",
@@ -127,16 +132,17 @@ def resnet(
             norm is redundant; the paper's models have none).
         init: "paper" (He normal), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone (up to the last block's output), its layers named as in the
+            full network.
+        pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
     if depth not in DEPTHS:
         raise unknown("ResNet depth", str(depth), [str(d) for d in DEPTHS])
-    check_input_shape(input_shape, f"resnet{depth}", min_size=1)
-    check_num_classes(num_classes)
+    inputs = start(K, input_shape, num_classes, f"resnet{depth}", 1, (include_top, pooling))
     kind, blocks = DEPTHS[depth]
     conv = dict(K=K, init=init, use_bias=conv_bias)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     x = _conv(inputs, scaled(64, width), 7, strides=2, name="conv1", **conv)
     x = K.layers.ReLU(name="conv1_relu")(x)
     x = K.layers.ZeroPadding2D(1, name="pool1_pad")(x)
@@ -150,7 +156,7 @@ def resnet(
                 x = apply_basic_block(x, filters, strides=strides, shortcut="projection", name=name, **conv)
             else:
                 x = apply_bottleneck_block(x, filters, strides=strides, name=name, **conv)
-    outputs = _classifier(x, num_classes, classifier_activation, K, init)
+    outputs = _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling)
     return K.Model(inputs, outputs, name=f"resnet{depth}")
 
 
@@ -158,6 +164,8 @@ def cifar_resnet(
     depth: int = 20,
     input_shape: Sequence[int] = (32, 32, 3),
     num_classes: int = 10,
+    include_top: bool = True,
+    pooling: str | None = None,
     shortcut: str = "zero_pad",
     init: str = "paper",
     classifier_activation: str | None = "softmax",
@@ -172,6 +180,9 @@ def cifar_resnet(
         shortcut: "zero_pad" (option A, parameter-free: the paper's CIFAR choice) or "projection" (option B).
         init: "paper" (He normal), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone (up to the last block's output), its layers named as in the
+            full network.
+        pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
@@ -179,11 +190,9 @@ def cifar_resnet(
         raise unknown("CIFAR ResNet depth", str(depth), [f"{d} (any 6n + 2)" for d in CIFAR_DEPTHS])
     if shortcut not in ("zero_pad", "projection"):
         raise unknown("shortcut", shortcut, ["zero_pad", "projection"])
-    check_input_shape(input_shape, f"resnet{depth}", min_size=1)
-    check_num_classes(num_classes)
+    inputs = start(K, input_shape, num_classes, f"resnet{depth}", 1, (include_top, pooling))
     n = (depth - 2) // 6
     conv = dict(K=K, init=init, use_bias=False)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
     x = _conv(inputs, 16, 3, name="conv1", **conv)
     x = K.layers.ReLU(name="conv1_relu")(x)
     for stage, filters in enumerate((16, 32, 64), start=2):
@@ -192,7 +201,7 @@ def cifar_resnet(
             x = apply_basic_block(
                 x, filters, strides=strides, shortcut=shortcut, name=f"conv{stage}_block{block}", **conv
             )
-    outputs = _classifier(x, num_classes, classifier_activation, K, init)
+    outputs = _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling)
     return K.Model(inputs, outputs, name=f"resnet{depth}")
 
 

@@ -20,10 +20,10 @@ def input_name(config: dict) -> str:
     return inputs[0]
 
 
-def insert_after_input(config: dict, entry: dict) -> None:
-    """Put the serialized layer `entry` (with its "name") right after the input layer, in place: it reads the
-    input, and every layer that read the input reads `entry` instead."""
-    image = input_name(config)
+def insert_after_input(config: dict, entry: dict, after: str | None = None) -> None:
+    """Put the serialized layer `entry` (with its "name") right after the input layer (or the layer `after`),
+    in place: it reads that layer, and every layer that read it reads `entry` instead."""
+    image = after or input_name(config)
     consumers = [c for c in config["layers"] if _references(c["inbound_nodes"], image)]
     if not consumers:
         raise ValueError("the model's input feeds no layer")
@@ -55,6 +55,36 @@ def with_normalization(model, mean, std, keras_module=None):
     entry = dict(K.layers.serialize(layer))
     entry["name"] = "normalization"
     insert_after_input(config, entry)
+    return K.Model.from_config(config)
+
+
+# out_j = in_(2 - j): the kernel of a 1×1 conv that reverses the channel order, (1, 1, in, out).
+_REVERSE_CHANNELS = [[[[0.0, 0.0, 1.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]]]
+
+
+def with_channel_flip(model, keras_module=None):
+    """A copy of functional `model` (fresh weights) with `rgb_to_bgr` right after its `normalization` layer.
+
+    A fixed, non-trainable 1×1 conv (a standard layer: it saves, converts and quantizes like any other) that
+    reverses the channel order, for weights trained on BGR images (Caffe's, keras.applications' VGG16, VGG19,
+    ResNet50): the model still takes RGB pixels, as every export does.
+    """
+    from cnnapp.models.common import resolve_keras
+
+    K = resolve_keras(keras_module)
+    config = copy.deepcopy(model.get_config())
+    layer = K.layers.Conv2D(
+        3,
+        1,
+        use_bias=False,
+        trainable=False,
+        kernel_initializer=K.initializers.Constant(_REVERSE_CHANNELS),
+        dtype="float32",
+        name="rgb_to_bgr",
+    )
+    entry = dict(K.layers.serialize(layer))
+    entry["name"] = "rgb_to_bgr"
+    insert_after_input(config, entry, after="normalization")
     return K.Model.from_config(config)
 
 # Inbound nodes name the layer they read: Keras 3 as {"keras_history": [name, node, tensor]}, tf_keras as

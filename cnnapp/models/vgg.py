@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp.errors import unknown
-from cnnapp.models.common import check_input_shape, check_num_classes, initializer, predictions, resolve_keras
+from cnnapp.models.common import dense_layers, initializer, resolve_keras, start, top
 from cnnapp.models.layers import lrn_layer
 from cnnapp.models.spec import Architecture
 
@@ -81,6 +81,8 @@ def vgg(
     config: str = "D",
     input_shape: Sequence[int] = (224, 224, 3),
     num_classes: int = 1000,
+    include_top: bool = True,
+    pooling: str | None = None,
     batch_norm: bool = False,
     width: float = 1.0,
     fc_units: int = 4096,
@@ -102,14 +104,16 @@ def vgg(
         dropout: dropout rate after fc1 and fc2 (the paper's 0.5).
         init: "paper" (N(0, 0.1²), zero biases), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        include_top: False gives the backbone: the layers up to `block5_pool`, named as in the full network
+            (keras.applications' convention), so weights move between the two by name.
+        pooling: for a backbone, None (the block5_pool maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
     if config not in CONFIGS:
         raise unknown("VGG configuration", config, list(CONFIGS))
-    check_input_shape(input_shape, f"VGG configuration {config}", min_size=MIN_SIZE)
-    check_num_classes(num_classes)
-    inputs = K.Input(shape=tuple(input_shape), name="image")
+    name = f"VGG configuration {config}"
+    inputs = start(K, input_shape, num_classes, name, MIN_SIZE, (include_top, pooling))
     x = inputs
     for stage, convs in enumerate(CONFIGS[config], start=1):
         x = apply_vgg_block(
@@ -117,13 +121,13 @@ def vgg(
             K=K, name=f"block{stage}",
         )  # fmt: skip
     # Classifier: the paper's FC layers on the flattened 7×7×512 maps of a 224×224 input.
-    x = K.layers.Flatten(name="flatten")(x)
-    for i in (1, 2):
-        x = K.layers.Dense(
-            fc_units, activation="relu", kernel_initializer=initializer(init, _paper_init(K)), name=f"fc{i}"
-        )(x)
-        x = K.layers.Dropout(dropout, name=f"fc{i}_dropout")(x)
-    outputs = predictions(K, num_classes, classifier_activation, initializer(init, _paper_init(K)))(x)
+    kernel = lambda: initializer(init, _paper_init(K))  # noqa: E731
+    fc = (("fc1", "fc1_dropout"), ("fc2", "fc2_dropout"))
+    outputs = top(
+        K, x, include_top=include_top, pooling=pooling, num_classes=num_classes,
+        classifier_activation=classifier_activation, kernel_initializer=kernel(),
+        hidden=lambda x: dense_layers(K, x, fc, units=fc_units, dropout=dropout, kernel_initializer=kernel),
+    )  # fmt: skip
     suffix = "_bn" if batch_norm else ""
     return K.Model(inputs, outputs, name=f"vgg_{config.lower().replace('-', '_')}{suffix}")
 

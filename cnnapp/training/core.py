@@ -33,7 +33,7 @@ from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, setup
+from cnnapp.training import evaluation, setup, transfer
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -73,6 +73,7 @@ class Session:
     initial_epoch: int = 0
     chief: bool = True
     verbose: int | str = "auto"
+    phases: keras.callbacks.Callback | None = None  # freezing and the two phases (cnnapp.training.transfer)
 
     def validation_batches(self) -> tf.data.Dataset:
         """The validation split through the evaluation pipeline (no augmentation)."""
@@ -134,6 +135,7 @@ def train(
             raise
         clock, plateau, checkpoint = _restorable(session, progress)
         callbacks = [clock, plateau, StopOnNonFiniteLoss(run, recipe, checkpoint)]
+        callbacks += [session.phases] if session.phases is not None else []
         if recipe.optimizer.ema:  # validate with the Polyak averages, as the final model will be
             callbacks.append(keras.callbacks.SwapEMAWeights())
         if chief:
@@ -161,19 +163,23 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
     keras.utils.set_random_seed(recipe.train.seed)
     if recipe.train.deterministic:
         tf.config.experimental.enable_op_determinism()
+    weights = transfer.start_weights(recipe) if progress is None else None  # a bad file fails before the data
     run_data = setup.load_data(recipe)
     if progress is not None:
         meta = run.read_meta()  # the statistics the saved weights were trained with
     else:
-        meta = RunMeta.from_dict(setup.run_meta(recipe, run_data, setup.normalization(recipe, run_data)))
+        meta = transfer.run_meta(recipe, run_data, weights)  # setup.run_meta, with the weights' normalization
     steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
+    initial_epoch = int(progress["epochs_done"]) if progress else 0
     with strategy.scope():
         model, inference = setup.build_models(meta, recipe)
         schedule = setup.compile_model(model, recipe, device, steps)
         model.optimizer.build(model.trainable_variables)  # a LossScaleOptimizer under mixed_float16
-    initial_epoch = int(progress["epochs_done"]) if progress else 0
+        # After the optimizer is built over every weight: both phases then share its variables.
+        phases, meta = transfer.start(model, recipe, meta, weights, schedule, initial_epoch)
     session = Session(recipe, run, meta, device, run_data, model, inference, schedule, strategy, steps)
     session.initial_epoch, session.chief, session.verbose = initial_epoch, chief, verbose
+    session.phases = phases
     return session, progress, extended_from
 
 
@@ -296,5 +302,6 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "strategy": loop.name,
         "replicas": int(session.strategy.num_replicas_in_sync),
         "global_batch": recipe.train.batch_size,
+        **({"transfer": session.meta.get("transfer")} if session.meta.get("transfer") else {}),
     }
     return report, probs, labels

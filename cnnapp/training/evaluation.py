@@ -107,8 +107,12 @@ def evaluate_members(
     split = split or first.train.test_split
     source = cdata.load_dataset(first.data.dataset, data_dir or first.data.data_dir or None)
     examples = source.split(split, fix="choose one with --split")
+    size = source.info.split_sizes.get(split)
+    if first.data.classes:  # a run on a subset of the classes is scored on them, labelled as it trained
+        ids = subsets.class_ids(source.info.class_names, first.data.classes)
+        examples, size = subsets.only_classes(examples, ids)
+        examples = subsets.relabel(examples, ids)
     if limit:  # stratified: a split may be stored class by class
-        size = source.info.split_sizes.get(split)
         examples, _ = subsets.limited(examples, size, limit, first.train.seed, subsets.EVALUATION)
     pipelines = {"centre": cdata.evaluation_pipeline, "ten": cdata.ten_crop_pipeline}
     bad = [c for c in crops if c not in pipelines]

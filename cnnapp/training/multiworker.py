@@ -148,6 +148,11 @@ class StrategyLoop:
     def run(self, session: core.Session, callbacks) -> None:
         recipe, model, strategy, steps = session.recipe, session.model, session.strategy, session.steps
         batch, epochs = recipe.train.batch_size, recipe.train.epochs
+        if recipe.transfer.unfreeze_epoch:  # its step is traced once, over phase 1's trainable weights
+            raise CnnappError(
+                "two-phase fine-tuning (transfer.unfreeze_epoch) runs on --strategy auto, one-device "
+                "or mirrored; train the phases as two runs on multi-worker"
+            )
         hooks = _Hooks(callbacks, model)
         train_step = _train_step(strategy, model, model.optimizer, recipe, batch, session.device.jit)
         validation = session.validation_batches()

@@ -35,6 +35,8 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
         self.total_steps = max(1, int(total_steps))
         # Written by PlateauCut between epochs; read by every step.
         self.scale = tf.Variable(1.0, trainable=False, dtype=tf.float32, name="lr_plateau_scale")
+        # Fine-tuning's second phase (cnnapp.training.transfer.Phases): set from the epoch, never saved.
+        self.phase_scale = tf.Variable(1.0, trainable=False, dtype=tf.float32, name="lr_phase_scale")
 
     def _in_units(self, step):
         return step if self.cfg.unit == "steps" else step / float(self.steps_per_epoch)
@@ -58,7 +60,7 @@ class RecipeSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if cfg.warmup > 0:
             ramp = tf.minimum(self._in_units(step) / cfg.warmup, 1.0)
             lr = lr * (0.01 + 0.99 * ramp)
-        return lr
+        return lr * self.phase_scale
 
     def get_config(self):
         return {

@@ -49,13 +49,19 @@ class RunData:
 
 
 def load_data(recipe: Recipe) -> RunData:
-    """The recipe's dataset, limited (`data.limit`) and split into train / validation / test."""
+    """The recipe's dataset, limited (`data.limit`), its classes (`data.classes`) and examples per class
+    (`data.per_class`) chosen, and split into train / validation / test."""
     source = cdata.load_dataset(recipe.data.dataset, recipe.data.data_dir or None)
     limit = recipe.data.limit
+    ids = subsets.class_ids(source.info.class_names, recipe.data.classes) if recipe.data.classes else None
 
     def split(name: str) -> tuple[tf.data.Dataset, int]:
         ds = source.split(name, fix="set train.validation / train.test_split")
         size = source.info.split_sizes.get(name)
+        if ids is not None:  # labels stay the dataset's until `relabel` below
+            ds, size = subsets.only_classes(ds, ids)
+        if name == "train" and recipe.data.per_class:
+            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
@@ -73,8 +79,13 @@ def load_data(recipe: Recipe) -> RunData:
     test, n_test = split(recipe.train.test_split)
     sizes = {"train": n_train, "validation": n_val, "test": n_test}
     splits = {"train": train, "validation": validation, "test": test}
-    counts = subsets.split_class_counts(splits, sizes, source.info, strict=not limit)
-    return RunData(source.info, train, validation, test, sizes, validation_name, counts)
+    info = source.info
+    if ids is not None:
+        splits = {name: subsets.relabel(ds, ids) for name, ds in splits.items()}
+        names = tuple(info.class_names[i] for i in ids)
+        info = dataclasses.replace(info, num_classes=len(ids), class_names=names, split_sizes={})
+    counts = subsets.split_class_counts(splits, sizes, info, strict=not limit)
+    return RunData(info, *splits.values(), sizes, validation_name, counts)
 
 
 def _count(ds: tf.data.Dataset) -> int:
@@ -116,6 +127,9 @@ def build_models(meta: dict, recipe: Recipe):
     for key in ("input_shape", "num_classes", "keras_module"):
         if key in recipe.model.options:
             raise CnnappError(f"model.options.{key} is not an option: it comes from [data] and the dataset")
+    for key in ("include_top", "pooling"):  # a run trains a classifier; its backbone is models.build's
+        if key in recipe.model.options:
+            raise CnnappError(f"model.options.{key} is not a training option: a run trains a classifier")
     model = build_model(meta, keras, training=True)
     add_weight_decay(model, recipe.optimizer.weight_decay)
     # Always a new Model object, never the compiled `model` itself: a saved checkpoint holds no optimizer.

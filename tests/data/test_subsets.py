@@ -115,3 +115,34 @@ def test_data_limit_is_stratified_in_a_run(tmp_path):
     root = write_class_ordered_folder(tmp_path, (30, 30, 30))
     run_data = setup.load_data(folder_recipe(root, holdout=0.2, limit=30))
     assert run_data.class_counts["train"] == [8, 8, 8] and run_data.class_counts["validation"] == [2, 2, 2]
+
+
+def test_a_class_subset_with_n_examples_per_class_is_seeded_relabelled_and_counted():
+    overrides = ["data.classes=['7', '3']", "data.per_class=6", "train.holdout=0.5"]
+    run_data = setup.load_data(load_recipe("lenet5-digits", overrides))
+    assert run_data.info.class_names == ("7", "3") and run_data.info.num_classes == 2
+    assert run_data.class_counts["train"] == [3, 3] and run_data.class_counts["validation"] == [3, 3]
+    assert run_data.sizes["test"] == sum(run_data.class_counts["test"]) > 60  # every test 7 and 3
+    labels = [int(y) for _, y in run_data.test.as_numpy_iterator()]
+    assert set(labels) == {0, 1}, "7 → 0, 3 → 1, in the order the recipe names them"
+
+    def chosen(seed):
+        ds = setup.load_data(load_recipe("lenet5-digits", [*overrides, f"train.seed={seed}"])).train
+        return [x.tobytes() for x, _ in ds.as_numpy_iterator()]
+
+    same = [x.tobytes() for x, _ in run_data.train.as_numpy_iterator()]
+    assert chosen(0) == same, "the same seed chooses the same examples"
+    assert chosen(1) != chosen(0)
+
+
+@pytest.mark.parametrize(
+    "overrides, words",
+    [
+        (["data.classes=['5', 'five']"], "unknown class name 'five'; valid class names: 0, 1, 2"),
+        (["data.classes=['5']", "data.per_class=500"], "class .5. has 145 training examples, fewer"),
+    ],
+)
+def test_a_subset_naming_an_unknown_class_or_too_many_examples_is_a_one_line_error(overrides, words):
+    with pytest.raises(CnnappError, match=words) as error:
+        setup.load_data(load_recipe("lenet5-digits", overrides))
+    assert "\n" not in str(error.value)

@@ -121,11 +121,11 @@ def test_trainable_subsampling_scales_and_shifts_each_map(mode):
 
 
 def test_relu_and_max_pooling_options():
-    model = models.build("lenet5", activation="relu", pooling="max")
+    model = models.build("lenet5", activation="relu", subsampling="max")
     assert isinstance(model.get_layer("C1_act"), keras.layers.ReLU)
     assert isinstance(model.get_layer("S2"), keras.layers.MaxPooling2D)
     assert model.count_params() == 61_706
-    paper = models.build("lenet5-paper", pooling="max")
+    paper = models.build("lenet5-paper", subsampling="max")
     assert paper.get_layer("S2").mode == "max"
     assert paper.count_params() == 60_850
 
@@ -135,8 +135,8 @@ def test_lenet5_refuses_28x28_and_bad_options():
         models.build("lenet5", input_shape=(28, 28, 1))
     with pytest.raises(CnnappError, match="valid activations: relu, scaled_tanh, tanh"):
         models.build("lenet5", activation="sigmoid2")
-    with pytest.raises(CnnappError, match="valid poolings: average, max"):
-        models.build("lenet5-paper", pooling="lp")
+    with pytest.raises(CnnappError, match="valid subsamplings: average, max"):
+        models.build("lenet5-paper", subsampling="lp")
     assert models.build("lenet5", input_shape=(32, 32, 3)).count_params() == 61_706 + 2 * 150
 
 

@@ -49,7 +49,8 @@ def shrink(recipe, data_dir) -> list[str]:
 @pytest.mark.parametrize(
     "name", [pytest.param(n, marks=pytest.mark.slow) if n not in DEFAULT else n for n in recipes.names()]
 )
-def test_recipe_runs_one_step(name, tmp_path):
+def test_recipe_runs_one_step(name, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a fine-tuning recipe trains its source into runs/ (training/transfer.py)
     recipe = recipes.load_recipe(name)
     out = tmp_path / "run"
     start = time.perf_counter()
