@@ -36,7 +36,7 @@ def _caffe_meta(architecture: str, **options) -> dict:
 def _no_figures():
     """The runs here check weights; their figures (seconds each) are tests/explain's business."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("cnnapp.training.core.write_run_figures", lambda path: None)
+        patch.setattr("cnnapp.training.core.write_run_figures", lambda path, **kwargs: None)
         yield
 
 
