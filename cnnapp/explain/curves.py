@@ -44,7 +44,8 @@ def lr_cuts(epochs: np.ndarray, lr: np.ndarray) -> list[int]:
 
 
 def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
-    """The epoch of the best checkpoint: report.json's, else the lowest validation error in the log."""
+    """The epoch of the best checkpoint: report.json's, else the log's by the checkpoint's rule (the lowest
+    validation error, ties to the lower validation loss, then the earlier epoch)."""
     from cnnapp.runs import RunDir
 
     report = RunDir(run_path).read_report()
@@ -53,7 +54,10 @@ def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
         if epoch:
             return int(epoch)
     if "val_accuracy" in log and np.isfinite(log["val_accuracy"]).any():
-        return int(log["epoch"][int(np.nanargmax(log["val_accuracy"]))])
+        error = np.where(np.isfinite(log["val_accuracy"]), 1.0 - log["val_accuracy"], np.inf)
+        loss = log.get("val_loss", np.full_like(error, np.inf))
+        loss = np.where(np.isfinite(loss), loss, np.inf)
+        return int(log["epoch"][int(np.lexsort((loss, error))[0])])
     return None
 
 

@@ -198,6 +198,7 @@ def _restorable(session: Session, progress: dict | None):
             plateau.restore(extra["plateau"])
             clock.restore(extra["clock"])
             checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
+            checkpoint.best_loss = float(extra.get("best_loss", float("inf")))  # states before it: no loss
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
             raise damaged_state(session.run.state_file, error) from None
     return clock, plateau, checkpoint

@@ -21,7 +21,7 @@ import numpy as np
 from cnnapp import compat
 from cnnapp.atomic import atomic_path
 from cnnapp.runs import RunDir
-from cnnapp.training.schedules import PlateauCut, validation_error
+from cnnapp.training.schedules import PlateauCut, validation_error, validation_loss
 
 
 def save_state(path: Path, model, optimizer, extra: dict) -> None:
@@ -66,6 +66,10 @@ class RunCheckpoint(keras.callbacks.Callback):
         clock: the epoch clock whose totals are saved.
         best: the best validation error so far (from a resumed state), or inf.
         best_epoch: its epoch (1-based), or 0.
+        best_loss: the validation loss at that epoch, or inf: an epoch with the same error and a lower loss
+            is better (a small validation set saturates: 100% of 50 images is reached early, and the more
+            confident model that follows generalises better); the strategy loop's logs have no loss, so
+            there the first epoch with the lowest error stays best.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         clock: EpochClock,
         best: float = float("inf"),
         best_epoch: int = 0,
+        best_loss: float = float("inf"),
     ):
         super().__init__()
         self.run = run
@@ -84,22 +89,25 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.clock = clock
         self.best = best
         self.best_epoch = best_epoch
+        self.best_loss = best_loss
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
-        error = validation_error(logs)
-        improved = error is not None and error < self.best
+        error, loss = validation_error(logs), validation_loss(logs)
+        loss = float("inf") if loss is None else loss
+        improved = error is not None and (error, loss) < (self.best, self.best_loss)
         with self._averaged_weights():
             self._save_model("last")
             if improved:
                 self._save_model("best")
         if improved:
-            self.best, self.best_epoch = error, epoch + 1
+            self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
         extra = {
             "epochs_done": epoch + 1,
             "plateau": self.plateau.state(),
             "best": self.best,
             "best_epoch": self.best_epoch,
+            "best_loss": self.best_loss,
             "clock": self.clock.state(),
         }
         save_state(self.run.state_file, self.model, self.model.optimizer, extra)
