@@ -22,14 +22,19 @@ from __future__ import annotations
 import copy
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
+import numpy as np
+
+from cnnapp.choices import SEGMENTATION_HEADS
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.models import registry
 from cnnapp.models.common import check_input_shape, resolve_keras
 from cnnapp.models.layers import bilinear_upsampling
 from cnnapp.models.rewire import input_name, insert_after_input
 
-HEADS = {"fcn32s": (32,), "fcn16s": (32, 16), "fcn8s": (32, 16, 8)}  # the strides each head scores
+# The strides each head scores (the names' one home is cnnapp.choices, which recipes read).
+HEADS = dict(zip(SEGMENTATION_HEADS, ((32,), (32, 16), (32, 16, 8)), strict=True))
 STRIDE = 32  # inputs are padded to a multiple of this
 
 # The classifier families whose stages FCN can use, and the layer that ends each stage (the CIFAR ResNets'
@@ -80,6 +85,8 @@ def build_segmenter(
     width: float = 1.0,
     fc_units: int = 4096,
     dropout: float = 0.5,
+    score_init: str = "zeros",
+    backbone_weights: str = "",
     keras_module=None,
     **backbone_options,
 ):
@@ -93,6 +100,12 @@ def build_segmenter(
         width: the backbone's width multiplier (VGG's fc6/fc7 take `fc_units` instead).
         fc_units: channels of fc6 and fc7 (VGG backbones; the paper's 4096).
         dropout: dropout after fc6 and fc7 (VGG backbones; the paper's 0.5).
+        score_init: the initializer of the score layers: the paper's "zeros" (right for fine-tuning a trained
+            backbone; from scratch it starves the backbone of gradient at first), or a Keras initializer name
+            ("he_normal").
+        backbone_weights: a saved classifier of the backbone (`.keras`, e.g. ImageNet-trained) to start from,
+            as the paper does: its layers' weights by name, and VGG's fc1/fc2 reshaped into fc6/fc7 ("we
+            convolutionalize ... by casting fully connected layers as convolutions", section 3.1).
         keras_module: keras (default) or tf_keras.
         **backbone_options: other options of the backbone's builder (`init`, `batch_norm`, ...).
 
@@ -123,28 +136,70 @@ def build_segmenter(
         for name, kernel in (("fc6", 7), ("fc7", 1)):
             x = K.layers.Conv2D(fc_units, kernel, padding="same", activation="relu", name=name)(x)
             x = K.layers.Dropout(dropout, name=f"drop{name[-1]}")(x)
-    x = _score(K, num_classes, "score_fr")(x)
+    x = _score(K, num_classes, "score_fr", score_init)(x)
     if head == "fcn32s":
         x = _upsample(K, num_classes, 32, "upscore")(x)
     else:
         x = _upsample(K, num_classes, 2, "upscore2")(x)
-        x = K.layers.Add(name="fuse_pool4")([x, _score(K, num_classes, "score_pool4")(stages[16])])
+        x = K.layers.Add(name="fuse_pool4")(
+            [x, _score(K, num_classes, "score_pool4", score_init)(stages[16])]
+        )
         if head == "fcn16s":
             x = _upsample(K, num_classes, 16, "upscore16")(x)
         else:
             x = _upsample(K, num_classes, 2, "upscore_pool4")(x)
-            x = K.layers.Add(name="fuse_pool3")([x, _score(K, num_classes, "score_pool3")(stages[8])])
+            x = K.layers.Add(name="fuse_pool3")(
+                [x, _score(K, num_classes, "score_pool3", score_init)(stages[8])]
+            )
             x = _upsample(K, num_classes, 8, "upscore8")(x)
     if padded != shape:
         crop = ((0, padded[0] - shape[0]), (0, padded[1] - shape[1]))
         x = K.layers.Cropping2D(crop, name="crop_to_input")(x)
     outputs = K.layers.Activation("softmax", dtype="float32", name="predictions")(x)
-    return K.Model(trunk.inputs, outputs, name=f"{head}_{backbone.replace('-', '_')}")
+    model = K.Model(trunk.inputs, outputs, name=f"{head}_{backbone.replace('-', '_')}")
+    if backbone_weights:
+        load_backbone_weights(model, backbone_weights)
+    return model
 
 
-def _score(K, num_classes: int, name: str):
-    """A 1×1 class-scoring convolution, zero-initialized (Long et al. 2015, section 4.1)."""
-    return K.layers.Conv2D(num_classes, 1, kernel_initializer="zeros", name=name)
+def load_backbone_weights(model, path: str) -> list[str]:
+    """Copy a saved classifier's weights into `model`'s layers of the same name (and VGG's fc1/fc2 into
+    fc6/fc7, reshaped to 7×7 and 1×1 kernels); returns the layers filled.
+
+    Raises:
+        CnnappError: no such file, or no layer of the file fits the segmenter (another backbone or width).
+    """
+    import keras
+
+    if not str(path).endswith(".keras") or not Path(path).is_file():
+        raise CnnappError(f"no backbone weights at {path}: give a classifier saved as a .keras file")
+    classifier = keras.saving.load_model(path)  # cnnapp's custom layers are registered by cnnapp.models
+    targets = {layer.name: layer for layer in model.layers if layer.weights}
+    filled = []
+    for layer in classifier.layers:
+        name = {"fc1": "fc6", "fc2": "fc7"}.get(layer.name, layer.name)
+        target = targets.get(name)
+        if target is None or not layer.weights:
+            continue
+        weights = [np.asarray(w) for w in layer.get_weights()]
+        shapes = [tuple(w.shape) for w in target.get_weights()]
+        weights = [
+            w.reshape(s) if w.size == math.prod(s) else w for w, s in zip(weights, shapes, strict=False)
+        ]
+        if [w.shape for w in weights] == shapes:
+            target.set_weights(weights)
+            filled.append(name)
+    if not filled:
+        raise CnnappError(
+            f"no layer of {path} fits this segmenter: save the same backbone at the same width "
+            f"({model.name}) as a .keras file"
+        )
+    return filled
+
+
+def _score(K, num_classes: int, name: str, init: str = "zeros"):
+    """A 1×1 class-scoring convolution, zero-initialized as in Long et al. 2015, section 4.1, by default."""
+    return K.layers.Conv2D(num_classes, 1, kernel_initializer=init, name=name)
 
 
 def _upsample(K, num_classes: int, factor: int, name: str):

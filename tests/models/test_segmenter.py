@@ -81,6 +81,31 @@ def test_paper_size_vgg16_fcn8s_has_the_published_parameter_count():
     assert abs(model.count_params() / 134e6 - 1) < 0.005  # Long et al. 2015, Table 1: 134M
 
 
+def test_backbone_weights_fill_the_convs_and_fc6_fc7(tmp_path):
+    """The paper starts from a trained classifier: its convs by name, fc1/fc2 reshaped into fc6/fc7."""
+    classifier = models.build("vgg16", input_shape=(224, 224, 3), width=0.0625, fc_units=8, num_classes=5)
+    classifier.save(tmp_path / "vgg16.keras")
+    model = models.build_segmenter(
+        "vgg16", "fcn8s", 3, input_shape=(48, 48, 3), width=0.0625, fc_units=8,
+        backbone_weights=str(tmp_path / "vgg16.keras"),
+    )  # fmt: skip
+    for name in ("block1_conv1", "block5_conv3"):
+        for ours, theirs in zip(
+            model.get_layer(name).get_weights(), classifier.get_layer(name).get_weights(), strict=True
+        ):
+            np.testing.assert_array_equal(ours, theirs)
+    fc1 = classifier.get_layer("fc1").get_weights()[0]  # (7·7·32, 8): the flattened 7×7 pool5 of a 224 input
+    np.testing.assert_array_equal(model.get_layer("fc6").get_weights()[0], fc1.reshape(7, 7, 32, 8))
+    np.testing.assert_array_equal(
+        model.get_layer("fc7").get_weights()[0],
+        classifier.get_layer("fc2").get_weights()[0].reshape(1, 1, 8, 8),
+    )
+    with pytest.raises(CnnappError, match="no backbone weights at"):
+        models.build_segmenter(
+            "vgg16", "fcn8s", 3, input_shape=(32, 32, 3), width=0.0625, backbone_weights="x.h5"
+        )
+
+
 def test_audit_sizes_a_segmenter_per_output_pixel():
     result = audit_segmenter("vgg16", "fcn8s", 11, input_shape=(64, 64, 1), width=0.25, fc_units=64)
     size = segmenter_size(result)
