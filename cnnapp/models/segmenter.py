@@ -140,17 +140,11 @@ def build_segmenter(
     if head == "fcn32s":
         x = _upsample(K, num_classes, 32, "upscore")(x)
     else:
-        x = _upsample(K, num_classes, 2, "upscore2")(x)
-        x = K.layers.Add(name="fuse_pool4")(
-            [x, _score(K, num_classes, "score_pool4", score_init)(stages[16])]
-        )
+        x = _skip(K, x, stages[16], num_classes, score_init, "upscore2", "pool4")
         if head == "fcn16s":
             x = _upsample(K, num_classes, 16, "upscore16")(x)
         else:
-            x = _upsample(K, num_classes, 2, "upscore_pool4")(x)
-            x = K.layers.Add(name="fuse_pool3")(
-                [x, _score(K, num_classes, "score_pool3", score_init)(stages[8])]
-            )
+            x = _skip(K, x, stages[8], num_classes, score_init, "upscore_pool4", "pool3")
             x = _upsample(K, num_classes, 8, "upscore8")(x)
     if padded != shape:
         crop = ((0, padded[0] - shape[0]), (0, padded[1] - shape[1]))
@@ -200,6 +194,12 @@ def load_backbone_weights(model, path: str) -> list[str]:
 def _score(K, num_classes: int, name: str, init: str = "zeros"):
     """A 1×1 class-scoring convolution, zero-initialized as in Long et al. 2015, section 4.1, by default."""
     return K.layers.Conv2D(num_classes, 1, kernel_initializer=init, name=name)
+
+
+def _skip(K, x, stage, num_classes: int, score_init: str, upscore: str, pool: str):
+    """The paper's skip: the coarser scores upsampled ×2 plus a finer stage's own 1×1 scores."""
+    scores = _score(K, num_classes, f"score_{pool}", score_init)(stage)
+    return K.layers.Add(name=f"fuse_{pool}")([_upsample(K, num_classes, 2, upscore)(x), scores])
 
 
 def _upsample(K, num_classes: int, factor: int, name: str):

@@ -79,7 +79,8 @@ def test_exports_run_in_mediapipe_image_segmenter_with_litert_miou(seg_run, tmp_
     from cnnapp.segmentation.export import test_arrays
 
     out = tmp_path / "export"
-    args = [str(seg_run), "--compare", "float32", "int8", "--out", str(out), "--samples", "8"]
+    # int8 (uint8 I/O, calibrated) here; every mode on the trained run: the slow test at the end.
+    args = [str(seg_run), "--mode", "int8", "--out", str(out), "--samples", "8"]
     assert export.main(args) == 0
     assert "| int8 |" in capsys.readouterr().out
     report = json.loads((out / "segmentation-export.json").read_text())
@@ -137,3 +138,26 @@ def test_fcn8s_voc_recipe_smoke_run_from_a_weights_file(tmp_path):
     fc1 = classifier.get_layer("fc1").get_weights()[0]
     # fc6 started as the classifier's fc1, reshaped to a 7×7 kernel; one SGD step at lr 1e-4 moves it little.
     np.testing.assert_allclose(model.get_layer("fc6").get_weights()[0].reshape(fc1.shape), fc1, atol=1e-2)
+
+
+@pytest.mark.slow  # ~25 minutes of training here; the fast tests above run the same CLIs at tiny size
+def test_fcn8s_digits_meets_its_target_and_beats_fcn32s(tmp_path):
+    """The issue's targets: fcn8s-digits ≥ 0.70 mIoU over the 11 classes on the test scenes, FCN-8s above
+    FCN-32s on the same recipe and seed (the paper's Table 2); its exports in every mode, int8 within 1 point
+    of float32, and MediaPipe's ImageSegmenter within 0.5 point of LiteRT on all test scenes."""
+    from cnnapp.runs import load_run
+    from cnnapp.segmentation.export import MODES, export_run, test_arrays
+
+    reports = {}
+    for head in ("fcn8s", "fcn32s"):
+        assert train.main(["--recipe", f"{head}-digits", "--out", str(tmp_path / head), "--quiet"]) == 0
+        reports[head] = RunDir(tmp_path / head).read_report()
+    assert reports["fcn8s"]["mean_iou"] >= 0.70
+    assert reports["fcn8s"]["mean_iou"] > reports["fcn32s"]["mean_iou"]
+    out = tmp_path / "export"
+    exported = {row["mode"]: row for row in export_run(tmp_path / "fcn8s", MODES, out)["exports"]}
+    assert exported["float32"]["mean_iou"] - exported["int8"]["mean_iou"] <= 0.01
+    images, masks = test_arrays(load_run(tmp_path / "fcn8s"))
+    for row in exported.values():
+        sdk = _mediapipe_masks((out / row["file"]).read_bytes(), images)
+        assert abs(metrics.scores(metrics.confusion(masks, sdk, 11))["mean_iou"] - row["mean_iou"]) <= 0.005
