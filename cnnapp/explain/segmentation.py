@@ -55,7 +55,7 @@ def draw_segmentation(
         fig.show_image(axes[i, 1], _colour(true_mask, colours), "true mask" if i == 0 else None)
         fig.show_image(axes[i, 2], _colour(mask, colours), f"predicted ({accuracy:.0%})")
     handles = [_patch(colours[c], name) for c, name in enumerate(class_names)]
-    figure.legend(handles=handles, loc="lower center", ncol=min(6, len(class_names)), fontsize=6)
+    figure.legend(handles=handles, loc="outside lower center", ncol=min(6, len(class_names)), fontsize=6)
     return [fig.save_png(figure, path), fig.save_json(path.with_suffix(".json"), {"images": rows})]
 
 
