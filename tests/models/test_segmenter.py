@@ -133,3 +133,21 @@ def test_bad_requests_are_one_line_errors(kwargs, message):
     with pytest.raises(CnnappError, match=message.replace("(", r"\(")) as error:
         models.build_segmenter(**request)
     assert "\n" not in str(error.value)
+
+
+def test_audit_cli_sizes_a_segmenter(capsys):
+    from cnnapp.audit.__main__ import main
+
+    options = [
+        "--set",
+        "input_shape=64,64,1",
+        "--set",
+        "width=0.125",
+        "--set",
+        "num_classes=11",
+        "--set",
+        "fc_units=8",
+    ]
+    assert main(["vgg16", "--head", "fcn8s", *options]) == 0
+    out = capsys.readouterr().out
+    assert "upscore8" in out and "MACs per output pixel:" in out and "over 4,096 output pixels" in out
