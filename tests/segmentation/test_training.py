@@ -46,6 +46,14 @@ def test_a_segmentation_run_reports_the_fcn_scores_and_draws_its_masks(seg_run, 
     assert models.load(run.checkpoint("best")).output_shape == (None, 64, 64, 11)
 
 
+def test_evaluate_refuses_a_segmentation_run_in_one_line(seg_run):
+    from cnnapp import evaluate
+    from cnnapp.errors import CnnappError
+
+    with pytest.raises(CnnappError, match="is a segmentation run: its test scores .* are in its report.json"):
+        evaluate.main([str(seg_run)])
+
+
 @pytest.mark.slow  # the scaffold's resume is shared with classifiers: tests/training/test_resume.py (fast)
 def test_a_segmentation_run_extends_in_its_folder(seg_run, tmp_path):
     import shutil
