@@ -7,3 +7,5 @@ PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 JIT_MODES = ("auto", "on", "off")
 # tf.distribute strategies by name (cnnapp.training.distribute); "auto": mirrored with more than one GPU.
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
+# FCN segmentation heads (Long et al. 2015; cnnapp.models.segmenter): a recipe's `model.head`.
+SEGMENTATION_HEADS = ("fcn32s", "fcn16s", "fcn8s")

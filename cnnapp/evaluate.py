@@ -44,7 +44,13 @@ def resolve(path: Path, which: str):
             f"{path} is not a run folder nor a run's best or last checkpoint; evaluate needs the run's "
             "recipe and data: pass its run folder"
         )
-    return load_run(ref.run.path), ref.checkpoint
+    run = load_run(ref.run.path)
+    if run.meta.get("head"):  # per-pixel outputs: top-k accuracy does not apply
+        raise CnnappError(
+            f"{path} is a segmentation run: its test scores (mean IoU, ...) are in its report.json, and "
+            "python -m cnnapp.export scores its exports"
+        )
+    return run, ref.checkpoint
 
 
 def format_results(results: dict) -> str:

@@ -139,6 +139,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise errors.CnnappError(
             "name a run folder or a .keras model to export (the parameter story is python -m cnnapp.story)"
         )
+    from cnnapp.runs import run_of
+
+    run = run_of(Path(args.model))
+    if run is not None and run.read_meta().get("head"):  # a segmenter: its own exports, scored by mean IoU
+        return _export_segmenter(args, run)
     from cnnapp.deploy import report
     from cnnapp.deploy.exporter import export
     from cnnapp.deploy.subject import load_subject
@@ -160,6 +165,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for rep in reports:
         if rep["graph"]["float_ops"] and rep["mode"] in ("int8", "int16x8", "qat"):
             print(f"note: {rep['export']} keeps ops in float: {', '.join(rep['graph']['float_ops'])}")
+    print(f"written to {out}/")
+    return 0
+
+
+def _export_segmenter(args, run) -> int:
+    """A segmentation run's exports (`--mode`, or every mode of `--compare`), report printed as Markdown."""
+    from cnnapp.segmentation.export import MODES, export_run, markdown
+
+    modes = [spec.split(":")[0] for spec in args.compare] if args.compare else [args.mode]
+    bad = [m for m in modes if m not in MODES]
+    if bad:
+        raise errors.unknown("segmentation export mode", bad[0], MODES)
+    out = Path(args.out) if args.out else run.export_dir
+    report = export_run(
+        run.path, modes, out, limit=args.eval_limit, calibration_images=args.samples, which=args.checkpoint
+    )
+    print(markdown(report))
     print(f"written to {out}/")
     return 0
 

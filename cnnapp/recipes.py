@@ -22,7 +22,7 @@ from typing import Any
 
 import tomli_w
 
-from cnnapp.choices import JIT_MODES, PRECISIONS
+from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
 
@@ -37,13 +37,19 @@ class ModelSection:
     """[model]: the architecture (a registry name) and its builder options (`[model.options]`).
 
     The input shape and number of classes are not options: they come from `[data]` and the dataset.
+    `head` makes the run a semantic segmentation: an FCN head ("fcn32s", "fcn16s", "fcn8s") on the
+    architecture as backbone (`cnnapp.models.build_segmenter`), trained on a segmentation dataset
+    (`cnnapp.segmentation.sources`); "" (the default) is a classifier.
     """
 
     architecture: str = "lenet5"
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    head: str = ""
 
     def __post_init__(self):
         object.__setattr__(self, "options", types.MappingProxyType(dict(self.options)))
+        if self.head and self.head not in SEGMENTATION_HEADS:
+            raise unknown("model.head", self.head, ["", *SEGMENTATION_HEADS])
 
 
 @dataclasses.dataclass(frozen=True)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import fcntl
+import functools
 import json
 import os
 import socket
@@ -469,8 +470,13 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
     K = resolve_keras(keras_module)
     if isinstance(meta, RunMeta):
         meta = meta.to_dict()
-    arch = models.build(
-        meta["architecture"],
+    # A segmentation run (its recipe's model.head, in run.json's "head") puts an FCN head on the backbone.
+    build = (
+        functools.partial(models.build_segmenter, meta["architecture"], meta["head"])
+        if meta.get("head")
+        else functools.partial(models.build, meta["architecture"])
+    )
+    arch = build(
         input_shape=tuple(meta["input_shape"]),
         num_classes=int(meta["num_classes"]),
         keras_module=K,
@@ -479,6 +485,10 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
     model = rewire.with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
     if meta.get("channel_order") == "bgr":  # weights trained on BGR images (cnnapp.training.transfer)
         model = rewire.with_channel_flip(model, K)
+    if meta.get("head"):  # the rewiring starts afresh: keep the weights the builder loaded (a backbone)
+        for layer in arch.layers:
+            if layer.weights:
+                model.get_layer(layer.name).set_weights(layer.get_weights())
     if rgb_input and int(meta["input_shape"][-1]) == 1:
         from cnnapp.deploy.front import with_grey_front
 

@@ -71,13 +71,23 @@ def format_report(report: dict, run_dir: Path) -> str:
     extended = report.get("extended_from_epochs")
     resumed = report.get("resumed_from_epoch")
     how = f", extended from {extended}" if extended else f", resumed after epoch {resumed}" if resumed else ""
+    if "mean_iou" in report:  # a segmentation run (cnnapp.segmentation.metrics)
+        scores = (
+            f"mean IoU {report['mean_iou']:.2%} ({report['mean_iou_foreground']:.2%} without background), "
+            f"pixel accuracy {report['pixel_accuracy']:.2%}, frequency-weighted IoU "
+            f"{report['frequency_weighted_iou']:.2%}"
+        )
+    else:
+        scores = (
+            f"top-1 accuracy {report['top1_accuracy']:.2%} (error {report['top1_error']:.2%}), "
+            f"top-5 accuracy {report['top5_accuracy']:.2%}"
+        )
     return "\n".join(
         [
             f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs"
             f"{how} ({report['device']})",
             f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "
-            f"checkpoint from epoch {report['best_epoch']}): top-1 accuracy {report['top1_accuracy']:.2%} "
-            f"(error {report['top1_error']:.2%}), top-5 accuracy {report['top5_accuracy']:.2%}",
+            f"checkpoint from epoch {report['best_epoch']}): {scores}",
             f"  training: {report['train_seconds']:.1f} s, {report['images_per_second']:.0f} images/s",
             *([f"  {summary(report['transfer'])}"] if report.get("transfer") else []),
             f"  run folder: {run_dir}",

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from cnnapp import atomic, cli
 from cnnapp.audit import compare, core, memory, report
+from cnnapp.audit.segmenter import audit_segmenter, segmenter_size
+from cnnapp.choices import SEGMENTATION_HEADS
 from cnnapp.errors import CnnappError, run_cli
 
 
@@ -86,6 +88,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=("keras", "tf_keras"),
         help="build the architecture with Keras 3 (default) or tf_keras (the tfmot twin)",
     )
+    parser.add_argument(
+        "--head",
+        choices=SEGMENTATION_HEADS,
+        help="audit the FCN segmenter with this head on the architecture (num_classes 21 unless --set)",
+    )
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of the terminal")
     args = parser.parse_args(argv)  # fmt: skip
 
@@ -103,6 +110,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CnnappError("--chart draws one model; drop it with --compare")
         audits = [audit_target(t, options, args.batch_size, args.optimizer) for t in args.compare]
         text = compare.render([compare.line(a) for a in audits], args.format)
+    elif args.head:  # a segmenter: the same report, and its cost per labelled pixel
+        num_classes = options.pop("num_classes", 21)
+        result = audit_segmenter(args.target, args.head, num_classes, batch_size=args.batch_size, **options)
+        text = report.render(result, args.format)
+        if args.format in ("table", "markdown"):
+            size = segmenter_size(result)
+            pixels, per_pixel = size["output_pixels"], size["macs_per_output_pixel"]
+            text += f"MACs per output pixel: {per_pixel:,.0f} (over {pixels:,} output pixels)\n"
     else:
         result = audit_target(args.target, options, args.batch_size, args.optimizer)
         text = report.render(result, args.format)

@@ -65,8 +65,12 @@ def _writer_module():
     return metadata_writer, metadata_info
 
 
-def with_metadata(content: bytes, info: Info) -> bytes:
+def with_metadata(content: bytes, info: Info, segmenter: bool = False) -> bytes:
     """`content` (a one-input image classifier) with `info` written into its metadata.
+
+    With `segmenter`, the output is described as MediaPipe's ImageSegmenter reads it (what its
+    `metadata_writers.image_segmenter` writes): per-pixel class probabilities (H×W×classes, softmax already
+    applied: activation NONE) with the labels embedded, instead of a classification output.
 
     Raises:
         CnnappError: the label count differs from the model's outputs (nothing is written).
@@ -104,7 +108,14 @@ def with_metadata(content: bytes, info: Info) -> bytes:
         description=f"{colour} image, {height}×{width}, raw pixels 0–255 (normalization is inside the model)",
     )
     labels = writer_module.Labels().add(list(info.labels), exported_filename=LABELS_FILE)
-    writer.add_classification_output(labels, description="Probabilities of the classes in labels.txt.")
+    if segmenter:
+        from mediapipe.tasks.python.metadata.metadata_writers import image_segmenter
+
+        writer.add_custom_metadata(image_segmenter.ImageSegmenterOptionsMd(image_segmenter.Activation.NONE))
+        description = "Per-pixel probabilities of the classes in labels.txt."
+        writer.add_segmentation_output(labels, description=description)
+    else:
+        writer.add_classification_output(labels, description="Probabilities of the classes in labels.txt.")
     tflite, _ = writer.populate()
     compat.close_metadata_writer(writer)
     writer = None

@@ -5,7 +5,7 @@
     models.names()  # every registered architecture
 
 Families, one module each: baselines (linear, MLP), lenet (LeNet 1989, LeNet-5), alexnet (AlexNet, ZF net),
-vgg (A-E), googlenet, resnet (ImageNet and CIFAR).
+vgg (A-E), googlenet, resnet (ImageNet and CIFAR); `build_segmenter` puts FCN heads on them (segmenter).
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from pathlib import Path
 from cnnapp.errors import CnnappError
 from cnnapp.models.layers import register_keras3
 from cnnapp.models.registry import build, get, inference_model, names, options
+from cnnapp.models.segmenter import build_segmenter
 from cnnapp.models.spec import Architecture
 
 register_keras3()  # so a saved `.keras` model with our layers loads in a fresh process
 
-__all__ = ["Architecture", "build", "get", "inference_model", "load", "names", "options"]
+__all__ = ["Architecture", "build", "build_segmenter", "get", "inference_model", "load", "names", "options"]
 
 
 def load(path: str | Path):

@@ -457,6 +457,45 @@ def shortcut_a_layer(K):
     return ShortcutA
 
 
+def bilinear_kernel(size: int, out_channels: int, in_channels: int) -> np.ndarray:
+    """A (size, size, out, in) transposed-conv kernel that upsamples each channel bilinearly into itself.
+
+    The FCN reference code's `upsample_filt` (Long et al. 2015, `surgery.py`): a separable tent of half-width
+    (size + 1) // 2, on the diagonal (channel c → c) only, zero elsewhere.
+    """
+    factor = (size + 1) // 2
+    centre = factor - 1 if size % 2 == 1 else factor - 0.5
+    ramp = 1 - np.abs(np.arange(size) - centre) / factor
+    kernel = np.zeros((size, size, out_channels, in_channels), np.float32)
+    for c in range(min(out_channels, in_channels)):
+        kernel[:, :, c, c] = np.outer(ramp, ramp)
+    return kernel
+
+
+@functools.cache
+def bilinear_upsampling(K):
+    """The BilinearUpsampling initializer class for Keras module `K` (FCN's transposed convolutions)."""
+
+    @K.saving.register_keras_serializable(package="cnnapp")
+    class BilinearUpsampling(K.initializers.Initializer):
+        """Bilinear interpolation as a Conv2DTranspose kernel (Long et al. 2015, section 3.3: "we initialize
+        the 2x upsampling to bilinear interpolation"); deterministic, so it needs no seed."""
+
+        def __call__(self, shape, dtype=None, **kwargs):
+            size, _, out_channels, in_channels = shape
+            kernel = bilinear_kernel(int(size), int(out_channels), int(in_channels))
+            if _is_keras3(K):
+                return K.ops.convert_to_tensor(kernel, dtype=dtype or "float32")
+            import tensorflow as tf
+
+            return tf.constant(kernel, dtype=dtype or tf.float32)
+
+        def get_config(self):
+            return {}
+
+    return BilinearUpsampling
+
+
 _FACTORIES = (
     lrn_layer,
     scaled_tanh_layer,
@@ -465,6 +504,7 @@ _FACTORIES = (
     partial_conv_layer,
     untied_bias_layer,
     shortcut_a_layer,
+    bilinear_upsampling,
 )
 
 

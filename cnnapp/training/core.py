@@ -27,7 +27,6 @@ from typing import Protocol
 import keras
 import tensorflow as tf
 
-from cnnapp import data as cdata
 from cnnapp.errors import CnnappError
 from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe
@@ -77,7 +76,7 @@ class Session:
 
     def validation_batches(self) -> tf.data.Dataset:
         """The validation split through the evaluation pipeline (no augmentation)."""
-        return cdata.evaluation_pipeline(self.data.validation, self.recipe.data.pipeline, setup.EVAL_BATCH)
+        return setup.evaluation_batches(self.data.validation, self.recipe)
 
 
 class StepLoop(Protocol):
@@ -147,8 +146,13 @@ def train(
         report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
         if chief:
             session.meta = run.finish(session.meta, report)
-            # RUN/figures/: training curves and the test split's error analysis, from the report's own pass
-            write_run_figures(run.path, evaluated=(probs, labels, worst))
+            if recipe.model.head:  # a segmenter: curves and image / true mask / predicted mask
+                from cnnapp.explain.segmentation import write_segmentation_figures
+
+                write_segmentation_figures(run.path)
+            else:
+                # RUN/figures/: curves and the test split's error analysis, from the report's own pass
+                write_run_figures(run.path, evaluated=(probs, labels, worst))
         return report, session.model
     finally:
         if lock is not None:
@@ -275,9 +279,16 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         model = models.load(run.checkpoint(which))
     else:
         model, which = session.inference, "last"
-    test = cdata.evaluation_pipeline(run_data.test, recipe.data.pipeline, setup.EVAL_BATCH)
+    test = setup.evaluation_batches(run_data.test, recipe)
     start = time.perf_counter()
-    probs, labels = evaluation.probabilities(model, test, on_batch)
+    probs = labels = None
+    if recipe.model.head:  # a segmenter: the FCN paper's scores (pixel accuracy, mean IoU, ...)
+        from cnnapp.segmentation.run import test_scores
+
+        scores = {"head": recipe.model.head, **test_scores(model, test, session.meta.class_names)}
+    else:
+        probs, labels = evaluation.probabilities(model, test, on_batch)
+        scores = evaluation.scores(probs, labels)
     eval_seconds = time.perf_counter() - start
     report = {
         "recipe": recipe.name,
@@ -288,7 +299,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "best_epoch": checkpoint.best_epoch,
         "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
         "validation": run_data.validation_name,
-        **evaluation.scores(probs, labels),
+        **scores,
         "epochs": recipe.train.epochs,
         "resumed_from_epoch": session.initial_epoch,
         "extended_from_epochs": extended_from,
@@ -296,7 +307,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "class_counts": run_data.class_counts,
         "train_seconds": round(clock.seconds, 3),
         "images_per_second": float(f"{clock.images / max(clock.seconds, 1e-9):.4g}"),
-        "eval_images_per_second": float(f"{len(labels) / max(eval_seconds, 1e-9):.4g}"),
+        "eval_images_per_second": float(f"{scores['examples'] / max(eval_seconds, 1e-9):.4g}"),
         "parameters": int(model.count_params()),
         "device": session.device.describe(),
         "num_classes": session.meta.num_classes,

@@ -101,11 +101,14 @@ def _training_batches(
     """Epochs initial_epoch.. of the training pipeline; each cut to `steps` batches if the recipe says."""
     cfg, batch, seed = recipe.data.pipeline, recipe.train.batch_size, recipe.train.seed
     remaining = recipe.train.epochs - initial_epoch
+    make = cdata.training_pipeline
+    if recipe.model.head:  # a segmentation run: image and mask augmented together
+        from cnnapp.segmentation.pipeline import training_pipeline as make
     if not recipe.train.steps_per_epoch:
-        return cdata.training_pipeline(train, cfg, batch, seed, epoch=initial_epoch, epochs=remaining)
+        return make(train, cfg, batch, seed, epoch=initial_epoch, epochs=remaining)
     # Epoch k's batches depend on (seed, k) only, so a cut epoch is its own pipeline's first `steps` batches.
     parts = [
-        cdata.training_pipeline(train, cfg, batch, seed, epoch=k, epochs=1).take(steps)
+        make(train, cfg, batch, seed, epoch=k, epochs=1).take(steps)
         for k in range(initial_epoch, recipe.train.epochs)
     ]
     out = parts[0]

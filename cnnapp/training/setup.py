@@ -51,6 +51,10 @@ class RunData:
 def load_data(recipe: Recipe) -> RunData:
     """The recipe's dataset, limited (`data.limit`), its classes (`data.classes`) and examples per class
     (`data.per_class`) chosen, and split into train / validation / test."""
+    if recipe.model.head:  # a segmentation run: (image, mask) pairs
+        from cnnapp.segmentation import run as segmentation
+
+        return RunData(**segmentation.splits(recipe))
     source = cdata.load_dataset(recipe.data.dataset, recipe.data.data_dir or None)
     limit = recipe.data.limit
     ids = subsets.class_ids(source.info.class_names, recipe.data.classes) if recipe.data.classes else None
@@ -119,7 +123,17 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "splits": {"validation": run_data.validation_name, "test": recipe.train.test_split},
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
+        **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
     }
+
+
+def evaluation_batches(ds: tf.data.Dataset, recipe: Recipe, batch_size: int = EVAL_BATCH) -> tf.data.Dataset:
+    """Unaugmented batches of a split for validation and the report: (images, labels), or (images, masks)."""
+    if recipe.model.head:
+        from cnnapp.segmentation.pipeline import evaluation_pipeline
+
+        return evaluation_pipeline(ds, recipe.data.pipeline, batch_size)
+    return cdata.evaluation_pipeline(ds, recipe.data.pipeline, batch_size)
 
 
 def build_models(meta: dict, recipe: Recipe):
@@ -146,6 +160,12 @@ def steps_per_epoch(recipe: Recipe, train_size: int, drop_remainder: bool = Fals
 def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSchedule:
     """Compile `model` for the recipe: optimizer and schedule, losses (auxiliary ones weighted), metrics."""
     schedule = RecipeSchedule(recipe.optimizer.lr, recipe.schedule, steps, steps * recipe.train.epochs)
+    if recipe.model.head:  # per-pixel loss (void ignored), pixel accuracy and mean IoU
+        from cnnapp.segmentation import run as segmentation
+
+        optimizer = make_optimizer(recipe.optimizer, schedule)
+        model.compile(optimizer=optimizer, jit_compile=device.jit, **segmentation.compile_arguments(model))
+        return schedule
     names = list(model.output_names)
     smoothing = recipe.train.label_smoothing
 
