@@ -97,12 +97,16 @@ def training_pipeline(
             )
             return augment(pair[0], pair[1], cfg, pair_seed)
 
-        return shuffled.enumerate().map(augmented, num_parallel_calls=AUTOTUNE, deterministic=True)
+        examples = shuffled.enumerate().map(augmented, num_parallel_calls=AUTOTUNE, deterministic=True)
+        return examples.batch(batch_size)
 
-    examples = one_epoch(epoch)
+    # Each epoch is batched on its own, as the classifiers' pipeline is: an epoch is exactly
+    # `steps_per_epoch` batches (its last one short), so epoch k's batches are the same whether the run
+    # started at epoch 0 or resumed at k, and no batch mixes two epochs.
+    batches = one_epoch(epoch)
     for k in range(epoch + 1, epoch + epochs):
-        examples = examples.concatenate(one_epoch(k))
-    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+        batches = batches.concatenate(one_epoch(k))
+    return batches.prefetch(AUTOTUNE).with_options(_deterministic())
 
 
 def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:

@@ -93,6 +93,18 @@ def test_training_pipeline_repeats_an_epoch_from_seed_and_epoch(digits):
     assert not all(np.array_equal(a, b) for a, b in zip(first, other, strict=True))
 
 
+def test_a_multi_epoch_pipeline_is_its_epochs_batched_one_by_one(digits):
+    # 10 scenes in batches of 4: 3 batches an epoch, the last one short; a resumed run builds epoch k alone,
+    # so an uninterrupted run's epoch k must be the same batches (no batch mixes two epochs).
+    made = scenes.make_scenes(digits["train_images"], digits["train_labels"], 10, seed=9)
+    ds = tf.data.Dataset.from_tensor_slices((made.images, made.masks))
+    cfg = DataConfig(image_size=64, channels=1, augment=("flip",))
+    whole = [m.numpy() for _, m in pipeline.training_pipeline(ds, cfg, 4, seed=5, epoch=1, epochs=2)]
+    alone = [m.numpy() for k in (1, 2) for _, m in pipeline.training_pipeline(ds, cfg, 4, seed=5, epoch=k)]
+    assert [len(m) for m in whole] == [4, 4, 2, 4, 4, 2]
+    assert all(np.array_equal(a, b) for a, b in zip(whole, alone, strict=True))
+
+
 def test_pets_trimaps_become_background_pet_and_void(tmp_path):
     with tfds.testing.mock_data(num_examples=3):
         source = sources.load_segmentation("oxford_iiit_pet", data_dir=str(tmp_path))
