@@ -84,7 +84,7 @@ def training_pipeline(
     else:
         last = 2**62 if epochs is None else epoch + epochs
         batches = tf.data.Dataset.range(epoch, last).flat_map(epoch_fn)
-    return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+    return batches.prefetch(AUTOTUNE).with_options(deterministic())
 
 
 def _prepared(ds: tf.data.Dataset, cfg: DataConfig, prepare) -> tf.data.Dataset:
@@ -184,7 +184,7 @@ def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -
     examples = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
     if _fits_in_memory(examples, cfg):
         examples = examples.cache()
-    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(deterministic())
 
 
 def evaluation_image(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
@@ -215,7 +215,7 @@ def ten_crop_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> 
         return crops, label
 
     examples = _at_channels(ds, cfg.channels).map(prepare, num_parallel_calls=AUTOTUNE, deterministic=True)
-    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+    return examples.batch(batch_size).prefetch(AUTOTUNE).with_options(deterministic())
 
 
 def steps_per_epoch(num_examples: int, batch_size: int, drop_remainder: bool = False) -> int:
@@ -324,7 +324,8 @@ def _fold(seed: tf.Tensor, data) -> tf.Tensor:
     return tf.random.experimental.stateless_fold_in(seed, tf.cast(data, tf.int64))
 
 
-def _deterministic() -> tf.data.Options:
+def deterministic() -> tf.data.Options:
+    """Dataset options that keep parallel maps in order: a seed and an epoch give the same batches."""
     options = tf.data.Options()
     options.deterministic = True
     return options

@@ -19,6 +19,7 @@ import tensorflow as tf
 
 from cnnapp.data.augment import to_channels
 from cnnapp.data.config import DataConfig
+from cnnapp.data.pipeline import deterministic
 from cnnapp.errors import CnnappError
 
 AUGMENTATIONS = ("flip", "pad_crop", "scale_jitter")
@@ -106,13 +107,13 @@ def training_pipeline(
     batches = one_epoch(epoch)
     for k in range(epoch + 1, epoch + epochs):
         batches = batches.concatenate(one_epoch(k))
-    return batches.prefetch(AUTOTUNE).with_options(_deterministic())
+    return batches.prefetch(AUTOTUNE).with_options(deterministic())
 
 
 def evaluation_pipeline(ds: tf.data.Dataset, cfg: DataConfig, batch_size: int) -> tf.data.Dataset:
     """Batches `(images, masks)` at the network's size, in split order, no augmentation."""
     check_config(cfg)
-    return _prepared(ds, cfg).batch(batch_size).prefetch(AUTOTUNE).with_options(_deterministic())
+    return _prepared(ds, cfg).batch(batch_size).prefetch(AUTOTUNE).with_options(deterministic())
 
 
 def _prepared(ds: tf.data.Dataset, cfg: DataConfig) -> tf.data.Dataset:
@@ -122,9 +123,3 @@ def _prepared(ds: tf.data.Dataset, cfg: DataConfig) -> tf.data.Dataset:
     count = int(prepared.cardinality())
     fits = 0 < count and count * cfg.image_size**2 * (cfg.channels + 1) * 4 <= cfg.cache_mb * 2**20
     return prepared.cache() if cfg.cache == "memory" or (cfg.cache == "auto" and fits) else prepared
-
-
-def _deterministic() -> tf.data.Options:
-    options = tf.data.Options()
-    options.deterministic = True
-    return options
