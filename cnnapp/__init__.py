@@ -18,15 +18,20 @@ STARTUP_LOG = ""
 
 
 def _import_tensorflow_capturing_stderr() -> str:
-    """Import TensorFlow with file descriptor 2 redirected to a temporary file; return what was written."""
+    """Import TensorFlow and find its devices with file descriptor 2 redirected to a temporary file; return
+    what was written."""
     sys.stderr.flush()
     saved = os.dup(2)
     failed = True
     with tempfile.TemporaryFile() as captured:
         os.dup2(captured.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
 
+            # TensorFlow's first look for a GPU (cuInit) writes a line too, whichever command makes it.
+            # Listing the physical devices makes that look now, under the capture; it configures nothing
+            # (the runtime and collective ops can still be set up: tests/test_import_side_effects.py).
+            tensorflow.config.list_physical_devices("GPU")
             failed = False
         finally:
             sys.stderr.flush()

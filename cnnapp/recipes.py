@@ -49,7 +49,7 @@ class ModelSection:
     def __post_init__(self):
         object.__setattr__(self, "options", types.MappingProxyType(dict(self.options)))
         if self.head and self.head not in SEGMENTATION_HEADS:
-            raise unknown("model.head", self.head, ["", *SEGMENTATION_HEADS])
+            raise unknown("model.head", self.head, ['"" (a classifier)', *SEGMENTATION_HEADS])
 
 
 @dataclasses.dataclass(frozen=True)
