@@ -70,10 +70,13 @@ def _tensorflow_message(error: BaseException) -> str | None:
     return f"permission denied ({detail}); choose a place you may write (--out)"
 
 
-def run_cli(main: Callable[[Sequence[str] | None], int | None], prog: str) -> None:
-    """Run a CLI's `main(argv)`; a CnnappError or a machine error becomes `prog: error: ...`, exit 2."""
+def run_cli(
+    main: Callable[[Sequence[str] | None], int | None], prog: str, argv: Sequence[str] | None = None
+) -> None:
+    """Run a CLI's `main(argv)` (default: the command line's arguments); a CnnappError or a machine error
+    becomes `prog: error: ...`, exit 2."""
     try:
-        status = main(sys.argv[1:])
+        status = main(sys.argv[1:] if argv is None else list(argv))
     except CnnappError as error:
         _fail(prog, str(error))
     except OSError as error:

@@ -15,14 +15,19 @@ writes `<tag>.tflite`, `labels.txt` and the report (`<tag>.json`, `<tag>.md`) in
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cnnapp import cli, errors
+from cnnapp import cli, errors, quiet
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 from cnnapp.deploy.front import INPUT_CHANNELS
 from cnnapp.runs import CHECKPOINTS
+
+if TYPE_CHECKING:
+    from cnnapp.runs import Run
 
 _TAG = re.compile(
     r"^(?P<mode>[a-z0-9]+?)(?:-prune(?P<prune>\d+))?(?:-cluster(?P<cluster>\d+))?(?P<pertensor>-pertensor)?$"
@@ -152,12 +157,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = [_options(args, spec) for spec in specs]
     for option in options:
         option.check()  # a bad mode or option fails before the model loads
-    subject = load_subject(
-        args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
-    )
     out = Path(args.out) if args.out else default_out(args.model)
     out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
-    reports = export(subject, options, out)
+    # The converter's, Keras's SavedModel and LiteRT's own output, shown by --verbose (or when it fails)
+    with quiet.hidden_output(args.verbose):
+        subject = load_subject(
+            args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
+        )
+        reports = export(subject, options, out)
     if len(reports) == 1:
         print(report.markdown(reports[0]))
     else:
@@ -178,12 +185,68 @@ def _export_segmenter(args, run) -> int:
     if bad:
         raise errors.unknown("segmentation export mode", bad[0], MODES)
     out = Path(args.out) if args.out else run.export_dir
-    report = export_run(
-        run.path, modes, out, limit=args.eval_limit, calibration_images=args.samples, which=args.checkpoint
-    )
+    with quiet.hidden_output(args.verbose):
+        report = export_run(
+            run.path,
+            modes,
+            out,
+            limit=args.eval_limit,
+            calibration_images=args.samples,
+            which=args.checkpoint,
+        )
     print(markdown(report))
     print(f"written to {out}/")
     return 0
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+    """One export: the .tflite file and its report (size, accuracy through LiteRT, latency)."""
+
+    model: Path
+    report: dict
+
+    def markdown(self) -> str:
+        from cnnapp.deploy import report
+
+        return report.markdown(self.report)
+
+
+def export(
+    run: Run | str | Path,
+    mode: str = "int8",
+    out: str | Path | None = None,
+    *,
+    verbose: bool = False,
+    **options: Any,
+) -> Exported:
+    """Export a run (or a run's checkpoint, or a .keras file) for phones, as `cnnapp export` does.
+
+    Args:
+        run: a `cnnapp.runs.Run`, a run folder, or a model file.
+        mode: a conversion mode (cnnapp.deploy.converter.MODES: float32, float16, dynamic, int8, int16x8,
+            qat).
+        out: the folder (default: the run's export/ folder).
+        verbose: show the converter's and LiteRT's own logs (hidden by default).
+        **options: further `cnnapp.deploy.exporter.Options` fields (prune=0.5, cluster=16, samples=200, ...).
+    """
+    quiet.start_tensorflow()
+    from cnnapp.deploy.exporter import Options
+    from cnnapp.deploy.exporter import export as export_all
+    from cnnapp.deploy.subject import load_subject
+
+    path = str(getattr(run, "path", run))
+    chosen = Options(mode=mode, **options)
+    chosen.check()
+    folder = Path(out) if out is not None else default_out(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    with quiet.hidden_output(verbose):
+        (report,) = export_all(load_subject(path), [chosen], folder)
+    return Exported(folder / f"{report['export']}.tflite", report)
+
+
+# `cnnapp.export(...)` in a notebook.
+cli.callable_module(__name__, export)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+from pathlib import Path
 
-from cnnapp import cli, errors
+from cnnapp import cli, errors, quiet
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -32,25 +33,37 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def predict(model: str, images: Sequence[str], top: int = 5) -> dict[str, list[tuple[str, float]]]:
-    """The top classes of each image file: {image path: [(class name, probability), ...]}."""
+def predict(
+    model: str | Path, images: str | Path | Sequence[str | Path], top: int = 5, verbose: bool = False
+) -> dict[str, list[tuple[str, float]]]:
+    """The top classes of each image file (one path or several): {image path: [(class name, probability)]}.
+
+    `verbose` shows LiteRT's own log (its XNNPACK line), hidden otherwise.
+    """
+    quiet.start_tensorflow()
     from cnnapp.deploy.classifier import load_classifier, read_image
 
-    classifier = load_classifier(model)
-    # Every file is read (and checked) before the first prediction.
-    pixels = [read_image(path, classifier.input_shape, classifier.data) for path in images]
-    return {path: classifier.top_k(image, top) for path, image in zip(images, pixels, strict=True)}
+    paths = [str(images)] if isinstance(images, str | Path) else [str(p) for p in images]
+    with quiet.hidden_output(verbose):
+        classifier = load_classifier(str(model))
+        # Every file is read (and checked) before the first prediction.
+        pixels = [read_image(path, classifier.input_shape, classifier.data) for path in paths]
+        return {path: classifier.top_k(image, top) for path, image in zip(paths, pixels, strict=True)}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.top < 1:
         raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
-    for path, ranked in predict(args.model, args.images, args.top).items():
+    for path, ranked in predict(args.model, args.images, args.top, args.verbose).items():
         print(path)
         for name, prob in ranked:
             print(f"  {prob:7.2%}  {name}")
     return 0
+
+
+# `cnnapp.predict(...)` in a notebook.
+cli.callable_module(__name__, predict)
 
 
 if __name__ == "__main__":

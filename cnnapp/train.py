@@ -10,11 +10,15 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cnnapp import cli
+from cnnapp import cli, quiet
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
 from cnnapp.runs import RUNS_DIR
+
+if TYPE_CHECKING:
+    from cnnapp.runs import Run
 
 
 def parse_args(argv: Sequence[str] | None):
@@ -52,7 +56,6 @@ def parse_args(argv: Sequence[str] | None):
         help="tf.distribute strategy (cnnapp.training.distribute): auto (mirrored when more than one GPU), "
         "one-device, mirrored, multi-worker (the cluster in TF_CONFIG); train.batch_size is the global batch",
     )
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch instead of a progress bar")
     return parser.parse_args(argv)
 
 
@@ -114,18 +117,56 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cnnapp.training.distribute import train_distributed
     from cnnapp.training.transfer import source_recipe
 
-    verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
+    # --quiet: no epoch lines; a terminal gets a progress bar, a log file one line per epoch
+    verbose = 0 if args.quiet else 1 if sys.stdout.isatty() else 2
     options = dict(verbose=verbose, precision=args.precision, jit=args.jit)
     source = source_recipe(recipe)  # transfer.weights = "recipe:NAME": its run first, when it is missing
     if source is not None and RunDir(RUNS_DIR / source).status() != "finished" and not RunDir(out).is_run():
         print(f"transfer.weights: training its source first (python -m cnnapp.train --recipe {source})")
         source_report = train_distributed(load_recipe(source), RUNS_DIR / source, args.strategy, **options)
         print(format_report(source_report, RUNS_DIR / source))
-    report = train_distributed(
-        recipe, out, args.strategy, resume=True if args.resume else None, **options
-    )
+    report = train_distributed(recipe, out, args.strategy, resume=True if args.resume else None, **options)
     print(format_report(report, out))
     return 0
+
+
+def train(
+    recipe: str | Path,
+    out: str | Path | None = None,
+    *,
+    resume: bool | None = None,
+    strategy: str = "auto",
+    progress: bool = True,
+    **overrides: Any,
+) -> Run:
+    """Train a recipe into a run folder, as `cnnapp train --recipe RECIPE` does; return the run.
+
+    Args:
+        recipe: a shipped recipe's name (`cnnapp.recipes.names()`) or a .toml file.
+        out: the run folder (default: runs/RECIPE, or RECIPE-2, ... when that one is finished).
+        resume: None continues a run with a resume state and starts afresh otherwise; True requires one;
+            False refuses a folder that already holds a run.
+        strategy: a tf.distribute strategy name (cnnapp.choices.STRATEGIES).
+        progress: Keras's one line per epoch (False: nothing until the report).
+        **overrides: recipe values: a section as a dict (`train={"epochs": 2}`) or a dotted key
+            (`**{"optimizer.lr": 0.05}`).
+
+    Returns:
+        The finished run (`cnnapp.runs.Run`): `.path`, `.report`, `.model()`, `.recipe`.
+    """
+    quiet.start_tensorflow()
+    from cnnapp.recipes import load_recipe, python_overrides
+    from cnnapp.runs import load_run
+    from cnnapp.training.distribute import train_distributed
+
+    frozen = load_recipe(recipe, python_overrides(overrides))
+    folder = Path(out) if out is not None else default_out(frozen.name)
+    train_distributed(frozen, folder, strategy, resume=resume, verbose=2 if progress else 0)
+    return load_run(folder)
+
+
+# `cnnapp.train(...)` in a notebook.
+cli.callable_module(__name__, train)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import pytest  # noqa: E402
 
-import cnnapp  # noqa: E402, F401  (first, so TensorFlow's start-up log is captured as for a user)
+from cnnapp import quiet  # noqa: E402
+
+# TensorFlow is imported now, its start-up log captured, as a command does once its arguments are parsed.
+quiet.start_tensorflow()
 
 
 @pytest.fixture(autouse=True)

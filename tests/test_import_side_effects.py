@@ -9,12 +9,18 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 SCRIPT = """
 import importlib, pkgutil, sys
 import cnnapp
+from cnnapp import quiet
+quiet.start_tensorflow()  # as every command does once its arguments are parsed
 for module in pkgutil.walk_packages(cnnapp.__path__, "cnnapp."):
+    if module.name.endswith("__main__") and module.name.count(".") == 1:
+        continue  # python -m cnnapp: runs the command
     importlib.import_module(module.name)
 import tensorflow as tf
 tf.config.threading.set_inter_op_parallelism_threads(2)  # a RuntimeError once the runtime has started
@@ -29,16 +35,13 @@ def test_importing_every_module_leaves_tensorflow_unstarted_and_prints_nothing()
     assert result.stderr == "", result.stderr[-2000:]
 
 
-def test_the_backend_a_command_asks_for_decides_whether_cnnapp_imports_tensorflow(monkeypatch):
-    import cnnapp
+def test_the_backend_a_command_asks_for_decides_whether_it_starts_tensorflow(monkeypatch):
+    from cnnapp import quiet
 
+    monkeypatch.setitem(quiet._state, "started", False)
+    monkeypatch.setattr(quiet, "_import_tensorflow", lambda: pytest.fail("imported TensorFlow for jax"))
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
-    monkeypatch.setattr(sys, "argv", ["-m", "--sections", "speed", "--backend", "jax"])
-    assert cnnapp._keras_backend() == "jax" and not cnnapp._tensorflow_backend()
-    monkeypatch.setattr(sys, "argv", ["-m", "--backend=torch"])
-    assert cnnapp._keras_backend() == "torch"
-    monkeypatch.setattr(sys, "argv", ["-m", "--recipe", "lenet5-digits"])
-    monkeypatch.setenv("KERAS_BACKEND", "jax")
-    assert cnnapp._keras_backend() == "jax"
-    monkeypatch.delenv("KERAS_BACKEND")
-    assert cnnapp._keras_backend() == "tensorflow" and cnnapp._tensorflow_backend()
+    quiet.start_tensorflow(backend="jax")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    quiet.start_tensorflow()
+    assert quiet._state["started"] is False

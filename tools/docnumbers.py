@@ -8,7 +8,7 @@ the closing comment is rewritten from the JSON:
     (the table is written here)
     <!-- /numbers -->
 
-    LeNet-5's int8 file is <!-- number: export/lenet5-digits/int8.json size.bytes|, -->75,161<!-- /number --> bytes.
+    The int8 file is <!-- number: export/lenet5-digits/int8.json size.bytes|, -->75,161<!-- /number --> bytes.
 
 - Paths are relative to the repository root; a glob (`export/*/int8.json`) takes the matching files sorted.
   Each file is one row, or one row per item when it holds a list (`rows=KEY` picks a list inside it).

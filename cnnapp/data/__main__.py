@@ -11,17 +11,17 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
+from cnnapp import cli
 from cnnapp.errors import CnnappError, run_cli
 
 PROG = "python -m cnnapp.data"
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
+    p = cli.ArgumentParser(prog=PROG, description=__doc__.split("\n\n")[0])
     commands = p.add_subparsers(dest="command", required=True)
     check = commands.add_parser("check", help="decode every image of a folder, list the ones that fail")
     check.add_argument("dataset", help="folder:PATH (or a path to the folder)")
-    check.add_argument("--quiet", action="store_true", help="no progress bar")
     return p
 
 

@@ -10,6 +10,7 @@ import contextlib
 import io
 import pathlib
 import re
+from importlib import resources
 
 import numpy as np
 import tensorflow as tf
@@ -19,7 +20,8 @@ from cnnapp.data.folder import FOLDER_PREFIX, load_folder
 from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError, unknown
 
-ASSETS = pathlib.Path(__file__).resolve().parents[2] / "assets"
+# The shipped datasets and class names: package data (cnnapp/assets/), a real folder once installed.
+ASSETS = pathlib.Path(str(resources.files("cnnapp") / "assets"))
 
 # tfds name → its splits; imagenet and imagenette have no labelled test split, so their validation split is
 # also served as "test" (the papers report validation error as their test error).
@@ -84,7 +86,7 @@ def load_digits() -> Source:
     if not path.is_file():
         raise CnnappError(
             f"the shipped digits file {path} is missing; restore it from the repository "
-            "(git checkout -- assets/digits)"
+            "(reinstall cnnapp, or in a checkout: git checkout -- cnnapp/assets/digits)"
         )
     with np.load(path) as data:
         arrays = {key: data[key] for key in data.files}

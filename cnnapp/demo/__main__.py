@@ -14,7 +14,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp import errors
+from cnnapp import cli, errors
 from cnnapp.errors import CnnappError
 from cnnapp.runs import RunDir
 
@@ -22,7 +22,7 @@ RUN_EXPORT = "int8"  # the export a run is shown with: integer-only, uint8 camer
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m cnnapp.demo", description=__doc__.split("\n\n")[0])
+    parser = cli.ArgumentParser(prog="python -m cnnapp.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("model", help="an exported .tflite with metadata, or a run folder (its int8 export)")
     parser.add_argument("--out", help="the site folder (default: demo/<folder>-<file>, or RUN/demo)")
     parser.add_argument("--serve", action="store_true", help="serve the site on 127.0.0.1 until Ctrl-C")

@@ -10,11 +10,13 @@ import json
 import shutil
 import subprocess
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 from cnnapp.errors import CnnappError
 
-WEB = Path(__file__).resolve().parents[2] / "web"
+# The page and the npm lock file of its runtime: package data (cnnapp/web/), a real folder once installed.
+WEB = Path(str(resources.files("cnnapp") / "web"))
 PACKAGE = "@mediapipe/tasks-vision"
 # Paths inside the npm package that the site needs (package.json carries the version and licence).
 FILES = (

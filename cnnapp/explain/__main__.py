@@ -18,6 +18,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
+from cnnapp import cli
 from cnnapp.errors import CnnappError, run_cli
 from cnnapp.runs import CHECKPOINTS
 
@@ -29,7 +30,7 @@ PATCH_IMAGES = 1000  # test images searched for the top patches by default
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
+    parser = cli.ArgumentParser(
         prog="python -m cnnapp.explain",
         description=__doc__.splitlines()[0],
         formatter_class=argparse.RawDescriptionHelpFormatter,

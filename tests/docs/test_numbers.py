@@ -44,7 +44,10 @@ def test_a_table_is_rewritten_from_its_files_one_row_each(results):
 
 def test_a_value_in_prose_and_a_list_row_source(results):
     doc = "It is <!-- number: r/int8.json size.bytes -->1<!-- /number --> bytes."
-    assert docnumbers.rewrite(doc, results) == "It is <!-- number: r/int8.json size.bytes -->75,161<!-- /number --> bytes."
+    assert (
+        docnumbers.rewrite(doc, results)
+        == "It is <!-- number: r/int8.json size.bytes -->75,161<!-- /number --> bytes."
+    )
     rows = "<!-- numbers: r/int8.json rows=layers n -->\n<!-- /numbers -->"
     assert "| n |\n|---|\n| 3 |\n" in docnumbers.rewrite(rows, results)
 

@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cnnapp.data import sources
+from cnnapp.recipes import RECIPE_DIR
+
 ROOT = Path(__file__).resolve().parents[2]
 FAST = dict(samples=20, epochs=1, eval_limit=60, latency_runs=3)
 
@@ -88,7 +91,7 @@ def lenet_run(lenet, tmp_path_factory):
     run = tmp_path_factory.mktemp("runs") / "lenet5-test"
     (run / "checkpoints").mkdir(parents=True)
     lenet.model.save(run / "checkpoints" / "best.keras")
-    shutil.copy(ROOT / "recipes" / "lenet5-digits.toml", run / "recipe.toml")
+    shutil.copy(RECIPE_DIR / "lenet5-digits.toml", run / "recipe.toml")
     meta = _meta("lenet5", {"init": "lecun"})
     meta["recipe"] = "lenet5-digits"
     (run / "run.json").write_text(json.dumps(meta))
@@ -101,7 +104,7 @@ def digit_pngs(tmp_path_factory):
     import tensorflow as tf
 
     folder = tmp_path_factory.mktemp("digits")
-    with np.load(ROOT / "assets" / "digits" / "digits.npz") as data:
+    with np.load(sources.ASSETS / "digits" / "digits.npz") as data:
         images, labels = data["test_images"][:20], data["test_labels"][:20]
     paths = []
     for i, (image, label) in enumerate(zip(images, labels, strict=True)):

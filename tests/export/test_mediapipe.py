@@ -14,6 +14,7 @@ import pytest
 from conftest import FAST, ROOT
 
 from cnnapp import predict
+from cnnapp.data import sources
 from cnnapp.deploy import mediapipe_compat, metadata, runtime
 from cnnapp.deploy.exporter import Options, _Baseline, export_model
 
@@ -192,7 +193,7 @@ def sdk_accuracy_on_resized(content: bytes, size: int) -> float:
     """Top-1 through the SDK on the 360 test scans given at `size`×`size` (the SDK resizes them to 32×32)."""
     import tensorflow as tf
 
-    with np.load(ROOT / "assets" / "digits" / "digits.npz") as data:
+    with np.load(sources.ASSETS / "digits" / "digits.npz") as data:
         scans, labels = data["test_images"], data["test_labels"]
     big = tf.image.resize(scans[..., None].astype(np.float32), (size, size), method="bilinear").numpy()
     names = [ranked[0][0] for ranked in sdk_top(content, uint8_rgb(big))]

@@ -1,4 +1,5 @@
-"""Recipes: what to train and how, read from TOML files in `recipes/`, validated, overridden, then frozen.
+"""Recipes: what to train and how, read from TOML files (the shipped ones live here), validated, overridden,
+then frozen.
 
     recipe = load_recipe("alexnet", overrides=["optimizer.lr=0.05", "train.epochs=2"])
     recipe.optimizer.lr          # 0.05
@@ -17,6 +18,7 @@ import tomllib
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,10 @@ from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
 
-RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
+# The shipped recipes are this package's data files (installed with it; a wheel is unpacked, so the
+# Traversable importlib.resources gives is a real folder). A user's own recipe is read by path:
+# load_recipe("my.toml").
+RECIPE_DIR = Path(str(resources.files(__name__)))
 
 OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta")
 SCHEDULES = ("constant", "step", "plateau", "cosine")
@@ -363,7 +368,7 @@ class Recipe:
 
 
 def names() -> list[str]:
-    """The recipes shipped in `recipes/`, by name."""
+    """The recipes shipped in `cnnapp/recipes/`, by name."""
     return sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))
 
 
@@ -443,6 +448,17 @@ def _check(value: Any, hint: Any, where: str) -> Any:
     expected = getattr(hint, "__name__", str(hint))
     expected = {"tuple": "list", "Mapping": "table"}.get(expected, expected)
     raise CnnappError(f"{where} must be a {expected}, got {value!r}")
+
+
+def python_overrides(overrides: Mapping[str, Any]) -> list[str]:
+    """Python values as overrides: `train={"epochs": 2}` or `{"train.epochs": 2}` → "train.epochs=2"."""
+    flat: dict[str, Any] = {}
+    for key, value in overrides.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}.{inner}": v for inner, v in value.items()})
+        else:
+            flat[key] = value
+    return [f"{key}={tomli_w.dumps({'v': value})[4:].strip()}" for key, value in flat.items()]
 
 
 def _find(name_or_path: str | Path) -> Path:

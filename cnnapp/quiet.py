@@ -1,0 +1,105 @@
+"""Quiet by default: TensorFlow's and LiteRT's own logs are hidden unless `--verbose` asks for them.
+
+TensorFlow 2.21 writes its start-up lines (oneDNN, CUDA drivers, CPU features) through absl before absl is
+initialized, so TF_CPP_MIN_LOG_LEVEL alone does not silence them; the TFLite converter and LiteRT write to the
+process's file descriptors from C++ (XNNPACK, quantizer statistics), and Keras's SavedModel export prints its
+"Saved artifact" block with every TensorSpec. None of it is ours to show by default. So:
+
+- `start_tensorflow()` imports TensorFlow, once, when work starts (a CLI calls it after parsing its arguments,
+  so `--help` never pays for it; the notebook API on first use), with file descriptor 2 captured: the lines
+  are kept in `startup_log()`, shown by `--verbose`. TF_CPP_MIN_LOG_LEVEL=0 captures nothing.
+- `hidden_output()` runs a noisy step (a conversion, an interpreter) with both descriptors captured; what was
+  written is shown when `verbose`, or when the step fails (nothing that explains a failure is lost).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import io
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_state = {"started": False, "log": ""}
+
+
+def startup_log() -> str:
+    """What TensorFlow wrote while it was imported by `start_tensorflow` (empty before, or when shown)."""
+    return _state["log"]
+
+
+def _tensorflow_installed() -> bool:
+    try:
+        return importlib.util.find_spec("tensorflow") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def start_tensorflow(verbose: bool = False, backend: str | None = None) -> None:
+    """Import TensorFlow now (once per process), its start-up log captured unless `verbose`.
+
+    Nothing is imported when the Keras backend (`backend`, else KERAS_BACKEND) is not TensorFlow or TensorFlow
+    is not installed. Importing configures nothing: the runtime is started by the first op, so collective ops
+    and GPU memory growth can still be set (tests/test_import_side_effects.py).
+    """
+    backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
+    if backend != "tensorflow" or not _tensorflow_installed():
+        return
+    if not _state["started"]:
+        _state["started"] = True
+        if "tensorflow" not in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0" and not verbose:
+            with _captured_fds() as captured:
+                _import_tensorflow()
+            _state["log"] = captured.getvalue()
+        else:
+            _import_tensorflow()
+    if verbose and _state["log"]:
+        sys.stderr.write(_state["log"])
+        sys.stderr.flush()
+
+
+def _import_tensorflow() -> None:
+    import tensorflow
+
+    # TensorFlow's first look for a GPU (cuInit) writes a line too, whichever command makes it: made now.
+    tensorflow.config.list_physical_devices("GPU")
+
+
+@contextlib.contextmanager
+def _captured_fds() -> Iterator[io.StringIO]:
+    """File descriptors 1 and 2, and Python's sys.stdout/sys.stderr, written into the yielded buffer."""
+    sink = io.StringIO()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    with tempfile.TemporaryFile() as raw:
+        os.dup2(raw.fileno(), 1)
+        os.dup2(raw.fileno(), 2)
+        try:
+            with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
+                yield sink
+        finally:
+            for fd, copy in ((1, saved[0]), (2, saved[1])):
+                os.dup2(copy, fd)
+                os.close(copy)
+            raw.seek(0)
+            sink.write(raw.read().decode(errors="replace"))
+
+
+@contextlib.contextmanager
+def hidden_output(verbose: bool = False) -> Iterator[None]:
+    """Run the block with its output hidden, unless `verbose`; shown on stderr if the block raises."""
+    if verbose:
+        yield
+        return
+    with contextlib.ExitStack() as stack:
+        sink = stack.enter_context(_captured_fds())
+        try:
+            yield
+        except BaseException:
+            stack.close()  # restore the descriptors before writing what explains the failure
+            sys.stderr.write(sink.getvalue())
+            raise
