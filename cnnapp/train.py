@@ -41,7 +41,7 @@ def parse_args(argv: Sequence[str] | None):
         "--resume",
         action="store_true",
         help="continue the run in --out from its last completed epoch (the default when it has "
-        "a resume state)",
+        "a resume state; where there is none yet, the run starts)",
     )
     parser.add_argument(
         "--precision",
@@ -125,7 +125,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"transfer.weights: training its source first (python -m cnnapp.train --recipe {source})")
         source_report = train_distributed(load_recipe(source), RUNS_DIR / source, args.strategy, **options)
         print(format_report(source_report, RUNS_DIR / source))
-    report = train_distributed(recipe, out, args.strategy, resume=True if args.resume else None, **options)
+    resume = True if args.resume else None
+    if args.resume and RunDir(out).progress() is None:  # a first run given --resume: there is nothing to lose
+        print(f"nothing to resume in {out} yet: starting the run")
+        resume = None
+    report = train_distributed(recipe, out, args.strategy, resume=resume, **options)
     print(format_report(report, out))
     return 0
 

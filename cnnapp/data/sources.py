@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import pathlib
 import re
+import socket
 from importlib import resources
 
 import numpy as np
@@ -170,9 +172,45 @@ def _tfds_split(builder, split: str, index: np.ndarray | None = None) -> tf.data
     return records.register(ds, records.Records(labels=labels, select=select))
 
 
+# Where tfds looks first for a prepared copy (its GCS mirror) before it downloads from the dataset's own site.
+TFDS_HOST = ("storage.googleapis.com", 443)
+DATA_DIR_FIX = "--set data.data_dir=PATH"
+
+
+def _online(host: tuple[str, int] = TFDS_HOST, timeout: float = 3.0) -> bool:
+    """Whether the network can reach tfds's host: a few seconds, where tfds would retry for minutes."""
+    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY")):
+        return True  # a proxy decides; tfds goes through it
+    try:
+        socket.create_connection(host, timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def _would_download(builder) -> bool:
+    """Whether preparing `builder` downloads: it is not prepared, and its preparation is tfds's own (under
+    tfds.testing.mock_data, the tests' stand-in, it reads nothing)."""
+    prepare = type(builder).download_and_prepare
+    return not builder.is_prepared() and prepare.__module__.startswith("tensorflow_datasets.core")
+
+
+def _offline_error(builder) -> CnnappError:
+    root = pathlib.Path(builder.data_dir_root)
+    layout = pathlib.Path(builder.data_dir).relative_to(root)
+    return CnnappError(
+        f"{builder.info.full_name} is not prepared in {root} and this machine cannot reach the network to "
+        f"download it: prepare it where there is network (any cnnapp or tfds command that loads it), copy "
+        f"the data folder here and pass {DATA_DIR_FIX} (tfds expects PATH/{layout}/ holding "
+        "dataset_info.json and the record files)"
+    )
+
+
 def _prepare(builder, base: str) -> None:
     import tensorflow_datasets as tfds
 
+    if base not in MANUAL_DOWNLOAD and _would_download(builder) and not _online():
+        raise _offline_error(builder)  # now, not after minutes of download retries
     config, quiet = None, False
     if base in MANUAL_DOWNLOAD:
         manual = pathlib.Path(builder.data_dir_root) / "downloads" / "manual"
@@ -188,7 +226,7 @@ def _prepare(builder, base: str) -> None:
             raise
         raise CnnappError(
             f"{base} needs a manual download: {_one_line(str(error))} "
-            "(then run again; or pass data_dir holding a prepared copy)"
+            f"(then run again; or {DATA_DIR_FIX} naming a folder that holds a prepared copy)"
         ) from error
     except Exception as error:  # no network, a checksum mismatch, a full disk: all the same fix for a user
         if base in MANUAL_DOWNLOAD:  # the manual folder holds something, but not the right files
@@ -198,7 +236,7 @@ def _prepare(builder, base: str) -> None:
             ) from error
         raise CnnappError(
             f"could not download and prepare {builder.info.full_name}: {_first_line(error)}; "
-            "check the network, or pass data_dir holding a prepared copy"
+            f"check the network, or {DATA_DIR_FIX} naming a folder that holds a prepared copy"
         ) from error
 
 

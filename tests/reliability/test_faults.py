@@ -189,9 +189,6 @@ CASES = {
     "finished": Case("train", _same(), "already finished its 2 epochs; raise train.epochs"),
     "recipe-deleted": Case("train", _remove("recipe.toml"), "without its recipe.toml and run.json"),
     "run-json-deleted": Case("train", _remove("run.json"), "without its recipe.toml and run.json"),
-    "resume-nothing": Case(
-        "train", lambda tmp, run, mp: [*train_argv(tmp / "new"), "--resume"], "nothing to resume"
-    ),
     "locked": Case("train", _locked, f"is in use by another training (pid {os.getpid()} on host"),
     # damaged files
     "run-json-corrupt": Case("train", _write("run.json", b"{not json"), "run.json is corrupt"),

@@ -68,7 +68,6 @@ def test_a_finished_run_is_left_intact(digits_run):
             "optimizer.lr must be a float, got 'abc'",
         ),
         (["--recipe", "lenet5-digits", "--set", "data.dataset=nosuch"], "unknown dataset 'nosuch'"),
-        (["--recipe", "lenet5-digits", "--resume"], "nothing to resume"),
     ],
 )
 def test_bad_input_is_a_one_line_error_and_writes_nothing(argv, message, tmp_path):
@@ -94,3 +93,18 @@ def test_cli_prints_prog_error_and_exits_2():
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()  # only our line: TensorFlow's start-up log is captured
     assert len(lines) == 1 and lines[0].startswith("python -m cnnapp.train: error: unknown recipe"), lines
+
+
+def test_resume_where_nothing_ran_yet_starts_the_run(tmp_path, capsys, monkeypatch):
+    # What the run is then given is checked here; that resume=None starts a run in an empty folder is the
+    # scaffold's contract (tests/training/test_resume.py, tests/reliability).
+    from cnnapp.training import distribute
+
+    given = {}
+    monkeypatch.setattr(distribute, "train_distributed", lambda recipe, out, strategy, **kw: given.update(kw))
+    monkeypatch.setattr(train, "format_report", lambda report, out: "report")
+    out = tmp_path / "empty"
+    out.mkdir()  # an empty run folder, as a job script makes before it always passes --resume
+    assert train.main(["--recipe", "lenet5-digits", "--out", str(out), "--resume"]) == 0
+    assert f"nothing to resume in {out} yet: starting the run" in capsys.readouterr().out
+    assert given["resume"] is None
