@@ -70,6 +70,29 @@ def _tensorflow_message(error: BaseException) -> str | None:
     return f"permission denied ({detail}); choose a place you may write (--out)"
 
 
+# An optional package a command needs only for some work → how to install it (docs/install.md).
+TFMOT_INSTALL = "pip install --no-deps tensorflow-model-optimization==0.8.1"
+OPTIONAL_PACKAGES = {
+    "tensorflow_model_optimization": (
+        "QAT, pruning and clustering",
+        f"{TFMOT_INSTALL} (without its dependencies: its absl-py pin is stale; docs/install.md)",
+    ),
+    "jax": ("the JAX backend", "pip install 'cnnapp[jax]'"),
+    "jaxlib": ("the JAX backend", "pip install 'cnnapp[jax]'"),
+    "playwright": ("the browser tests", "pip install 'cnnapp[browser]'"),
+}
+
+
+def missing_package(error: ModuleNotFoundError) -> str | None:
+    """One line naming what to install for a missing optional package, else None (a bug, or a broken
+    install: its traceback is what a report needs)."""
+    top = (error.name or "").split(".")[0]
+    if top not in OPTIONAL_PACKAGES:
+        return None
+    needs, install = OPTIONAL_PACKAGES[top]
+    return f"{needs} need the package {top}, which is not installed: {install}"
+
+
 def run_cli(
     main: Callable[[Sequence[str] | None], int | None], prog: str, argv: Sequence[str] | None = None
 ) -> None:
@@ -81,6 +104,11 @@ def run_cli(
         _fail(prog, str(error))
     except OSError as error:
         _fail(prog, describe_os_error(error))
+    except ModuleNotFoundError as error:
+        message = missing_package(error)
+        if message is None:
+            raise
+        _fail(prog, message)
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         sys.exit(130)

@@ -10,7 +10,8 @@ the closing comment is rewritten from the JSON:
 
     The int8 file is <!-- number: export/lenet5-digits/int8.json size.bytes|, -->75,161<!-- /number --> bytes.
 
-- Paths are relative to the repository root; a glob (`export/*/int8.json`) takes the matching files sorted.
+- Paths are relative to the repository root; a glob (`export/*/int8.json`) takes the matching files sorted,
+  braces (`export/lenet5-digits/{float32,int8}.json`) the files in the order written.
   Each file is one row, or one row per item when it holds a list (`rows=KEY` picks a list inside it).
 - A column is `KEY`, `KEY|FORMAT` or `KEY|FORMAT|HEADING`: KEY is a dotted path into the row (`size.bytes`;
   a list index is a number: `parameters.top_layers.0.layer`), FORMAT a Python format spec (`,` thousands,
@@ -68,9 +69,17 @@ def render(value: Any, spec: str) -> str:
         raise SpecError(f"cannot format {value!r} with {spec!r}") from error
 
 
+def _braces(pattern: str) -> list[str]:
+    """`a/{x,y}.json` → [a/x.json, a/y.json], in the order written (one pair of braces)."""
+    match = re.search(r"\{([^{}]*)\}", pattern)
+    if not match:
+        return [pattern]
+    return [pattern[: match.start()] + part + pattern[match.end() :] for part in match[1].split(",")]
+
+
 def _files(patterns: list[str], root: Path) -> list[Path]:
     paths: list[Path] = []
-    for pattern in patterns:
+    for pattern in (p for written in patterns for p in _braces(written)):
         found = sorted(Path(p) for p in glob.glob(str(root / pattern)))
         if not found:
             raise SpecError(f"no file matches {pattern}")
@@ -117,10 +126,23 @@ def value(spec: str, root: Path = ROOT) -> str:
     return render(lookup(json.loads(path.read_text()), key), fmt)
 
 
+def _in_code(text: str, at: int) -> bool:
+    """Whether position AT is inside a fenced code block or on an indented (code) line: a marker shown as
+    an example there is left alone."""
+    line_start = text.rfind("\n", 0, at) + 1
+    return text[line_start:at].startswith(("    ", "\t")) or ("\n" + text[:line_start]).count("\n```") % 2 == 1
+
+
 def rewrite(text: str, root: Path = ROOT) -> str:
-    """TEXT with every marked table and value written from its JSON."""
-    text = TABLE.sub(lambda m: m[1] + table(m["spec"], root) + m[4], text)
-    return VALUE.sub(lambda m: m[1] + value(m["spec"], root) + m[4], text)
+    """TEXT with every marked table and value written from its JSON (not those shown inside code)."""
+    for pattern, fill in ((TABLE, table), (VALUE, value)):
+        text = pattern.sub(
+            lambda m, fill=fill, source=text: (
+                m[0] if _in_code(source, m.start()) else m[1] + fill(m["spec"], root) + m[4]
+            ),
+            text,
+        )
+    return text
 
 
 def docs(root: Path = ROOT) -> list[Path]:

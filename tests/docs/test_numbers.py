@@ -48,6 +48,8 @@ def test_a_value_in_prose_and_a_list_row_source(results):
         docnumbers.rewrite(doc, results)
         == "It is <!-- number: r/int8.json size.bytes -->75,161<!-- /number --> bytes."
     )
+    ordered = "<!-- numbers: r/{int8,float32}.json export -->\n<!-- /numbers -->"
+    assert "| int8 |\n| float32 |\n" in docnumbers.rewrite(ordered, results)
     rows = "<!-- numbers: r/int8.json rows=layers n -->\n<!-- /numbers -->"
     assert "| n |\n|---|\n| 3 |\n" in docnumbers.rewrite(rows, results)
 
