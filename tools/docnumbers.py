@@ -130,7 +130,8 @@ def _in_code(text: str, at: int) -> bool:
     """Whether position AT is inside a fenced code block or on an indented (code) line: a marker shown as
     an example there is left alone."""
     line_start = text.rfind("\n", 0, at) + 1
-    return text[line_start:at].startswith(("    ", "\t")) or ("\n" + text[:line_start]).count("\n```") % 2 == 1
+    fences = ("\n" + text[:line_start]).count("\n```")
+    return text[line_start:at].startswith(("    ", "\t")) or fences % 2 == 1
 
 
 def rewrite(text: str, root: Path = ROOT) -> str:
