@@ -25,6 +25,7 @@ import tomli_w
 from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.paths import check_run_name, printable
 
 RECIPE_DIR = Path(__file__).resolve().parent.parent / "recipes"
 
@@ -213,6 +214,11 @@ class ScheduleSection:
             )
 
 
+HOLDOUT = "holdout"  # train.validation: a held-out part of the training split
+DEFAULT_HOLDOUT = 0.1
+MAX_COUNT = 10_000_000  # epochs, batch size, steps: far beyond any run, far below an int64 overflow
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainSection:
     """[train]: the loop.
@@ -224,8 +230,13 @@ class TrainSection:
         precision: auto (float32 on CPU, mixed_float16 on GPU), float32, mixed_float16, mixed_bfloat16.
         jit: XLA compilation: auto (on GPU only), on, off.
         steps_per_epoch: cut every epoch to this many steps (0 = the whole training split): for quick checks.
-        validation: the split that drives the plateau schedule and the best checkpoint ("validation", "test").
-        holdout: when > 0, hold out this fraction of the training split as the validation set instead.
+        validation: what drives the plateau schedule and the best checkpoint: "holdout" (the default: a
+            stratified, seeded part of the training split, `holdout` of it) or a split of the dataset
+            ("validation"). The reported split ("test") is allowed but warned about everywhere: a number
+            tuned on its own split is optimistic.
+        holdout: the fraction of the training split held out as the validation set (default
+            `DEFAULT_HOLDOUT` when `validation` is "holdout"); > 0 also wins over a `validation` split, as
+            recipes written before "holdout" existed expect.
         test_split: the split of the final report (ImageNet: "validation", its test labels are not public).
         aux_loss_weight: the weight of each auxiliary classifier's loss (GoogLeNet: 0.3).
         label_smoothing: cross-entropy label smoothing (0 in every classic paper).
@@ -238,7 +249,7 @@ class TrainSection:
     precision: str = "auto"
     jit: str = "auto"
     steps_per_epoch: int = 0
-    validation: str = "test"
+    validation: str = HOLDOUT
     holdout: float = 0.0
     test_split: str = "test"
     aux_loss_weight: float = 0.3
@@ -256,6 +267,15 @@ class TrainSection:
             raise CnnappError(
                 f"train.batch_size and train.epochs must be ≥ 1, train.steps_per_epoch ≥ 0; got "
                 f"{self.batch_size}, {self.epochs}, {self.steps_per_epoch}"
+            )
+        if self.validation == HOLDOUT and self.holdout == 0:
+            object.__setattr__(self, "holdout", DEFAULT_HOLDOUT)
+        if not self.validation:
+            raise CnnappError('train.validation must name a split or be "holdout" (the default)')
+        if max(self.epochs, self.batch_size, self.steps_per_epoch) > MAX_COUNT:
+            raise CnnappError(
+                f"train.epochs, train.batch_size and train.steps_per_epoch must be at most {MAX_COUNT:,}; "
+                f"got {self.epochs}, {self.batch_size}, {self.steps_per_epoch}"
             )
         if not 0 <= self.holdout < 1 or not 0 <= self.label_smoothing < 1 or self.aux_loss_weight < 0:
             raise CnnappError(
@@ -302,7 +322,7 @@ class TransferSection:
             )
         if self.unfreeze_epoch and self.freeze == "none":
             raise CnnappError(
-                "transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. \"head\")"
+                'transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. "head")'
             )
 
 
@@ -331,6 +351,7 @@ class Recipe:
     transfer: TransferSection = dataclasses.field(default_factory=TransferSection)
 
     def __post_init__(self):
+        check_run_name(self.name)
         unfreeze, epochs = self.transfer.unfreeze_epoch, self.train.epochs
         if unfreeze >= epochs:
             raise CnnappError(
@@ -362,6 +383,17 @@ class Recipe:
         )
 
 
+def validation_warning(train: TrainSection) -> str | None:
+    """The warning for a run whose validation split is the split it reports (None when it is not)."""
+    if train.holdout > 0 or train.validation != train.test_split:
+        return None
+    return (
+        f"WARNING: train.validation = {train.validation!r} is the reported split: the best checkpoint and "
+        "the learning-rate cuts are tuned on it, so its accuracy is optimistic; set train.validation = "
+        '"holdout" (or a validation split) for a number that is not'
+    )
+
+
 def names() -> list[str]:
     """The recipes shipped in `recipes/`, by name."""
     return sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))
@@ -371,9 +403,13 @@ def load_recipe(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Reci
     """Load recipe `recipes/NAME.toml` (or a path), apply `overrides` ("section.key=value"), freeze it."""
     path = _find(name_or_path)
     try:
-        table = tomllib.loads(path.read_text())
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise CnnappError(
+            f"recipe {printable(path)} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as error:
-        raise CnnappError(f"recipe {path} is not valid TOML: {error}") from None
+        raise CnnappError(f"recipe {printable(path)} is not valid TOML: {error}") from None
     table.setdefault("name", path.stem)
     for override in overrides:
         _apply_override(table, override)

@@ -27,6 +27,7 @@ import numpy as np
 
 from cnnapp import runs
 from cnnapp.errors import CnnappError
+from cnnapp.paths import read_utf8
 
 if TYPE_CHECKING:
     from cnnapp.data.config import DataConfig
@@ -133,7 +134,7 @@ def class_names_for(path: Path, outputs: int) -> tuple[str, ...]:
     """labels.txt beside the model, else run.json's class names (model in RUN/checkpoints/), else indices."""
     beside = path.parent / "labels.txt"
     if beside.is_file():
-        names = tuple(line.strip() for line in beside.read_text().splitlines() if line.strip())
+        names = tuple(line.strip() for line in read_utf8(beside, "labels file").splitlines() if line.strip())
     elif runs.run_of(path) is not None:
         names = runs.run_of(path).labels()
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.paths import read_utf8
 
 
 @dataclasses.dataclass
@@ -163,7 +164,7 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     height, width, channels = (int(d) for d in model.input_shape[1:])
     beside = path.parent / "labels.txt"
     if beside.is_file():
-        names = tuple(line for line in beside.read_text().splitlines() if line)
+        names = tuple(line for line in read_utf8(beside, "labels file").splitlines() if line)
     elif dataset:
         names = class_names(dataset)
     else:

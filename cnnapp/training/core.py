@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import time
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Protocol
@@ -29,7 +30,7 @@ import tensorflow as tf
 
 from cnnapp.errors import CnnappError
 from cnnapp.explain import WorstMistakes, write_run_figures
-from cnnapp.recipes import Recipe
+from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
 from cnnapp.training import evaluation, setup, transfer
@@ -162,6 +163,8 @@ def train(
 def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit):
     """The session, built without writing anything: (session, resume state or None, extended-from epochs)."""
     progress, extended_from = check_folder(recipe, run, resume)
+    if chief and (warning := validation_warning(recipe.train)):
+        warnings.warn(warning, stacklevel=2)  # also in run.json, report.json and the summary line
     device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
     device.apply()
     keras.utils.set_random_seed(recipe.train.seed)
@@ -299,6 +302,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "best_epoch": checkpoint.best_epoch,
         "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
         "validation": run_data.validation_name,
+        **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
         **scores,
         "epochs": recipe.train.epochs,
         "resumed_from_epoch": session.initial_epoch,
