@@ -9,6 +9,9 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+# The mark of cnnapp's temporary files (`.NAME.RANDOM.tmp-cnnapp.SUFFIX`): cleanup removes these only.
+TEMP_MARK = ".tmp-cnnapp"
+
 
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
@@ -19,7 +22,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f"{TEMP_MARK}{path.suffix}", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp)
     # mkstemp creates 0600; give the file the mode an ordinary open() would (0666 less the umask).

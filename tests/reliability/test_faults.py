@@ -136,8 +136,8 @@ def _nan_in_epoch_3(tmp, run, mp):
 
 
 def _stray_temps(tmp, run, mp):
-    (run / "checkpoints" / ".best.k2j3.tmp.keras").write_bytes(b"half a checkpoint")
-    (run / ".resume.x9a.tmp.npz").write_bytes(b"half a state")
+    (run / "checkpoints" / ".best.k2j3.tmp-cnnapp.keras").write_bytes(b"half a checkpoint")
+    (run / ".resume.x9a.tmp-cnnapp.npz").write_bytes(b"half a state")
     return train_argv(run)
 
 
