@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from cnnapp.data import images as img
 from cnnapp.data.records import Files, Records, register
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, files_identity
 from cnnapp.errors import UNREADABLE_IMAGE, CnnappError
 
 FOLDER_PREFIX = "folder:"
@@ -56,7 +56,10 @@ def load_folder(path: str) -> Source:
     # "test" may be the very list of "validation": then it is the same dataset too.
     splits.setdefault("test", splits.get("validation"))
     sizes = {split: len(items) for split, items in files.items()}
-    info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (None, None, channels))
+    identity = files_identity((p for items in files.values() for p, _ in items), root)
+    info = DatasetInfo(
+        f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (None, None, channels), identity
+    )
     return Source(info, splits)
 
 

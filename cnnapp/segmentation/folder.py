@@ -20,7 +20,7 @@ import tensorflow as tf
 
 from cnnapp.data.folder import FOLDER_PREFIX
 from cnnapp.data.images import decode
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, files_identity
 from cnnapp.errors import CnnappError
 from cnnapp.paths import read_utf8
 
@@ -67,9 +67,9 @@ def load_mask_folder(path: str | Path) -> Source:
     channels = 3
     splits = {split: _dataset(found, channels) for split, found in pairs.items()}
     sizes = {split: len(found) for split, found in pairs.items()}
-    return Source(
-        DatasetInfo(f"{FOLDER_PREFIX}{root}", len(classes), classes, sizes, (None, None, 3)), splits
-    )
+    identity = files_identity([p for found in pairs.values() for pair in found for p in pair], root)
+    info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(classes), classes, sizes, (None, None, 3), identity)
+    return Source(info, splits)
 
 
 def _pairs(folder: Path, classes) -> list[tuple[str, str]]:

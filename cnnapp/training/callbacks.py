@@ -62,6 +62,12 @@ def _read_rows(path: Path, epochs_done: int) -> list[list[str]]:
         raise CnnappError(
             f"{path} has no header row; move it away and run again: the run continues with a new log"
         )
+    missing = sorted(set(range(epochs_done)) - {int(r[0]) for r in kept[1:]})
+    if missing:  # a shortened log would leave a gap in the curves
+        raise CnnappError(
+            f"{path} lacks the rows of epoch(s) {', '.join(str(e + 1) for e in missing[:5])} that this run "
+            "trained; restore it, or move it away and run again: the run continues with a new log"
+        )
     return kept
 
 

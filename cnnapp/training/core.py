@@ -28,6 +28,7 @@ from typing import Protocol
 import keras
 import tensorflow as tf
 
+from cnnapp import fingerprint
 from cnnapp.errors import CnnappError
 from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
@@ -174,6 +175,9 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
     run_data = setup.load_data(recipe)
     if progress is not None:
         meta = run.read_meta()  # the statistics the saved weights were trained with
+        now = fingerprint.make(recipe, run_data.info)
+        fingerprint.check(meta.get("fingerprint"), now, run.path)  # the same data, classes and recipe
+        meta = meta.replace(extra={**meta.extra, "fingerprint": {**now, **(meta.get("fingerprint") or {})}})
     else:
         meta = transfer.run_meta(recipe, run_data, weights)  # setup.run_meta, with the weights' normalization
     steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
@@ -197,15 +201,18 @@ def _restorable(session: Session, progress: dict | None):
     plateau.set_model(model)
     size = session.data.sizes["train"]
     clock = EpochClock(min(session.steps * recipe.train.batch_size, size))
-    checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock)
+    digest = fingerprint.digest(session.meta.get("fingerprint") or {})
+    checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock, fingerprint=digest)
     checkpoint.set_model(model)
     if progress is not None:
         try:
-            extra = load_state(session.run.state_file, model, model.optimizer)
+            extra = load_state(session.run.state_file, model, model.optimizer, digest)
             plateau.restore(extra["plateau"])
             clock.restore(extra["clock"])
             checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
             checkpoint.best_loss = float(extra.get("best_loss", float("inf")))  # states before it: no loss
+        except CnnappError:
+            raise
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
             raise damaged_state(session.run.state_file, error) from None
     return clock, plateau, checkpoint
@@ -235,7 +242,15 @@ def check_folder(recipe: Recipe, run: RunDir, resume: bool | None) -> tuple[dict
         if status == "finished":
             raise CnnappError(f"{run.path} already holds a finished run; choose another --out")
         return None, None
-    changed = recipe_changes(run.read_recipe(), recipe)
+    saved_recipe = run.read_recipe()
+    saved_print = run.read_meta().get("fingerprint") or {}
+    if saved_print.get("recipe") and fingerprint.recipe_hash(saved_recipe) != saved_print["recipe"]:
+        raise CnnappError(
+            f"{run.recipe_file} was edited after the run started (it no longer matches run.json's "
+            "fingerprint), so the run cannot be checked against it: restore it, or start a new run "
+            "with --out NEW_FOLDER"
+        )
+    changed = recipe_changes(saved_recipe, recipe)
     if changed:
         raise CnnappError(
             f"{run.path} holds a run of a different recipe (differs in {', '.join(changed)}); "

@@ -12,6 +12,7 @@ import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
+from cnnapp import fingerprint
 from cnnapp.data import subsets
 from cnnapp.data.augment import to_channels
 from cnnapp.errors import CnnappError
@@ -65,7 +66,9 @@ def load_data(recipe: Recipe) -> RunData:
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
         if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
+            ds, size = subsets.per_class(
+                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
+            )  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
@@ -125,6 +128,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        "fingerprint": fingerprint.make(recipe, info),
     }
 
 
