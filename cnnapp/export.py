@@ -22,6 +22,7 @@ from pathlib import Path
 from cnnapp import cli, errors
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 from cnnapp.deploy.front import INPUT_CHANNELS
+from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
 _TAG = re.compile(
@@ -155,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     subject = load_subject(
         args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
     )
-    out = Path(args.out) if args.out else default_out(args.model)
+    out = out_folder(args.out) or default_out(args.model)
     out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     reports = export(subject, options, out)
     if len(reports) == 1:
@@ -177,7 +178,7 @@ def _export_segmenter(args, run) -> int:
     bad = [m for m in modes if m not in MODES]
     if bad:
         raise errors.unknown("segmentation export mode", bad[0], MODES)
-    out = Path(args.out) if args.out else run.export_dir
+    out = out_folder(args.out) or run.export_dir
     report = export_run(
         run.path, modes, out, limit=args.eval_limit, calibration_images=args.samples, which=args.checkpoint
     )

@@ -320,6 +320,8 @@ class TransferSection:
                 f"transfer.unfreeze_epoch must be ≥ 0 and transfer.unfreeze_lr_factor in (0, 1]; got "
                 f"{self.unfreeze_epoch} and {self.unfreeze_lr_factor}"
             )
+        if self.weights.startswith("recipe:"):  # trained into runs/NAME first: a plain folder name
+            check_run_name(self.weights[len("recipe:") :], "transfer.weights recipe")
         if self.unfreeze_epoch and self.freeze == "none":
             raise CnnappError(
                 'transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. "head")'

@@ -14,6 +14,7 @@ from pathlib import Path
 from cnnapp import cli
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
+from cnnapp.paths import out_folder
 from cnnapp.runs import RUNS_DIR
 
 
@@ -30,7 +31,6 @@ def parse_args(argv: Sequence[str] | None):
     )
     parser.add_argument(
         "--out",
-        type=Path,
         help="the run folder (default: runs/RECIPE, or RECIPE-2, ... when that one is finished)",
     )
     parser.add_argument(
@@ -111,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --recipe RUN: a run folder names its effective recipe
     recipe_file = RunDir(args.recipe).recipe_file if Path(args.recipe).is_dir() else args.recipe
     recipe = load_recipe(recipe_file, args.overrides)
-    out = args.out or default_out(recipe.name)
+    out = out_folder(args.out) or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
     from cnnapp.training.transfer import source_recipe
 
