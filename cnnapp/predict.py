@@ -32,24 +32,31 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def predict(model: str, images: Sequence[str], top: int = 5) -> dict[str, list[tuple[str, float]]]:
-    """The top classes of each image file: {image path: [(class name, probability), ...]}."""
+def predict(model: str, images: Sequence[str], top: int = 5, with_logits: bool = False):
+    """The top classes of each image file: {image path: [(class name, probability), ...]}; with
+    `with_logits`, (that, whether the model's outputs were logits that softmax turned into probabilities)."""
     from cnnapp.deploy.classifier import load_classifier, read_image
 
     classifier = load_classifier(model)
     # Every file is read (and checked) before the first prediction.
     pixels = [read_image(path, classifier.input_shape, classifier.data) for path in images]
-    return {path: classifier.top_k(image, top) for path, image in zip(images, pixels, strict=True)}
+    found = {path: classifier.top_k(image, top) for path, image in zip(images, pixels, strict=True)}
+    return (found, classifier.logits) if with_logits else found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.top < 1:
         raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
-    for path, ranked in predict(args.model, args.images, args.top).items():
-        print(path)
+    from cnnapp.paths import printable
+
+    results, logits = predict(args.model, args.images, args.top, with_logits=True)
+    if logits:
+        print(f"note: {printable(args.model)} outputs logits (not probabilities): softmax applied")
+    for path, ranked in results.items():
+        print(printable(path))
         for name, prob in ranked:
-            print(f"  {prob:7.2%}  {name}")
+            print(f"  {prob:7.2%}  {printable(name)}")
     return 0
 
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from cnnapp import atomic
 from cnnapp.deploy import converter, metadata, optimize, report, runtime
-from cnnapp.errors import CnnappError
+from cnnapp.errors import CnnappError, check_range
 
 # Fine-tuning learning rates (Adam): pruning must let the surviving weights recover; QAT and clustering only
 # adjust a trained model to its quantized or shared values.
@@ -97,6 +97,9 @@ class Options:
             raise CnnappError(f"--samples must be at least 1; got {self.samples}")
         if self.epochs < 1 or (self.eval_limit is not None and self.eval_limit < 1):
             raise CnnappError(f"--epochs and --eval-limit must be ≥ 1; got {self.epochs}, {self.eval_limit}")
+        for value, option, high in ((self.epochs, "--epochs", 10_000), (self.samples, "--samples", 10**7)):
+            check_range(value, option, 1, high)
+        check_range(self.cluster, "--cluster", 2, 65_536)
         if self.learning_rate is not None and not 0 < self.learning_rate < float("inf"):
             raise CnnappError(f"--learning-rate must be a finite number > 0; got {self.learning_rate}")
         if (self.float_layers or self.debug) and self.mode != "int8":

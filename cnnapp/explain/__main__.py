@@ -18,7 +18,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp.errors import CnnappError, run_cli
+from cnnapp.errors import CnnappError, check_range, run_cli
 from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
@@ -167,6 +167,9 @@ def explain(args) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    for value, option in ((args.size, "--size"), (args.stride, "--stride"), (args.channels, "--channels")):
+        check_range(value, option, 1, 100_000)
+    check_range(args.limit, "--limit", 1, 10_000_000)
     for path in explain(args):
         print(path)
     return 0
