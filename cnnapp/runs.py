@@ -222,6 +222,14 @@ class RunLock:
         self.release()
 
 
+def output_lock(out: str | os.PathLike, what: str = "export") -> RunLock:
+    """The lock of an output folder that is replaced whole (`atomic.staged_folder`): a lock file beside it
+    (`.OUT.lock-cnnapp`, the folder itself is swapped), so two exports into one folder cannot mix."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return RunLock(out.parent / f".{out.name}.lock-cnnapp", out, what, on_folder=False)
+
+
 def _holder(fd: int) -> str:
     try:
         stamp = json.loads(os.pread(fd, 4096, 0).decode())
