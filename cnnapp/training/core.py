@@ -18,6 +18,7 @@ A loop (`FitLoop`, `StrategyLoop`) decides only how many steps an epoch has and 
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import shutil
 import time
 import warnings
@@ -34,7 +35,7 @@ from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, setup, transfer
+from cnnapp.training import evaluation, preemption, setup, transfer
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -143,7 +144,10 @@ def train(
             log = EpochLog(run.log_file, session.initial_epoch)  # a damaged log.csv fails here, unwritten
             session.meta = run.begin(recipe, session.meta)
             callbacks += [log, tensorboard_callback(run.tensorboard_dir), checkpoint]
-        loop.run(session, callbacks)
+        else:  # the same best-epoch rule, in memory: this worker reports the chief's checkpoint
+            checkpoint.save = False
+            callbacks.append(checkpoint)
+        _run_stoppable(session, loop, callbacks)
         worst = WorstMistakes()  # kept during the report's test pass, for the error analysis figures
         report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
         if chief:
@@ -159,6 +163,36 @@ def train(
     finally:
         if lock is not None:
             lock.release()
+
+
+def _run_stoppable(session: Session, loop: StepLoop, callbacks: list) -> None:
+    """`loop.run`, stopped between two steps by SIGTERM or Ctrl-C with the command that resumes.
+
+    The multi-worker loop keeps the default signals: one worker stopping alone would leave the others
+    waiting in a collective; a killed multi-worker run resumes from its last finished epoch."""
+    if loop.name == "multi-worker":
+        loop.run(session, callbacks)
+        return
+    stop = preemption.StopOnSignal()
+    stop.install()
+    try:
+        loop.run(session, [*callbacks, stop])
+    except preemption.Preempted as stopped:
+        run, done = session.run, stopped.epoch
+        kept = (
+            f"its resume point is the end of epoch {done} (checkpoints and {run.state_file.name}; the "
+            f"{stopped.step} step(s) of epoch {done + 1} are redone)"
+            if done > 0
+            else "no epoch had finished, so it starts again"
+        )
+        command = (
+            f"python -m cnnapp.train --recipe {shlex.quote(str(run.path))} --out {shlex.quote(str(run.path))}"
+        )
+        raise CnnappError(
+            f"stopped by {stopped.signal_name} in epoch {done + 1}; {kept}; resume with: {command}"
+        ) from None
+    finally:
+        stop.restore()
 
 
 def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit):
@@ -294,6 +328,11 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
     recipe, run, run_data = session.recipe, session.run, session.data
     which = "best" if run.checkpoint_file("best").is_file() else "last"
     if session.chief:
+        model = models.load(run.checkpoint(which))
+    elif checkpoint.best_weights is not None:  # the epoch the chief saved as best, from this worker's copy
+        model = session.inference
+        model.set_weights(checkpoint.best_weights)
+    elif run.checkpoint_file(which).is_file():  # a resumed run's best epoch came before: the chief's file
         model = models.load(run.checkpoint(which))
     else:
         model, which = session.inference, "last"

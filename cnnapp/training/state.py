@@ -102,12 +102,22 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.best_epoch = best_epoch
         self.best_loss = best_loss
         self.fingerprint = fingerprint  # the run's fingerprint digest: a state names the run it belongs to
+        # False on a multi-worker run's other workers: the same choice of best epoch, its weights kept in
+        # memory (`best_weights`) so that every worker reports the chief's checkpoint, nothing written.
+        self.save = True
+        self.best_weights: list | None = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         error, loss = validation_error(logs), validation_loss(logs)
         loss = float("inf") if loss is None else loss
         improved = error is not None and (error, loss) < (self.best, self.best_loss)
+        if not self.save:
+            if improved:
+                with self._averaged_weights():
+                    self.best_weights = self.inference_model.get_weights()
+                self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
+            return
         with self._averaged_weights():
             self._save_model("last")
             if improved:
