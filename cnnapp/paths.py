@@ -45,7 +45,7 @@ def check_run_name(name: str, where: str = "recipe name") -> str:
     )
     if bad:
         raise CnnappError(
-            f"{where} {printable(name)!r} cannot name a run folder (runs/NAME): use letters, digits, '-', "
+            f"{where} '{printable(name)}' cannot name a run folder (runs/NAME): use letters, digits, '-', "
             "'_' and '.', no '/' or '..'; to train elsewhere pass --out DIR"
         )
     return name
@@ -59,7 +59,7 @@ def out_folder(value: str | os.PathLike | None, option: str = "--out") -> Path |
     if not text.strip():
         raise CnnappError(f"{option} is empty; name a folder (e.g. {option} runs/mine)")
     if printable(text) != text:
-        raise CnnappError(f"{option} {printable(text)!r} holds control characters; name another folder")
+        raise CnnappError(f"{option} '{printable(text)}' holds control characters; name another folder")
     return Path(text)
 
 

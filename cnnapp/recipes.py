@@ -480,7 +480,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
         raise TypeError(f"recipe field {where} has unsupported type {hint}")
     expected = getattr(hint, "__name__", str(hint))
     expected = {"tuple": "list", "Mapping": "table"}.get(expected, expected)
-    raise CnnappError(f"{where} must be a {expected}, got {value!r}")
+    article = "an" if expected[0] in "aeiou" else "a"
+    raise CnnappError(f"{where} must be {article} {expected}, got {value!r}")
 
 
 def _find(name_or_path: str | Path) -> Path:
