@@ -21,6 +21,15 @@ def unknown(kind: str, name: str, valid: Sequence[str]) -> CnnappError:
     return CnnappError(f"unknown {kind} {name!r}; valid {kind}s: {', '.join(sorted(valid))}")
 
 
+def check_range(value: int | float | None, option: str, low: float = 1, high: float | None = None) -> None:
+    """A numeric option given on a command line must lie in [low, high] (None: not given, the default)."""
+    if value is None:
+        return
+    if value < low or (high is not None and value > high):
+        span = f"between {low:g} and {high:g}" if high is not None else f"at least {low:g}"
+        raise CnnappError(f"{option} must be {span}; got {value}")
+
+
 # errno → what to do about it ({path} is the file the system call failed on).
 _OS_FIXES = {
     errno.ENOSPC: "no space left on the device writing {path}: free some space and run again "

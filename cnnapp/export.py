@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cnnapp import cli, errors, quiet
 from cnnapp.deploy.converter import IO_CHOICES, MODES
 from cnnapp.deploy.front import INPUT_CHANNELS
+from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
 if TYPE_CHECKING:
@@ -157,7 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = [_options(args, spec) for spec in specs]
     for option in options:
         option.check()  # a bad mode or option fails before the model loads
-    out = Path(args.out) if args.out else default_out(args.model)
+    out = out_folder(args.out) or default_out(args.model)
     out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     # The converter's, Keras's SavedModel and LiteRT's own output, shown by --verbose (or when it fails)
     with quiet.hidden_output(args.verbose):
@@ -184,7 +185,7 @@ def _export_segmenter(args, run) -> int:
     bad = [m for m in modes if m not in MODES]
     if bad:
         raise errors.unknown("segmentation export mode", bad[0], MODES)
-    out = Path(args.out) if args.out else run.export_dir
+    out = out_folder(args.out) or run.export_dir
     with quiet.hidden_output(args.verbose):
         report = export_run(
             run.path,

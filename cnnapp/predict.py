@@ -34,9 +34,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def predict(
-    model: str | Path, images: str | Path | Sequence[str | Path], top: int = 5, verbose: bool = False
-) -> dict[str, list[tuple[str, float]]]:
-    """The top classes of each image file (one path or several): {image path: [(class name, probability)]}.
+    model: str | Path,
+    images: str | Path | Sequence[str | Path],
+    top: int = 5,
+    verbose: bool = False,
+    with_logits: bool = False,
+):
+    """The top classes of each image file (one path or several): {image path: [(class name, probability)]};
+    with `with_logits`, (that, whether the model's outputs were logits that softmax turned into probabilities).
 
     `verbose` shows LiteRT's own log (its XNNPACK line), hidden otherwise.
     """
@@ -48,17 +53,23 @@ def predict(
         classifier = load_classifier(str(model))
         # Every file is read (and checked) before the first prediction.
         pixels = [read_image(path, classifier.input_shape, classifier.data) for path in paths]
-        return {path: classifier.top_k(image, top) for path, image in zip(paths, pixels, strict=True)}
+        found = {path: classifier.top_k(image, top) for path, image in zip(paths, pixels, strict=True)}
+    return (found, classifier.logits) if with_logits else found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.top < 1:
         raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
-    for path, ranked in predict(args.model, args.images, args.top, args.verbose).items():
-        print(path)
+    from cnnapp.paths import printable
+
+    results, logits = predict(args.model, args.images, args.top, args.verbose, with_logits=True)
+    if logits:
+        print(f"note: {printable(args.model)} outputs logits (not probabilities): softmax applied")
+    for path, ranked in results.items():
+        print(printable(path))
         for name, prob in ranked:
-            print(f"  {prob:7.2%}  {name}")
+            print(f"  {prob:7.2%}  {printable(name)}")
     return 0
 
 

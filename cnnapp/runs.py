@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import errno
 import fcntl
 import functools
 import json
@@ -154,26 +155,45 @@ class RunMeta:
 
 
 class RunLock:
-    """The lock on a run folder: an exclusive `fcntl.flock` on its `.lock` file, holder written inside.
+    """The lock on a folder: an exclusive `fcntl.flock`, the holder written in its lock file.
 
     `flock` belongs to the open file: the kernel releases it when the process exits however it exits (a kill
-    included), so there is never a stale lock to clean up. The holder's host and pid in the file only name it
-    in the second process's error.
+    included), so there is never a stale lock to clean up. A run's lock is taken on the *folder itself*
+    (`on_folder`), so deleting `.lock` by hand cannot let a second trainer in; the lock file only names the
+    holder (host, pid) in the second process's error. The lock file is opened without following symlinks
+    (`O_NOFOLLOW`): a `.lock` that links elsewhere is refused, never truncated.
+
+    Args:
+        path: the lock file (the holder's stamp).
+        run: the folder locked.
+        what: who holds it, for the message ("training", "export").
+        on_folder: flock the folder `run` (else the lock file itself).
     """
 
-    def __init__(self, path: Path, run: Path):
-        self.path, self.run = path, run
+    def __init__(self, path: Path, run: Path, what: str = "training", on_folder: bool = True):
+        self.path, self.run, self.what, self.on_folder = path, run, what, on_folder
         self._fd: int | None = None
+        self._folder_fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o666)
+        except OSError as error:
+            if error.errno == errno.ELOOP:
+                raise CnnappError(
+                    f"{self.path} is a symbolic link, not cnnapp's lock file; remove it and run again"
+                ) from None
+            raise
+        folder_fd = os.open(self.run, os.O_RDONLY | os.O_DIRECTORY) if self.on_folder else None
+        try:
+            fcntl.flock(fd if folder_fd is None else folder_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = _holder(fd)
             os.close(fd)
+            if folder_fd is not None:
+                os.close(folder_fd)
             raise CnnappError(
-                f"{self.run} is in use by another training ({holder}); wait for it to end, "
+                f"{self.run} is in use by another {self.what} ({holder}); wait for it to end, "
                 "or choose another --out"
             ) from None
         stamp = {
@@ -183,13 +203,16 @@ class RunLock:
         }
         os.ftruncate(fd, 0)
         os.pwrite(fd, (json.dumps(stamp) + "\n").encode(), 0)
-        self._fd = fd
+        self._fd, self._folder_fd = fd, folder_fd
 
     def release(self) -> None:
         if self._fd is not None:
             fd, self._fd = self._fd, None
-            fcntl.flock(fd, fcntl.LOCK_UN)
+            folder_fd, self._folder_fd = self._folder_fd, None
+            fcntl.flock(fd if folder_fd is None else folder_fd, fcntl.LOCK_UN)
             os.close(fd)
+            if folder_fd is not None:
+                os.close(folder_fd)
 
     def __enter__(self) -> RunLock:
         self.acquire()
@@ -197,6 +220,14 @@ class RunLock:
 
     def __exit__(self, *exc) -> None:
         self.release()
+
+
+def output_lock(out: str | os.PathLike, what: str = "export") -> RunLock:
+    """The lock of an output folder that is replaced whole (`atomic.staged_folder`): a lock file beside it
+    (`.OUT.lock-cnnapp`, the folder itself is swapped), so two exports into one folder cannot mix."""
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return RunLock(out.parent / f".{out.name}.lock-cnnapp", out, what, on_folder=False)
 
 
 def _holder(fd: int) -> str:
@@ -293,8 +324,16 @@ class RunDir:
         return RunLock(self.lock_file, self.path)
 
     def remove_stray_temps(self) -> list[Path]:
-        """Delete temporary files a killed atomic write left behind (`cnnapp.atomic`'s `.NAME.*.tmp*`)."""
-        stray = [p for d in (self.path, self.checkpoints_dir) for p in d.glob(".*.tmp*") if p.is_file()]
+        """Delete temporary files a killed atomic write left behind: only `cnnapp.atomic`'s own
+        (`.NAME.*.tmp-cnnapp.SUFFIX`, NAME one of the run's files), never a user's file."""
+        own = {p.stem for p in (self.recipe_file, self.meta_file, self.report_file, self.log_file)}
+        own |= {self.state_file.stem, *CHECKPOINTS}
+        stray = [
+            p
+            for d in (self.path, self.checkpoints_dir)
+            for p in d.glob(f".*.*{atomic.TEMP_MARK}*")
+            if p.is_file() and not p.is_symlink() and p.name[1:].split(".")[0] in own
+        ]
         for path in stray:
             path.unlink(missing_ok=True)
         return stray
@@ -494,4 +533,3 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
 
         model = with_grey_front(model, K)
     return model if training else models.inference_model(model)
-

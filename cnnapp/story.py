@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from cnnapp import cli
 from cnnapp.errors import run_cli
+from cnnapp.paths import out_folder
 
 
 def parse_args(argv: Sequence[str] | None):
@@ -25,8 +26,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cnnapp.deploy import story
 
     table = story.measure()
-    if args.out:
-        story.write(table, args.out)
+    if args.out is not None:
+        story.write(table, out_folder(args.out))
     print(story.markdown(table))
     return 0
 

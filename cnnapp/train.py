@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cnnapp import cli, quiet
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
+from cnnapp.paths import out_folder
 from cnnapp.runs import RUNS_DIR
 
 if TYPE_CHECKING:
@@ -34,7 +35,6 @@ def parse_args(argv: Sequence[str] | None):
     )
     parser.add_argument(
         "--out",
-        type=Path,
         help="the run folder (default: runs/RECIPE, or RECIPE-2, ... when that one is finished)",
     )
     parser.add_argument(
@@ -93,6 +93,7 @@ def format_report(report: dict, run_dir: Path) -> str:
             f"checkpoint from epoch {report['best_epoch']}): {scores}",
             f"  training: {report['train_seconds']:.1f} s, {report['images_per_second']:.0f} images/s",
             *([f"  {summary(report['transfer'])}"] if report.get("transfer") else []),
+            *([f"  {report['validation_warning']}"] if report.get("validation_warning") else []),
             f"  run folder: {run_dir}",
         ]
     )
@@ -113,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --recipe RUN: a run folder names its effective recipe
     recipe_file = RunDir(args.recipe).recipe_file if Path(args.recipe).is_dir() else args.recipe
     recipe = load_recipe(recipe_file, args.overrides)
-    out = args.out or default_out(recipe.name)
+    out = out_folder(args.out) or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
     from cnnapp.training.transfer import source_recipe
 

@@ -24,3 +24,45 @@ def test_written_files_get_the_umask_mode_not_mkstemps_0600(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "labels.txt").stat().st_mode & 0o777 == 0o644
+
+
+def test_a_staged_folder_swaps_in_as_a_set_and_keeps_what_was_there(tmp_path):
+    from cnnapp.atomic import staged_folder
+
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "old.tflite").write_bytes(b"old model")
+    (out / "notes.txt").write_text("the user's")
+    with staged_folder(out) as staging:
+        atomic.write_text(staging / "new.json", "{}")
+        atomic.write_text(staging / "old.tflite", "new model")
+        assert (out / "old.tflite").read_bytes() == b"old model"  # nothing new is visible before the swap
+        assert not (out / "new.json").exists()
+    assert (out / "old.tflite").read_text() == "new model" and (out / "new.json").read_text() == "{}"
+    assert (out / "notes.txt").read_text() == "the user's"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # no staging or old folder left
+
+
+def test_a_staged_folder_killed_before_the_swap_leaves_the_old_set_whole(tmp_path):
+    from cnnapp.atomic import staged_folder
+
+    out = tmp_path / "export"
+    out.mkdir()
+    (out / "int8.tflite").write_bytes(b"old")
+    (out / "int8.json").write_text("old")
+    with pytest.raises(KeyboardInterrupt), staged_folder(out) as staging:
+        atomic.write_text(staging / "int8.json", "new")
+        raise KeyboardInterrupt  # killed between the json and the .tflite
+    assert (out / "int8.json").read_text() == "old" and (out / "int8.tflite").read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]
+
+
+def test_an_output_folder_takes_one_export_at_a_time(tmp_path):
+    from cnnapp.errors import CnnappError
+    from cnnapp.runs import output_lock
+
+    with output_lock(tmp_path / "export"):
+        with pytest.raises(CnnappError, match=r"export is in use by another export \(pid "):
+            output_lock(tmp_path / "export").acquire()
+    with output_lock(tmp_path / "export"):  # released
+        pass

@@ -81,13 +81,33 @@ def test_references_to_a_run_a_checkpoint_and_a_bare_model(tmp_path):
 def test_temp_files_of_a_killed_write_are_removed(tmp_path):
     run = RunDir(tmp_path)
     run.checkpoints_dir.mkdir()
-    stray = [run.checkpoints_dir / ".best.abc.tmp.keras", tmp_path / ".resume.x1.tmp.npz"]
+    stray = [run.checkpoints_dir / ".best.abc.tmp-cnnapp.keras", tmp_path / ".resume.x1.tmp-cnnapp.npz"]
     for path in stray:
         path.write_bytes(b"cut")
     kept = run.checkpoints_dir / "best.keras"
     kept.write_bytes(b"whole")
+    users = [tmp_path / ".notes.x.tmp-cnnapp.txt", tmp_path / ".draft.tmp.txt", tmp_path / "a.tmp.b"]
+    for path in users:  # a user's files in the folder, temp-like names included: never cnnapp's to delete
+        path.write_bytes(b"mine")
     assert sorted(run.remove_stray_temps()) == sorted(stray)
     assert kept.exists() and not any(p.exists() for p in stray)
+    assert all(p.read_bytes() == b"mine" for p in users)
+
+
+def test_the_lock_refuses_a_symlink_and_survives_its_file_being_deleted(tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    run = RunDir(tmp_path / "run")
+    run.path.mkdir()
+    run.lock_file.symlink_to(target)
+    with pytest.raises(CnnappError, match="is a symbolic link, not cnnapp's lock file"):
+        run.lock().acquire()
+    assert target.read_text() == "keep me"
+    run.lock_file.unlink()
+    with run.lock():
+        run.lock_file.unlink()  # removed by hand while held: the folder itself stays locked
+        with pytest.raises(CnnappError, match="in use by another training"):
+            run.lock().acquire()
 
 
 def test_the_lock_excludes_another_process_and_dies_with_its_holder(tmp_path):

@@ -17,6 +17,7 @@ from cnnapp.audit import compare, core, memory, report
 from cnnapp.audit.segmenter import audit_segmenter, segmenter_size
 from cnnapp.choices import SEGMENTATION_HEADS
 from cnnapp.errors import CnnappError, run_cli
+from cnnapp.paths import out_folder
 
 
 def parse_options(pairs: Sequence[str]) -> dict:
@@ -95,6 +96,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of the terminal")
     args = parser.parse_args(argv)  # fmt: skip
+    for value, option in ((args.chart, "--chart"), (args.output, "--output")):
+        out_folder(value, option)  # an empty file name is refused
 
     if (args.target is None) == (args.compare is None):
         raise CnnappError("give one architecture (or .keras file) to audit, or --compare A B ...")

@@ -28,7 +28,7 @@ import tensorflow as tf
 
 from cnnapp.data import images as img
 from cnnapp.data.records import Files, Records, register
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, files_identity
 from cnnapp.errors import UNREADABLE_IMAGE, CnnappError
 
 FOLDER_PREFIX = "folder:"
@@ -56,7 +56,10 @@ def load_folder(path: str) -> Source:
     # "test" may be the very list of "validation": then it is the same dataset too.
     splits.setdefault("test", splits.get("validation"))
     sizes = {split: len(items) for split, items in files.items()}
-    info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (None, None, channels))
+    identity = files_identity((p for items in files.values() for p, _ in items), root)
+    info = DatasetInfo(
+        f"{FOLDER_PREFIX}{root}", len(class_names), class_names, sizes, (None, None, channels), identity
+    )
     return Source(info, splits)
 
 
@@ -70,7 +73,11 @@ def _layout(path: str) -> tuple[pathlib.Path, tuple[str, ...], dict[str, list[tu
         )
     if (root / "train").is_dir():
         class_names = _class_dirs(root / "train")
-        files = {split: _files(root / split, class_names) for split in SPLITS if (root / split).is_dir()}
+        files = {
+            split: _files(root / split, class_names, split == "train")
+            for split in SPLITS
+            if (root / split).is_dir()
+        }
     else:
         class_names = _class_dirs(root)
         files = {"train": _files(root, class_names)}
@@ -96,8 +103,11 @@ def _class_dirs(root: pathlib.Path) -> tuple[str, ...]:
     return names
 
 
-def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, int]]:
-    """(path, label) of every image under root/<class>/, in class then name order."""
+def _files(
+    root: pathlib.Path, class_names: tuple[str, ...], every_class: bool = True
+) -> list[tuple[str, int]]:
+    """(path, label) of every image under root/<class>/, in class then name order; `every_class`: a
+    class folder without images is refused (a training split's)."""
     found = {p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith(".")}
     extra = sorted(found - set(class_names))
     if extra:
@@ -111,10 +121,18 @@ def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, 
             continue
         # os.scandir: one directory read, no stat per file (100,000 files list in a fraction of a second).
         with os.scandir(folder) as entries:
-            names = sorted(
-                entry.name
-                for entry in entries
-                if entry.name[-5:].lower().endswith(IMAGE_SUFFIXES) and not entry.name.startswith(".")
+            listed = [entry for entry in entries if not entry.name.startswith(".")]
+        names = sorted(e.name for e in listed if e.name[-5:].lower().endswith(IMAGE_SUFFIXES))
+        nested = sorted(e.name for e in listed if e.is_dir() and _holds_images(e.path))
+        if nested:  # images one level down would be silently left out of the class
+            raise CnnappError(
+                f"class folder {str(folder)!r} holds images in sub-folders {nested[:3]}; "
+                "images are read from a class folder itself only: move them up, or make each a class"
+            )
+        if not names and every_class:
+            raise CnnappError(
+                f"class folder {str(folder)!r} holds no images ({', '.join(IMAGE_SUFFIXES)}): "
+                "its class would be an output never trained; add images or remove the folder"
             )
         prefix = f"{folder}{os.sep}"
         items += [(prefix + file, label) for file in names]
@@ -124,6 +142,11 @@ def _files(root: pathlib.Path, class_names: tuple[str, ...]) -> list[tuple[str, 
             "its class subfolders"
         )
     return items
+
+
+def _holds_images(folder: str) -> bool:
+    with os.scandir(folder) as entries:
+        return any(e.name[-5:].lower().endswith(IMAGE_SUFFIXES) for e in entries)
 
 
 def _hold_out(items: list[tuple[str, int]]) -> tuple[list[tuple[str, int]], list[tuple[str, int]]]:

@@ -42,12 +42,23 @@ def decode(contents: tf.Tensor, channels: int, exif: bool = True) -> tf.Tensor:
     Raises (when run): tf.errors.InvalidArgumentError for bytes that are not a decodable image.
     """
     # The turn is applied to the uint8 pixels (a quarter of the bytes of float32).
+    # TensorFlow's BMP decoder returns a palette BMP's *indices* as pixels and refuses 1- and 4-bit files;
+    # Pillow decodes every BMP to its colours (a cond: PNG, JPEG and GIF stay on the graph's own decoders).
+    is_bmp = tf.equal(tf.strings.substr(contents, 0, 2), b"BM")
     if channels == 3:
         # libpng/libjpeg convert grey(+alpha), palette, RGBA and CMYK to RGB themselves.
-        image = tf.io.decode_image(contents, channels=3, expand_animations=False)
+        image = tf.cond(
+            is_bmp,
+            lambda: _pillow_rgb(contents),
+            lambda: tf.io.decode_image(contents, channels=3, expand_animations=False),
+        )
         image = tf.cast(_upright(image, contents) if exif else image, tf.float32)
     else:
-        native = tf.io.decode_image(contents, expand_animations=False)
+        native = tf.cond(
+            is_bmp,
+            lambda: _pillow_rgb(contents),
+            lambda: tf.io.decode_image(contents, expand_animations=False),
+        )
         native = tf.cast(_upright(native, contents) if exif else native, tf.float32)
         depth = tf.shape(native)[-1]
         # Grey (+alpha): its first channel; colour (+alpha): tf.image.rgb_to_grayscale's weighted sum, the
@@ -74,6 +85,25 @@ def _upright(image: tf.Tensor, contents: tf.Tensor) -> tf.Tensor:
         tf.equal(tf.strings.substr(contents, 24, 4), b"Exif"),
     )
     return tf.cond(likely, lambda: orient(image, exif_orientation(contents)), lambda: image)
+
+
+def _pillow_rgb(contents: tf.Tensor) -> tf.Tensor:
+    """A BMP decoded to RGB uint8 by Pillow, as a graph op (an unreadable file fails as decode_image does)."""
+    image = tf.numpy_function(_pillow_rgb_array, [contents], tf.uint8, stateful=False)
+    image.set_shape([None, None, 3])
+    return image
+
+
+def _pillow_rgb_array(contents: bytes) -> np.ndarray:
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(contents)) as image:
+            return np.asarray(image.convert("RGB"), np.uint8)
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as error:
+        raise ValueError(f"not a readable BMP: {error}") from None
 
 
 def decode_bytes(contents: bytes, channels: int) -> tf.Tensor:

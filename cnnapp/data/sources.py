@@ -19,7 +19,7 @@ import tensorflow as tf
 
 from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, file_sha256
 from cnnapp.errors import CnnappError, unknown
 
 # The shipped datasets and class names: package data (cnnapp/assets/), a real folder once installed.
@@ -99,7 +99,7 @@ def load_digits() -> Source:
         splits[split] = records.in_memory(images, labels)
         sizes[split] = len(labels)
     names_ = class_names("digits")
-    info = DatasetInfo("digits", len(names_), names_, sizes, (8, 8, 1))
+    info = DatasetInfo("digits", len(names_), names_, sizes, (8, 8, 1), f"sha256 {file_sha256(path)}")
     return Source(info, splits)
 
 
@@ -128,7 +128,8 @@ def load_tfds(name: str, data_dir: str | None = None) -> Source:
     if "test" not in splits:
         splits["test"], sizes["test"] = splits["validation"], sizes["validation"]
     height, width, channels = features["image"].shape
-    return Source(DatasetInfo(name, num_classes, names_, sizes, (height, width, channels)), splits)
+    identity = f"tfds {builder.info.full_name}"  # name/config/version
+    return Source(DatasetInfo(name, num_classes, names_, sizes, (height, width, channels), identity), splits)
 
 
 def _tfds_split(builder, split: str, index: np.ndarray | None = None) -> tf.data.Dataset:

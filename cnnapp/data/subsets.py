@@ -196,6 +196,11 @@ def class_ids(class_names, wanted) -> list[int]:
     for name in wanted:
         if name not in names:
             raise unknown("class name", name, names)
+    if len(set(wanted)) < 2:
+        raise CnnappError(
+            f"data.classes {list(wanted)} names {len(set(wanted))} distinct class; a classifier needs at "
+            "least two (one class is right every time: its accuracy would be 100% whatever the model)"
+        )
     return [names.index(name) for name in wanted]
 
 

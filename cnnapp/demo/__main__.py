@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cnnapp import cli, errors
 from cnnapp.errors import CnnappError
+from cnnapp.paths import out_folder
 from cnnapp.runs import RunDir
 
 RUN_EXPORT = "int8"  # the export a run is shown with: integer-only, uint8 camera pixels in
@@ -66,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model = read_model(model_file(args.model))  # a bad file fails before npm or any writing
     package = runtime.ensure_installed(log=print)
-    out = Path(args.out) if args.out else default_out(args.model, model.path)
+    out = out_folder(args.out) or default_out(args.model, model.path)
     write_site(model, out, package)
     facts = model.facts()
     classes = len(model.labels)

@@ -108,6 +108,11 @@ def read_model(path: str | Path) -> DemoModel:
             f"{path} takes {input_type} {'×'.join(map(str, input_shape))}; MediaPipe feeds 1×H×W×3 uint8 or "
             f"float32 images: {EXPORT_HINT}"
         )
+    if len(output_shape) != 2:  # (1, H, W, classes): a segmenter's masks, which the page does not draw
+        raise CnnappError(
+            f"{path} is a segmentation model (output {'×'.join(map(str, output_shape))}): the demo page "
+            "shows a classifier's top classes; run a segmentation export with MediaPipe's ImageSegmenter"
+        )
     if output_type not in OUTPUT_TYPES:
         raise CnnappError(
             f"{path} returns {output_type} scores; MediaPipe reads uint8 or float32: {EXPORT_HINT}"

@@ -22,8 +22,9 @@ from cnnapp.errors import CnnappError
 PAGE = runtime.WEB / "page"
 FACTS = "model.json"
 VENDOR = Path("vendor") / "tasks-vision"
-# A folder holding these is a site this module wrote, safe to replace.
-SITE_MARKERS = ("index.html", FACTS)
+# The marker this module writes into every site: only a folder holding it is replaced (or emptied). Any
+# other non-empty folder, a web project with its own index.html and model.json included, is refused.
+MARKER = ".cnnapp-demo-site"
 
 
 def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Path:
@@ -31,7 +32,7 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
 
     Args:
         model: the checked model (`cnnapp.demo.model.read_model`).
-        out: the site folder; must be new, empty, or a site written by this function.
+        out: the site folder; must be new, empty, or a site written by this function (its `MARKER`).
         runtime_dir: the installed npm package (`cnnapp.demo.runtime.ensure_installed`).
     """
     out, runtime_dir = Path(out), Path(runtime_dir)
@@ -43,6 +44,7 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
             shutil.copy2(page_file, staging / page_file.name)
         shutil.copy2(model.path, staging / model.path.name)
         (staging / FACTS).write_text(json.dumps(model.facts(), indent=2) + "\n")
+        (staging / MARKER).write_text("written by python -m cnnapp.demo; this folder is replaced whole\n")
         for name in runtime.FILES:
             target = staging / VENDOR / name
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,9 +59,10 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
 def _check_replaceable(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise CnnappError(f"--out {out} is a file: name a folder for the site")
-    if out.is_dir() and any(out.iterdir()) and not all((out / name).is_file() for name in SITE_MARKERS):
+    if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file():
         raise CnnappError(
-            f"--out {out} holds other files: name a new or empty folder (or a demo site to replace)"
+            f"--out {out} is not a demo site cnnapp wrote (no {MARKER} in it), and replacing it would delete "
+            "its files: name a new or empty folder"
         )
 
 

@@ -27,9 +27,13 @@ import numpy as np
 
 from cnnapp import runs
 from cnnapp.errors import CnnappError
+from cnnapp.paths import read_utf8
 
 if TYPE_CHECKING:
     from cnnapp.data.config import DataConfig
+
+
+MAX_PIXELS = 178_956_970  # Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS × 2)
 
 
 @dataclasses.dataclass
@@ -45,9 +49,21 @@ class Classifier:
     input_shape: tuple[int, int, int]
     class_names: tuple[str, ...]
     data: DataConfig | None = None
+    logits: bool = False  # set by `predict` when an output is not a probability distribution
 
     def predict(self, images: np.ndarray) -> np.ndarray:
-        return self.predict_fn(np.asarray(images, np.float32))
+        """Class probabilities (N, classes). An output that is not a distribution (negative values, or rows
+        not summing to 1: a model built with `classifier_activation=None`) is read as logits: softmax."""
+        out = np.asarray(self.predict_fn(np.asarray(images, np.float32)), np.float64)
+        if not np.all(np.isfinite(out)):
+            raise CnnappError(f"{self.path} gives non-finite outputs (NaN or inf): the model is broken")
+        sums = out.sum(axis=-1)
+        # A quantized uint8 output is a distribution up to 1/256 per class.
+        if np.any(out < -1e-6) or np.any(np.abs(sums - 1) > max(0.02, out.shape[-1] / 256)):
+            self.logits = True
+            out = np.exp(out - out.max(axis=-1, keepdims=True))
+            out /= out.sum(axis=-1, keepdims=True)
+        return out.astype(np.float32)
 
     def top_k(self, image: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
         """The k most probable classes of one image, as (name, probability), best first."""
@@ -73,6 +89,7 @@ def load_classifier(path: str | Path) -> Classifier:
 
         lite = LiteModel.from_file(path)
         shape, predict = lite.input_shape, lite.predict
+        _check_flat_output(path, tuple(int(d) for d in lite.output_detail["shape"]))
         outputs = int(lite.output_detail["shape"][-1])
         meta = read_metadata(lite.content)
         if meta is not None:
@@ -88,6 +105,7 @@ def load_classifier(path: str | Path) -> Classifier:
         from cnnapp import models
 
         model = models.load(path)
+        check_classifier_model(path, model)
         if None in model.input_shape[1:]:
             raise CnnappError(f"{path} takes images of any size {model.input_shape}; predict needs one size")
         shape = tuple(int(d) for d in model.input_shape[1:])
@@ -100,6 +118,27 @@ def load_classifier(path: str | Path) -> Classifier:
         raise CnnappError(f"{path} is not a model file: predict takes a .tflite or a .keras model")
     data = _run_pipeline(path, shape) if path.suffix == ".keras" else None
     return Classifier(path, predict, shape, class_names_for(path, outputs), data)
+
+
+def check_classifier_model(path: Path, model) -> None:
+    """Refuse, in one line, a model predict cannot read as a classifier: several inputs or outputs, or a
+    per-pixel (segmentation) output."""
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise CnnappError(
+            f"{path} has {len(model.inputs)} input(s) and {len(model.outputs)} outputs; predict takes an "
+            "image classifier with one of each (a run's checkpoints are: give one of those, or save "
+            "keras.Model(model.inputs, model.outputs[0]))"
+        )
+    _check_flat_output(path, tuple(model.output_shape))
+
+
+def _check_flat_output(path: Path, shape: tuple) -> None:
+    if len(shape) != 2:
+        raise CnnappError(
+            f"{path} outputs {shape}, a map per pixel (a segmenter): predict classifies "
+            "whole images; a segmentation run draws its masks in RUN/figures/segmentation.png, and its "
+            "export runs in MediaPipe's ImageSegmenter"
+        )
 
 
 def _run_pipeline(path: Path, shape: tuple[int, ...]) -> DataConfig | None:
@@ -133,7 +172,7 @@ def class_names_for(path: Path, outputs: int) -> tuple[str, ...]:
     """labels.txt beside the model, else run.json's class names (model in RUN/checkpoints/), else indices."""
     beside = path.parent / "labels.txt"
     if beside.is_file():
-        names = tuple(line.strip() for line in beside.read_text().splitlines() if line.strip())
+        names = tuple(line.strip() for line in read_utf8(beside, "labels file").splitlines() if line.strip())
     elif runs.run_of(path) is not None:
         names = runs.run_of(path).labels()
     else:
@@ -156,12 +195,17 @@ def read_image(
     """
     import tensorflow as tf
 
-    from cnnapp.data.images import decode_bytes
+    from cnnapp.data.images import decode_bytes, header
     from cnnapp.data.pipeline import evaluation_image
 
     path = Path(path)
     if not path.is_file():
         raise CnnappError(f"no image file at {path}")
+    size = header(str(path))
+    if size is not None and size[0] * size[1] > MAX_PIXELS:  # a decode would take gigabytes
+        raise CnnappError(
+            f"{path} is {size[1]}×{size[0]} pixels, more than predict reads ({MAX_PIXELS:,}); scale it down"
+        )
     height, width, channels = input_shape
     try:  # the training pipelines' decode: EXIF orientation, grey(+alpha)/palette/RGBA/CMYK to the channels
         image = decode_bytes(path.read_bytes(), channels)

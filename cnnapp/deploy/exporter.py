@@ -9,6 +9,7 @@ every file is written atomically: a failed export leaves no half-written file be
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -16,9 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp import atomic
+from cnnapp import atomic, runs
 from cnnapp.deploy import converter, metadata, optimize, report, runtime
-from cnnapp.errors import CnnappError
+from cnnapp.errors import CnnappError, check_range
 
 # Fine-tuning learning rates (Adam): pruning must let the surviving weights recover; QAT and clustering only
 # adjust a trained model to its quantized or shared values.
@@ -97,6 +98,9 @@ class Options:
             raise CnnappError(f"--samples must be at least 1; got {self.samples}")
         if self.epochs < 1 or (self.eval_limit is not None and self.eval_limit < 1):
             raise CnnappError(f"--epochs and --eval-limit must be ≥ 1; got {self.epochs}, {self.eval_limit}")
+        for value, option, high in ((self.epochs, "--epochs", 10_000), (self.samples, "--samples", 10**7)):
+            check_range(value, option, 1, high)
+        check_range(self.cluster, "--cluster", 2, 65_536)
         if self.learning_rate is not None and not 0 < self.learning_rate < float("inf"):
             raise CnnappError(f"--learning-rate must be a finite number > 0; got {self.learning_rate}")
         if (self.float_layers or self.debug) and self.mode != "int8":
@@ -339,11 +343,17 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
             )
         if options.mode in converter.CALIBRATED or options.mode == "qat" or options.prune or options.cluster:
             subject.images("train", 1, need=f"{options.tag} (calibration or fine-tuning)")  # fail early
-    baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)
-    results = [export_model(subject, options, baseline) for options in options_list]
-    if out_dir is not None:
-        for result, options in zip(results, options_list, strict=True):
-            write(result, subject, out_dir, options.saved_model)
-        if len(results) > 1:
-            atomic.write_text(Path(out_dir) / "compare.md", report.compare_table([r.report for r in results]))
+    # One export at a time into a folder (taken before the long work: a second one is refused at once), and
+    # its files swapped in as a set: a kill leaves the old set whole, never a new json beside an old .tflite.
+    lock = runs.output_lock(out_dir) if out_dir is not None else None
+    with lock if lock is not None else contextlib.nullcontext():
+        baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)
+        results = [export_model(subject, options, baseline) for options in options_list]
+        if out_dir is not None:
+            with atomic.staged_folder(out_dir) as staging:
+                for result, options in zip(results, options_list, strict=True):
+                    write(result, subject, staging, options.saved_model)
+                if len(results) > 1:
+                    compare = report.compare_table([r.report for r in results])
+                    atomic.write_text(staging / "compare.md", compare)
     return [r.report for r in results]

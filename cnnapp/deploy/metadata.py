@@ -148,7 +148,7 @@ def read_metadata(content: bytes) -> dict | None:
     )
     labels = ()
     if label_file is not None:
-        text = displayer.get_associated_file_buffer(label_file).decode("utf-8")
+        text = displayer.get_associated_file_buffer(label_file).decode("utf-8", "replace")
         labels = tuple(line for line in text.splitlines() if line)
     return {
         "name": data.get("name"),

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.paths import read_utf8
 
 
 @dataclasses.dataclass
@@ -140,7 +141,8 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
         name=run.recipe.name,
         model=model,
         class_names=tuple(run.meta["class_names"]),
-        load_split=_split_loader(name, data.data_dir or None, config),
+        # The run's own classes (data.classes), relabelled as in training: scored on the labels it learnt.
+        load_split=_split_loader(name, data.data_dir or None, config, data.classes if not dataset else ()),
         build_twin=lambda: runs.build_model(run.meta, tf_keras, rgb_input=rgb_input),
         batch_size=int(run.recipe.train.batch_size),
         source=str(path),
@@ -163,7 +165,7 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     height, width, channels = (int(d) for d in model.input_shape[1:])
     beside = path.parent / "labels.txt"
     if beside.is_file():
-        names = tuple(line for line in beside.read_text().splitlines() if line)
+        names = tuple(line for line in read_utf8(beside, "labels file").splitlines() if line)
     elif dataset:
         names = class_names(dataset)
     else:
@@ -181,16 +183,20 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     )
 
 
-def _split_loader(dataset: str, data_dir: str | None, config) -> Callable:
-    """load_split(split, limit) for a named dataset, through the evaluation pipeline (no augmentation)."""
+def _split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Callable:
+    """load_split(split, limit) for a named dataset, through the evaluation pipeline (no augmentation);
+    `classes` (a run's data.classes) keeps only those, relabelled 0.. in that order, as the run trained."""
     cache: dict = {}
 
     def load_split(split: str, limit: int | None = None):
-        from cnnapp.data import evaluation_pipeline, load_dataset
+        from cnnapp.data import evaluation_pipeline, load_dataset, subsets
 
         if "source" not in cache:
             cache["source"] = load_dataset(dataset, data_dir)
         ds = cache["source"].split(split)
+        if classes:
+            ids = subsets.class_ids(cache["source"].info.class_names, classes)
+            ds = subsets.relabel(subsets.only_classes(ds, ids)[0], ids)
         if limit:  # a seeded sample of the split, not its first images (which may be sorted by class)
             ds = ds.shuffle(10_000, seed=0).take(limit)
         images, labels = [], []

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import cli
-from cnnapp.errors import CnnappError, run_cli
+from cnnapp.errors import CnnappError, check_range, run_cli
+from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
 FIGURES = ("curves", "errors", "filters", "activations", "patches", "occlusion", "gradcam")
@@ -40,7 +41,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "figures", nargs="*", metavar="FIGURE", help=f"any of {', '.join(FIGURES)} (default: all that apply)"
     )
-    parser.add_argument("--out", type=Path, help="where figures go (default: RUN/figures, or MODEL-figures/)")
+    parser.add_argument("--out", help="where figures go (default: RUN/figures, or MODEL-figures/)")
     parser.add_argument("--checkpoint", default="best", choices=CHECKPOINTS, help="a run's checkpoint")
     parser.add_argument(
         "--layer", action="append", default=[], help="layer to draw (repeatable; default: per figure)"
@@ -118,7 +119,7 @@ def explain(args) -> list[Path]:
     from cnnapp.explain.subject import load_subject
 
     subject = load_subject(args.subject, args.checkpoint)
-    out = args.out or default_out(subject)
+    out = out_folder(args.out) or default_out(subject)
     figures = chosen_figures(args, subject)
     cls = subject.class_index(args.cls) if args.cls is not None else None
     paths: list[Path] = []
@@ -167,6 +168,9 @@ def explain(args) -> list[Path]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    for value, option in ((args.size, "--size"), (args.stride, "--stride"), (args.channels, "--channels")):
+        check_range(value, option, 1, 100_000)
+    check_range(args.limit, "--limit", 1, 10_000_000)
     for path in explain(args):
         print(path)
     return 0

@@ -112,7 +112,7 @@ def check_images(images, input_shape) -> np.ndarray:
 def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     """A run folder (its `checkpoint`), a `.keras` model (inside a run or not) or a `.tflite` export."""
     from cnnapp import models
-    from cnnapp.deploy.classifier import class_names_for
+    from cnnapp.deploy.classifier import check_classifier_model, class_names_for
     from cnnapp.runs import load_run, run_of
 
     path = Path(path)
@@ -135,9 +135,12 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
         model = models.inference_model(model)  # GoogLeNet's training graph: its inference path
         if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
             raise CnnappError(f"{path} is not an image classifier (one input of height × width × channels)")
+        _refuse_segmenter(path, model.output_shape)
+        check_classifier_model(path, model)
         shape = tuple(int(d) for d in model.input_shape[1:])
         outputs = int(model.output_shape[-1])
     else:
+        _refuse_segmenter(path, lite.output_detail["shape"])
         shape, outputs = tuple(lite.input_shape), int(lite.output_detail["shape"][-1])
     if run is not None:
         names = tuple(run.meta["class_names"])
@@ -146,6 +149,15 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     if len(names) != outputs:
         names = tuple(str(i) for i in range(outputs))
     return Subject(path, model, lite, run, names, shape)
+
+
+def _refuse_segmenter(path: Path, output_shape) -> None:
+    if len(output_shape) == 4:  # (batch, H, W, classes): a per-pixel output
+        raise CnnappError(
+            f"{path} is a segmentation model (per-pixel output {tuple(output_shape)}): explain draws a "
+            "classifier's figures; a segmentation run's curves and masks are drawn by training in "
+            "RUN/figures (curves.png, segmentation.png)"
+        )
 
 
 def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:

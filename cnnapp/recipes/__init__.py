@@ -27,6 +27,7 @@ import tomli_w
 from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.paths import check_run_name, printable
 
 # The shipped recipes are this package's data files (installed with it; a wheel is unpacked, so the
 # Traversable importlib.resources gives is a real folder). A user's own recipe is read by path:
@@ -218,6 +219,11 @@ class ScheduleSection:
             )
 
 
+HOLDOUT = "holdout"  # train.validation: a held-out part of the training split
+DEFAULT_HOLDOUT = 0.1
+MAX_COUNT = 10_000_000  # epochs, batch size, steps: far beyond any run, far below an int64 overflow
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainSection:
     """[train]: the loop.
@@ -229,8 +235,13 @@ class TrainSection:
         precision: auto (float32 on CPU, mixed_float16 on GPU), float32, mixed_float16, mixed_bfloat16.
         jit: XLA compilation: auto (on GPU only), on, off.
         steps_per_epoch: cut every epoch to this many steps (0 = the whole training split): for quick checks.
-        validation: the split that drives the plateau schedule and the best checkpoint ("validation", "test").
-        holdout: when > 0, hold out this fraction of the training split as the validation set instead.
+        validation: what drives the plateau schedule and the best checkpoint: "holdout" (the default: a
+            stratified, seeded part of the training split, `holdout` of it) or a split of the dataset
+            ("validation"). The reported split ("test") is allowed but warned about everywhere: a number
+            tuned on its own split is optimistic.
+        holdout: the fraction of the training split held out as the validation set (default
+            `DEFAULT_HOLDOUT` when `validation` is "holdout"); > 0 also wins over a `validation` split, as
+            recipes written before "holdout" existed expect.
         test_split: the split of the final report (ImageNet: "validation", its test labels are not public).
         aux_loss_weight: the weight of each auxiliary classifier's loss (GoogLeNet: 0.3).
         label_smoothing: cross-entropy label smoothing (0 in every classic paper).
@@ -243,7 +254,7 @@ class TrainSection:
     precision: str = "auto"
     jit: str = "auto"
     steps_per_epoch: int = 0
-    validation: str = "test"
+    validation: str = HOLDOUT
     holdout: float = 0.0
     test_split: str = "test"
     aux_loss_weight: float = 0.3
@@ -261,6 +272,15 @@ class TrainSection:
             raise CnnappError(
                 f"train.batch_size and train.epochs must be ≥ 1, train.steps_per_epoch ≥ 0; got "
                 f"{self.batch_size}, {self.epochs}, {self.steps_per_epoch}"
+            )
+        if self.validation == HOLDOUT and self.holdout == 0:
+            object.__setattr__(self, "holdout", DEFAULT_HOLDOUT)
+        if not self.validation:
+            raise CnnappError('train.validation must name a split or be "holdout" (the default)')
+        if max(self.epochs, self.batch_size, self.steps_per_epoch) > MAX_COUNT:
+            raise CnnappError(
+                f"train.epochs, train.batch_size and train.steps_per_epoch must be at most {MAX_COUNT:,}; "
+                f"got {self.epochs}, {self.batch_size}, {self.steps_per_epoch}"
             )
         if not 0 <= self.holdout < 1 or not 0 <= self.label_smoothing < 1 or self.aux_loss_weight < 0:
             raise CnnappError(
@@ -305,9 +325,11 @@ class TransferSection:
                 f"transfer.unfreeze_epoch must be ≥ 0 and transfer.unfreeze_lr_factor in (0, 1]; got "
                 f"{self.unfreeze_epoch} and {self.unfreeze_lr_factor}"
             )
+        if self.weights.startswith("recipe:"):  # trained into runs/NAME first: a plain folder name
+            check_run_name(self.weights[len("recipe:") :], "transfer.weights recipe")
         if self.unfreeze_epoch and self.freeze == "none":
             raise CnnappError(
-                "transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. \"head\")"
+                'transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. "head")'
             )
 
 
@@ -336,6 +358,7 @@ class Recipe:
     transfer: TransferSection = dataclasses.field(default_factory=TransferSection)
 
     def __post_init__(self):
+        check_run_name(self.name)
         unfreeze, epochs = self.transfer.unfreeze_epoch, self.train.epochs
         if unfreeze >= epochs:
             raise CnnappError(
@@ -367,6 +390,17 @@ class Recipe:
         )
 
 
+def validation_warning(train: TrainSection) -> str | None:
+    """The warning for a run whose validation split is the split it reports (None when it is not)."""
+    if train.holdout > 0 or train.validation != train.test_split:
+        return None
+    return (
+        f"WARNING: train.validation = {train.validation!r} is the reported split: the best checkpoint and "
+        "the learning-rate cuts are tuned on it, so its accuracy is optimistic; set train.validation = "
+        '"holdout" (or a validation split) for a number that is not'
+    )
+
+
 def names() -> list[str]:
     """The recipes shipped in `cnnapp/recipes/`, by name."""
     return sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))
@@ -376,9 +410,13 @@ def load_recipe(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Reci
     """Load recipe `recipes/NAME.toml` (or a path), apply `overrides` ("section.key=value"), freeze it."""
     path = _find(name_or_path)
     try:
-        table = tomllib.loads(path.read_text())
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise CnnappError(
+            f"recipe {printable(path)} is not UTF-8 text (byte {error.start}); save it as UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as error:
-        raise CnnappError(f"recipe {path} is not valid TOML: {error}") from None
+        raise CnnappError(f"recipe {printable(path)} is not valid TOML: {error}") from None
     table.setdefault("name", path.stem)
     for override in overrides:
         _apply_override(table, override)
@@ -447,7 +485,8 @@ def _check(value: Any, hint: Any, where: str) -> Any:
         raise TypeError(f"recipe field {where} has unsupported type {hint}")
     expected = getattr(hint, "__name__", str(hint))
     expected = {"tuple": "list", "Mapping": "table"}.get(expected, expected)
-    raise CnnappError(f"{where} must be a {expected}, got {value!r}")
+    article = "an" if expected[0] in "aeiou" else "a"
+    raise CnnappError(f"{where} must be {article} {expected}, got {value!r}")
 
 
 def python_overrides(overrides: Mapping[str, Any]) -> list[str]:

@@ -92,11 +92,8 @@ def export_run(
         latency_runs: timed single-image invocations per mode.
         which: the checkpoint, "best" or "last".
     """
-    from cnnapp.deploy import metadata
-    from cnnapp.deploy.runtime import LiteModel
     from cnnapp.errors import CnnappError
-    from cnnapp.runs import load_run
-    from cnnapp.segmentation.run import splits
+    from cnnapp.runs import load_run, output_lock
 
     run = load_run(run_path)
     if not run.meta.get("head"):
@@ -104,12 +101,21 @@ def export_run(
             f"{run.path} is not a segmentation run (no model.head); export it with cnnapp.export"
         )
     out = Path(out_dir) if out_dir else run.folder.export_dir
+    with output_lock(out):  # one export at a time; the files swapped in as a set (atomic.staged_folder)
+        return _export(run, modes, out, limit, calibration_images, which, latency_runs)
+
+
+def _export(run, modes, out: Path, limit, calibration_images, which, latency_runs) -> dict:
+    from cnnapp.deploy import metadata
+    from cnnapp.deploy.runtime import LiteModel
+    from cnnapp.segmentation.run import splits
+
     names = tuple(run.meta.class_names)
     model = rgb_model(run, which)
     images, masks = test_arrays(run, limit)
     calibration, _ = _arrays(splits(run.recipe)["train"], run.recipe, calibration_images)
     keras_scores = mask_scores(model.predict(images, batch_size=64, verbose=0), masks, names)
-    rows = []
+    rows, contents = [], {}
     for mode in modes:
         info = metadata.Info(
             name=f"{run.recipe.name}",
@@ -123,7 +129,7 @@ def export_run(
         lite = LiteModel(content)
         scores = mask_scores(lite.predict(images, batch_size=16), masks, names)
         path = out / f"{run.recipe.name}-{mode}.tflite"
-        atomic.write_bytes(path, content)
+        contents[path.name] = content
         rows.append({
             "mode": mode, "file": path.name, "bytes": len(content),
             "input": str(lite.input_dtype), "output": str(lite.output_dtype),
@@ -131,7 +137,6 @@ def export_run(
             "pixel_accuracy": scores["pixel_accuracy"], "per_class_iou": scores["per_class_iou"],
             "latency_ms": lite.latency_ms(images[0], runs=latency_runs, warmup=3)["median"],
         })  # fmt: skip
-    atomic.write_text(out / "labels.txt", "\n".join(names) + "\n")
     report = {
         "run": str(run.path),
         "checkpoint": which,
@@ -139,8 +144,12 @@ def export_run(
         "keras": {k: keras_scores[k] for k in ("mean_iou", "mean_iou_foreground", "pixel_accuracy")},
         "exports": rows,
     }
-    atomic.write_json(out / f"{REPORT}.json", report)
-    atomic.write_text(out / f"{REPORT}.md", markdown(report))
+    with atomic.staged_folder(out) as staging:
+        for name, content in contents.items():
+            atomic.write_bytes(staging / name, content)
+        atomic.write_text(staging / "labels.txt", "\n".join(names) + "\n")
+        atomic.write_json(staging / f"{REPORT}.json", report)
+        atomic.write_text(staging / f"{REPORT}.md", markdown(report))
     return report
 
 

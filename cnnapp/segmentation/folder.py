@@ -20,8 +20,9 @@ import tensorflow as tf
 
 from cnnapp.data.folder import FOLDER_PREFIX
 from cnnapp.data.images import decode
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, files_identity
 from cnnapp.errors import CnnappError
+from cnnapp.paths import read_utf8
 
 __all__ = ["FOLDER_PREFIX", "load_mask_folder", "read_mask"]
 
@@ -48,7 +49,8 @@ def load_mask_folder(path: str | Path) -> Source:
     classes_file = root / "classes.txt"
     if not classes_file.is_file():
         raise CnnappError(f"{root} has no classes.txt: write one class name per line (line i = class i)")
-    classes = tuple(line.strip() for line in classes_file.read_text().splitlines() if line.strip())
+    lines = read_utf8(classes_file, "class list").splitlines()
+    classes = tuple(line.strip() for line in lines if line.strip())
     if len(classes) < 2:
         raise CnnappError(f"{classes_file} names {len(classes)} class; a segmentation needs at least 2")
     if (root / "train").is_dir() and (root / "test").is_dir():
@@ -65,9 +67,9 @@ def load_mask_folder(path: str | Path) -> Source:
     channels = 3
     splits = {split: _dataset(found, channels) for split, found in pairs.items()}
     sizes = {split: len(found) for split, found in pairs.items()}
-    return Source(
-        DatasetInfo(f"{FOLDER_PREFIX}{root}", len(classes), classes, sizes, (None, None, 3)), splits
-    )
+    identity = files_identity([p for found in pairs.values() for pair in found for p in pair], root)
+    info = DatasetInfo(f"{FOLDER_PREFIX}{root}", len(classes), classes, sizes, (None, None, 3), identity)
+    return Source(info, splits)
 
 
 def _pairs(folder: Path, classes) -> list[tuple[str, str]]:

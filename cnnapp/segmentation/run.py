@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.data import subsets
 from cnnapp.errors import CnnappError
 from cnnapp.segmentation import metrics, pipeline
 from cnnapp.segmentation.sources import load_segmentation
@@ -21,18 +22,41 @@ from cnnapp.segmentation.sources import load_segmentation
 def splits(recipe) -> dict:
     """The recipe's segmentation splits as `RunData` fields: info, train, validation, test, sizes,
     validation_name (class_counts: None; pixels are counted in the report instead)."""
-    if recipe.train.holdout:
-        raise CnnappError("segmentation runs take a validation split, not a holdout: set train.holdout = 0")
     source = load_segmentation(recipe.data.dataset, recipe.data.data_dir or None)
     chosen, sizes = {}, {}
-    names = {"train": "train", "validation": recipe.train.validation, "test": recipe.train.test_split}
+    holdout = recipe.train.holdout
+    names = {"train": "train", "test": recipe.train.test_split}
+    if not holdout:
+        names["validation"] = recipe.train.validation
     for role, split in names.items():
         ds = source.split(split, fix="set train.validation / train.test_split")
         size = source.info.split_sizes.get(split)
         if recipe.data.limit:  # the first `limit` pairs: masks have no one class to stratify by
             ds, size = ds.take(recipe.data.limit), min(recipe.data.limit, size or recipe.data.limit)
         chosen[role], sizes[role] = ds, size
-    return {"info": source.info, **chosen, "sizes": sizes, "validation_name": names["validation"]}
+    validation_name = names.get("validation")
+    if holdout:  # a seeded part of the training pairs (not stratified: a mask has no one class)
+        n = sizes["train"] if sizes["train"] is not None else _count(chosen["train"])
+        count = min(max(1, int(np.floor(holdout * n + 0.5))), n - 1)
+        if count < 1:
+            raise CnnappError(f"{n} training pair(s) are too few to hold some out; set train.validation")
+        held = np.sort(np.random.default_rng([recipe.train.seed, subsets.HOLDOUT]).permutation(n)[:count])
+        rest = np.setdiff1d(np.arange(n), held, assume_unique=True)
+        chosen["validation"] = subsets.subset(chosen["train"], held)
+        chosen["train"] = subsets.subset(chosen["train"], rest)
+        sizes["validation"], sizes["train"] = count, n - count
+        validation_name = f"holdout ({count} of the training split)"
+    order = ("train", "validation", "test")
+    return {
+        "info": source.info,
+        **{role: chosen[role] for role in order},
+        "sizes": {role: sizes[role] for role in order},
+        "validation_name": validation_name,
+    }
+
+
+def _count(ds: tf.data.Dataset) -> int:
+    return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
 
 
 def evaluation_batches(ds: tf.data.Dataset, recipe, batch_size: int) -> tf.data.Dataset:

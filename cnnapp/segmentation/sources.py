@@ -16,7 +16,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from cnnapp.data.types import DatasetInfo, Source
+from cnnapp.data.types import DatasetInfo, Source, file_sha256
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.segmentation import scenes
 from cnnapp.segmentation.folder import FOLDER_PREFIX, load_mask_folder
@@ -58,7 +58,10 @@ def load_digit_scenes() -> Source:
         made = scenes.make_scenes(digits[f"{source}_images"], digits[f"{source}_labels"], count, seed)
         splits[split] = tf.data.Dataset.from_tensor_slices((made.images, made.masks))
         sizes[split] = count
-    info = DatasetInfo("digit_scenes", len(scenes.CLASS_NAMES), scenes.CLASS_NAMES, sizes, (64, 64, 1))
+    identity = f"scenes of digits sha256 {file_sha256(path)}"
+    info = DatasetInfo(
+        "digit_scenes", len(scenes.CLASS_NAMES), scenes.CLASS_NAMES, sizes, (64, 64, 1), identity
+    )
     return Source(info, splits)
 
 
@@ -79,7 +82,8 @@ def load_pets(name: str = PETS, data_dir: str | None = None) -> Source:
         splits[split] = ds.map(_pet_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         known = builder.info.splits[split].num_examples if split in builder.info.splits else None
         sizes[split] = int(known) if known is not None else int(splits[split].cardinality())
-    info = DatasetInfo(name, len(PET_CLASSES), PET_CLASSES, sizes, (None, None, 3))
+    identity = f"tfds {builder.info.full_name}"
+    info = DatasetInfo(name, len(PET_CLASSES), PET_CLASSES, sizes, (None, None, 3), identity)
     return Source(info, splits)
 
 

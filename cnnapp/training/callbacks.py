@@ -62,11 +62,24 @@ def _read_rows(path: Path, epochs_done: int) -> list[list[str]]:
         raise CnnappError(
             f"{path} has no header row; move it away and run again: the run continues with a new log"
         )
+    missing = sorted(set(range(epochs_done)) - {int(r[0]) for r in kept[1:]})
+    if missing:  # a shortened log would leave a gap in the curves
+        raise CnnappError(
+            f"{path} lacks the rows of epoch(s) {', '.join(str(e + 1) for e in missing[:5])} that this run "
+            "trained; restore it, or move it away and run again: the run continues with a new log"
+        )
     return kept
 
 
+# A cross-entropy starts near ln(classes) (2.3 for 10, 6.9 for 1,000) and falls: past this bound, or this
+# many times its first epoch's value while worse than chance, the run has diverged.
+DIVERGED_LOSS = 100.0
+DIVERGED_FACTOR = 10.0
+
+
 class StopOnNonFiniteLoss(keras.callbacks.Callback):
-    """Stop the run with a one-line CnnappError when an epoch's training loss is NaN or infinite.
+    """Stop the run with a one-line CnnappError when an epoch's training loss is NaN or infinite, or has
+    diverged (past `DIVERGED_LOSS`, or `DIVERGED_FACTOR` × the first epoch's loss and above ln(classes)).
 
     The epoch's loss is the mean of its steps' losses, so one non-finite step shows. It is the *unscaled* loss
     (Keras logs the loss before the mixed-precision loss scaler multiplies it; the scaler skips overflowing
@@ -84,11 +97,27 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
     def __init__(self, run, recipe, checkpoint):
         super().__init__()
         self.run, self.recipe, self.checkpoint = run, recipe, checkpoint
+        self.early_loss: float | None = None  # the first epoch's loss this process saw
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("loss")
-        if loss is None or math.isfinite(float(loss)):
+        if loss is None:
             return
+        loss = float(loss)
+        if not math.isfinite(loss):
+            raise self._stopped(epoch, logs, f"is {loss} (not a finite number)")
+        chance = math.log(max(2, int(self.model.outputs[0].shape[-1]))) if self.model is not None else 1.0
+        early = self.early_loss
+        if loss > DIVERGED_LOSS:
+            raise self._stopped(epoch, logs, f"is {loss:.4g}, past {DIVERGED_LOSS:g} (it diverged)")
+        if early is not None and loss > DIVERGED_FACTOR * early and loss > chance:
+            raise self._stopped(
+                epoch, logs, f"is {loss:.4g}, {loss / early:.0f}× its first epoch's {early:.4g} (it diverged)"
+            )
+        if early is None:
+            self.early_loss = loss
+
+    def _stopped(self, epoch: int, logs, what: str) -> CnnappError:
         lr = self.recipe.optimizer.lr
         rate = (logs or {}).get("lr")
         now = f", {float(rate):.3g} at this epoch's end" if rate is not None else ""
@@ -96,8 +125,8 @@ class StopOnNonFiniteLoss(keras.callbacks.Callback):
             kept = f"the checkpoints and resume state of epoch {epoch} are kept in {self.run.path}"
         else:
             kept = "no epoch had finished, so nothing was saved"
-        raise CnnappError(
-            f"epoch {epoch + 1}: the training loss is {float(loss)} (not a finite number), so training "
-            f"stopped; the likely cause is a learning rate too high for this model and batch "
+        return CnnappError(
+            f"epoch {epoch + 1}: the training loss {what}, so training stopped; the likely cause is "
+            "a learning rate too high for this model and batch "
             f"(optimizer.lr={lr:g}{now}): lower it and train into another --out; {kept}"
         )

@@ -18,8 +18,10 @@ A loop (`FitLoop`, `StrategyLoop`) decides only how many steps an epoch has and 
 from __future__ import annotations
 
 import dataclasses
+import shlex
 import shutil
 import time
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Protocol
@@ -27,12 +29,13 @@ from typing import Protocol
 import keras
 import tensorflow as tf
 
+from cnnapp import fingerprint
 from cnnapp.errors import CnnappError
 from cnnapp.explain import WorstMistakes, write_run_figures
-from cnnapp.recipes import Recipe
+from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, setup, transfer
+from cnnapp.training import evaluation, preemption, setup, transfer
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -141,7 +144,10 @@ def train(
             log = EpochLog(run.log_file, session.initial_epoch)  # a damaged log.csv fails here, unwritten
             session.meta = run.begin(recipe, session.meta)
             callbacks += [log, tensorboard_callback(run.tensorboard_dir), checkpoint]
-        loop.run(session, callbacks)
+        else:  # the same best-epoch rule, in memory: this worker reports the chief's checkpoint
+            checkpoint.save = False
+            callbacks.append(checkpoint)
+        _run_stoppable(session, loop, callbacks)
         worst = WorstMistakes()  # kept during the report's test pass, for the error analysis figures
         report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
         if chief:
@@ -159,9 +165,41 @@ def train(
             lock.release()
 
 
+def _run_stoppable(session: Session, loop: StepLoop, callbacks: list) -> None:
+    """`loop.run`, stopped between two steps by SIGTERM or Ctrl-C with the command that resumes.
+
+    The multi-worker loop keeps the default signals: one worker stopping alone would leave the others
+    waiting in a collective; a killed multi-worker run resumes from its last finished epoch."""
+    if loop.name == "multi-worker":
+        loop.run(session, callbacks)
+        return
+    stop = preemption.StopOnSignal()
+    stop.install()
+    try:
+        loop.run(session, [*callbacks, stop])
+    except preemption.Preempted as stopped:
+        run, done = session.run, stopped.epoch
+        kept = (
+            f"its resume point is the end of epoch {done} (checkpoints and {run.state_file.name}; the "
+            f"{stopped.step} step(s) of epoch {done + 1} are redone)"
+            if done > 0
+            else "no epoch had finished, so it starts again"
+        )
+        command = (
+            f"python -m cnnapp.train --recipe {shlex.quote(str(run.path))} --out {shlex.quote(str(run.path))}"
+        )
+        raise CnnappError(
+            f"stopped by {stopped.signal_name} in epoch {done + 1}; {kept}; resume with: {command}"
+        ) from None
+    finally:
+        stop.restore()
+
+
 def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit):
     """The session, built without writing anything: (session, resume state or None, extended-from epochs)."""
     progress, extended_from = check_folder(recipe, run, resume)
+    if chief and (warning := validation_warning(recipe.train)):
+        warnings.warn(warning, stacklevel=2)  # also in run.json, report.json and the summary line
     device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
     device.apply()
     keras.utils.set_random_seed(recipe.train.seed)
@@ -171,6 +209,9 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
     run_data = setup.load_data(recipe)
     if progress is not None:
         meta = run.read_meta()  # the statistics the saved weights were trained with
+        now = fingerprint.make(recipe, run_data.info)
+        fingerprint.check(meta.get("fingerprint"), now, run.path)  # the same data, classes and recipe
+        meta = meta.replace(extra={**meta.extra, "fingerprint": {**now, **(meta.get("fingerprint") or {})}})
     else:
         meta = transfer.run_meta(recipe, run_data, weights)  # setup.run_meta, with the weights' normalization
     steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
@@ -194,15 +235,18 @@ def _restorable(session: Session, progress: dict | None):
     plateau.set_model(model)
     size = session.data.sizes["train"]
     clock = EpochClock(min(session.steps * recipe.train.batch_size, size))
-    checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock)
+    digest = fingerprint.digest(session.meta.get("fingerprint") or {})
+    checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock, fingerprint=digest)
     checkpoint.set_model(model)
     if progress is not None:
         try:
-            extra = load_state(session.run.state_file, model, model.optimizer)
+            extra = load_state(session.run.state_file, model, model.optimizer, digest)
             plateau.restore(extra["plateau"])
             clock.restore(extra["clock"])
             checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
             checkpoint.best_loss = float(extra.get("best_loss", float("inf")))  # states before it: no loss
+        except CnnappError:
+            raise
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
             raise damaged_state(session.run.state_file, error) from None
     return clock, plateau, checkpoint
@@ -232,7 +276,15 @@ def check_folder(recipe: Recipe, run: RunDir, resume: bool | None) -> tuple[dict
         if status == "finished":
             raise CnnappError(f"{run.path} already holds a finished run; choose another --out")
         return None, None
-    changed = recipe_changes(run.read_recipe(), recipe)
+    saved_recipe = run.read_recipe()
+    saved_print = run.read_meta().get("fingerprint") or {}
+    if saved_print.get("recipe") and fingerprint.recipe_hash(saved_recipe) != saved_print["recipe"]:
+        raise CnnappError(
+            f"{run.recipe_file} was edited after the run started (it no longer matches run.json's "
+            "fingerprint), so the run cannot be checked against it: restore it, or start a new run "
+            "with --out NEW_FOLDER"
+        )
+    changed = recipe_changes(saved_recipe, recipe)
     if changed:
         raise CnnappError(
             f"{run.path} holds a run of a different recipe (differs in {', '.join(changed)}); "
@@ -277,6 +329,11 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
     which = "best" if run.checkpoint_file("best").is_file() else "last"
     if session.chief:
         model = models.load(run.checkpoint(which))
+    elif checkpoint.best_weights is not None:  # the epoch the chief saved as best, from this worker's copy
+        model = session.inference
+        model.set_weights(checkpoint.best_weights)
+    elif run.checkpoint_file(which).is_file():  # a resumed run's best epoch came before: the chief's file
+        model = models.load(run.checkpoint(which))
     else:
         model, which = session.inference, "last"
     test = setup.evaluation_batches(run_data.test, recipe)
@@ -299,6 +356,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "best_epoch": checkpoint.best_epoch,
         "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
         "validation": run_data.validation_name,
+        **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
         **scores,
         "epochs": recipe.train.epochs,
         "resumed_from_epoch": session.initial_epoch,

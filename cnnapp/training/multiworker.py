@@ -139,6 +139,11 @@ class StrategyLoop:
 
     def steps_per_epoch(self, recipe, train_size: int) -> int:
         # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
+        if recipe.model.head:  # (asked before anything is written) its step is a classifier's
+            raise CnnappError(
+                "segmentation runs (model.head) train on --strategy auto, one-device or mirrored; the "
+                "multi-worker loop trains classifiers"
+            )
         batch = recipe.train.batch_size
         steps = setup.steps_per_epoch(recipe, train_size, drop_remainder=True)
         if steps < 1:

@@ -12,10 +12,11 @@ import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
+from cnnapp import fingerprint
 from cnnapp.data import subsets
 from cnnapp.data.augment import to_channels
 from cnnapp.errors import CnnappError
-from cnnapp.recipes import Recipe
+from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import build_model
 from cnnapp.training.device import Device
 from cnnapp.training.optimizers import add_weight_decay, make_optimizer
@@ -65,7 +66,9 @@ def load_data(recipe: Recipe) -> RunData:
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
         if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
+            ds, size = subsets.per_class(
+                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
+            )  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
@@ -76,7 +79,7 @@ def load_data(recipe: Recipe) -> RunData:
         train, validation, n_train, n_val = subsets.held_out(
             train, recipe.train.holdout, recipe.train.seed, source.info.class_names, strict=not limit
         )
-        validation_name = f"holdout ({n_val} of the training split)"
+        validation_name = f"holdout ({n_val} of the training split, stratified, seed {recipe.train.seed})"
     else:
         validation, n_val = split(recipe.train.validation)
         validation_name = recipe.train.validation
@@ -121,9 +124,11 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "dataset": recipe.data.dataset,
         "normalization": norm,
         "splits": {"validation": run_data.validation_name, "test": recipe.train.test_split},
+        **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        "fingerprint": fingerprint.make(recipe, info),
     }
 
 

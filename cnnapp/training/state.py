@@ -20,6 +20,7 @@ import numpy as np
 
 from cnnapp import compat
 from cnnapp.atomic import atomic_path
+from cnnapp.errors import CnnappError
 from cnnapp.runs import RunDir
 from cnnapp.training.schedules import PlateauCut, validation_error, validation_loss
 
@@ -32,10 +33,18 @@ def save_state(path: Path, model, optimizer, extra: dict) -> None:
         np.savez(tmp, **arrays)
 
 
-def load_state(path: Path, model, optimizer) -> dict:
-    """Restore what `save_state` wrote into a compiled model and its optimizer; returns the JSON part."""
+def load_state(path: Path, model, optimizer, fingerprint: str = "") -> dict:
+    """Restore what `save_state` wrote into a compiled model and its optimizer; returns the JSON part.
+
+    A state that names another run's `fingerprint` digest is refused before anything is restored."""
     optimizer.build(model.trainable_variables)
     with np.load(path) as data:
+        extra = json.loads(str(data["extra"]))
+        if fingerprint and extra.get("fingerprint", fingerprint) != fingerprint:
+            raise CnnappError(
+                f"{path} belongs to another run (its fingerprint differs from run.json's); put this run's "
+                "own back, or start a new run with --out NEW_FOLDER"
+            )
         for prefix, variables in (("model", model.variables), ("optimizer", optimizer.variables)):
             keys = sorted(
                 (k for k in data.files if k.startswith(prefix + "_")), key=lambda k: int(k.split("_")[1])
@@ -46,7 +55,7 @@ def load_state(path: Path, model, optimizer) -> dict:
                 )
             for key, variable in zip(keys, variables, strict=True):
                 variable.assign(data[key])
-        return json.loads(str(data["extra"]))
+        return extra
 
 
 def _ema_slots(optimizer):
@@ -70,6 +79,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             is better (a small validation set saturates: 100% of 50 images is reached early, and the more
             confident model that follows generalises better); the strategy loop's logs have no loss, so
             there the first epoch with the lowest error stays best.
+        fingerprint: the digest of the run's fingerprint (`cnnapp.fingerprint.digest`), saved in the state.
     """
 
     def __init__(
@@ -81,6 +91,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         best: float = float("inf"),
         best_epoch: int = 0,
         best_loss: float = float("inf"),
+        fingerprint: str = "",
     ):
         super().__init__()
         self.run = run
@@ -90,12 +101,23 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.best = best
         self.best_epoch = best_epoch
         self.best_loss = best_loss
+        self.fingerprint = fingerprint  # the run's fingerprint digest: a state names the run it belongs to
+        # False on a multi-worker run's other workers: the same choice of best epoch, its weights kept in
+        # memory (`best_weights`) so that every worker reports the chief's checkpoint, nothing written.
+        self.save = True
+        self.best_weights: list | None = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
         error, loss = validation_error(logs), validation_loss(logs)
         loss = float("inf") if loss is None else loss
         improved = error is not None and (error, loss) < (self.best, self.best_loss)
+        if not self.save:
+            if improved:
+                with self._averaged_weights():
+                    self.best_weights = self.inference_model.get_weights()
+                self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
+            return
         with self._averaged_weights():
             self._save_model("last")
             if improved:
@@ -109,6 +131,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             "best_epoch": self.best_epoch,
             "best_loss": self.best_loss,
             "clock": self.clock.state(),
+            **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
         }
         save_state(self.run.state_file, self.model, self.model.optimizer, extra)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from cnnapp.demo import __main__ as demo_cli
-from cnnapp.demo import runtime, serve, write_site
+from cnnapp.demo import runtime, serve, site, write_site
 from cnnapp.demo.model import DemoModel
 from cnnapp.errors import CnnappError
 from tests.demo import exports
@@ -107,7 +107,7 @@ def test_writes_a_static_site_and_replaces_only_sites(plain_tflite, fake_web, tm
     out = write_site(_shown(plain_tflite), tmp_path / "site", runtime.installed_dir())
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == sorted(
-        ["index.html", "demo.js", "model.json", "plain.tflite"]
+        ["index.html", "demo.js", "model.json", "plain.tflite", site.MARKER]
         + [f"vendor/tasks-vision/{name}" for name in runtime.FILES]
     )
     assert (out / "plain.tflite").read_bytes() == plain_tflite.read_bytes()
@@ -120,7 +120,9 @@ def test_writes_a_static_site_and_replaces_only_sites(plain_tflite, fake_web, tm
     assert not list(tmp_path.glob(".site*"))  # no staging folder left behind
     (tmp_path / "mine").mkdir()
     (tmp_path / "mine" / "thesis.txt").write_text("keep")
-    with pytest.raises(CnnappError, match="holds other files"):
+    for name in ("index.html", "model.json"):  # a web project of the user's: looks like a site, is not ours
+        (tmp_path / "mine" / name).write_text("{}")
+    with pytest.raises(CnnappError, match="is not a demo site cnnapp wrote"):
         write_site(_shown(plain_tflite), tmp_path / "mine", runtime.installed_dir())
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep"
 

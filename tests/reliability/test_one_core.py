@@ -72,7 +72,7 @@ def test_a_state_from_an_unfinished_run_resumes_and_a_stray_temp_file_goes(run_c
     meta = json.loads(run.meta_file.read_text())
     run.meta_file.write_text(json.dumps({**meta, "status": "running"}))
     run.report_file.unlink()
-    stray = run.checkpoints_dir / ".last.a1b2.tmp.keras"
+    stray = run.checkpoints_dir / ".last.a1b2.tmp-cnnapp.keras"
     stray.write_bytes(b"cut short")
     before = run.state_file.read_bytes()
     with contextlib.redirect_stdout(io.StringIO()):

@@ -1,0 +1,330 @@
+"""Rows of the fault table (test_faults.py) for what a new or careless user does: names and paths, the
+validation split, the run's fingerprint, data folders, image files, model files, ranges, divergence, SIGTERM.
+
+Each row is `Case(cli, setup, words, ...)`: `setup(tmp, run, monkeypatch) -> argv` prepares the input, the
+CLI must fail in one line containing `words` (or, with `ok=True`, succeed with `words` on stdout and pass
+`check`). Model files here are tiny Keras models built in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import signal
+import struct
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from cnnapp.runs import RunDir, output_lock
+from tests.reliability.conftest import train_argv
+
+TRAINING_FILES = ("run.json", "recipe.toml", "tensorboard/", "log.csv")
+ESCAPE = "\x1b]0;pwned\x07"  # a terminal escape: retitles the window when printed raw
+
+
+def new(*overrides):
+    return lambda tmp, run, mp: train_argv(tmp / "new", *overrides)
+
+
+def same(*overrides):
+    return lambda tmp, run, mp: train_argv(run, *overrides)
+
+
+# -- files ---------------------------------------------------------------------------------------------
+def png(path: Path, pixels: np.ndarray) -> Path:
+    from PIL import Image
+
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def digit(tmp: Path, name: str = "x.png") -> Path:
+    pixels = np.zeros((8, 8), np.uint8)
+    pixels[2:6, 3:5] = 255
+    return png(tmp / name, pixels)
+
+
+def huge_png(tmp: Path) -> Path:
+    """A PNG whose header says 100,000 × 100,000 pixels (a decode would take 30 GB)."""
+    ihdr = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+    chunk = struct.pack(">I", len(ihdr)) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
+    path = tmp / "huge.png"
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
+    return path
+
+
+def truncated(tmp: Path, fmt: str) -> Path:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), np.uint8)).save(buffer, fmt)
+    path = tmp / f"cut.{fmt.lower()}"
+    path.write_bytes(buffer.getvalue()[: len(buffer.getvalue()) // 3])
+    return path
+
+
+def palette_pair(tmp: Path) -> tuple[Path, Path]:
+    """The same picture as a palette BMP and as an RGB PNG."""
+    from PIL import Image
+
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[:, :4] = (200, 30, 30)
+    rgb[:, 4:] = (20, 220, 40)
+    image = Image.fromarray(rgb).convert("P", palette=Image.ADAPTIVE, colors=4)
+    image.save(tmp / "palette.bmp")
+    image.convert("RGB").save(tmp / "same.png")
+    return tmp / "palette.bmp", tmp / "same.png"
+
+
+_BUILT: dict[str, Path] = {}
+
+
+def keras_model(tmp: Path, kind: str) -> Path:
+    """A tiny bare .keras model on 8×8×1 ("softmax", "logits", "two-outputs" or "segmenter"), copied into
+    `tmp` (built once per test session)."""
+    if kind not in _BUILT:
+        _BUILT[kind] = _build(Path(tempfile.mkdtemp(prefix="fault-models-")), kind)
+    return Path(shutil.copy(_BUILT[kind], tmp / _BUILT[kind].name))
+
+
+def _build(tmp: Path, kind: str) -> Path:
+    import keras
+
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((8, 8, 1), name="image")
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    if kind == "segmenter":
+        outputs = keras.layers.Conv2D(3, 1, activation="softmax", name="predictions")(x)
+    else:
+        flat = keras.layers.Flatten()(x)
+        activation = None if kind == "logits" else "softmax"
+        outputs = keras.layers.Dense(3, activation=activation, name="predictions", bias_initializer="ones")(
+            flat
+        )
+        if kind == "logits":  # far from a distribution: large, negative and positive
+            outputs = keras.layers.Rescaling(40.0)(outputs)
+        if kind == "two-outputs":
+            outputs = [outputs, keras.layers.Dense(2, activation="softmax", name="aux")(flat)]
+    path = tmp / f"{kind}.keras"
+    keras.Model(inputs, outputs).save(path)
+    return path
+
+
+def labels_beside(model: Path, data: bytes) -> Path:
+    (model.parent / "labels.txt").write_bytes(data)
+    return model
+
+
+def class_folder(tmp: Path, layout: dict[str, int], nested: str = "") -> Path:
+    """An image folder: {class: images}; `nested` puts that class's images one folder down."""
+    root = tmp / "images"
+    for name, count in layout.items():
+        folder = root / name / (nested if name == next(iter(layout)) and nested else "")
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(count):
+            pixels = np.full((8, 8), 40 * i % 255, np.uint8)
+            png(folder / f"{i}.png", pixels)
+    return root
+
+
+def edit_json(path: Path, change) -> None:
+    value = json.loads(path.read_text())
+    change(value)
+    path.write_text(json.dumps(value))
+
+
+# -- setups --------------------------------------------------------------------------------------------
+def lock_is_a_symlink(tmp, run, mp):
+    precious = tmp / "precious.txt"
+    precious.write_text("keep me")
+    (run / ".lock").unlink(missing_ok=True)
+    (run / ".lock").symlink_to(precious)
+    return train_argv(run, "train.epochs=3")
+
+
+def precious_kept(tmp, run, out):
+    assert (tmp / "precious.txt").read_text() == "keep me"
+
+
+def lock_file_deleted_while_held(held: list):
+    def setup(tmp, run, mp):
+        lock = RunDir(run).lock()
+        lock.acquire()
+        held.append(lock)
+        (run / ".lock").unlink()  # by hand: the folder itself stays locked
+        return train_argv(run, "train.epochs=3")
+
+    return setup
+
+
+def export_lock_held(held: list):
+    def setup(tmp, run, mp):
+        lock = output_lock(tmp / "export")
+        lock.acquire()
+        held.append(lock)
+        return [str(run), "--out", str(tmp / "export")]
+
+    return setup
+
+
+def users_temp_like_files(tmp, run, mp):
+    (run / ".notes.x1.tmp.txt").write_text("mine")
+    (run / "checkpoints" / ".best.x2.tmp.keras").write_text("mine too")  # an earlier cnnapp's temp name
+    return train_argv(run)
+
+
+def recipe_toml_edited(tmp, run, mp):
+    text = (run / "recipe.toml").read_text()
+    (run / "recipe.toml").write_text(text.replace("momentum = 0.9", "momentum = 0.5"))
+    return ["--recipe", str(run), "--set", "train.epochs=3", "--out", str(run), "--quiet"]
+
+
+def fingerprint_changed(key: str, value):
+    def setup(tmp, run, mp):
+        def change(meta):
+            meta["fingerprint"][key] = value(meta["fingerprint"][key])
+
+        edit_json(run / "run.json", change)
+        return train_argv(run, "train.epochs=3")
+
+    return setup
+
+
+def state_of_another_run(tmp, run, mp):
+    state = RunDir(run).state_file
+    with np.load(state) as data:
+        arrays = {k: data[k] for k in data.files}
+    extra = json.loads(str(arrays["extra"]))
+    arrays["extra"] = np.array(json.dumps({**extra, "fingerprint": "0123456789abcdef"}))
+    np.savez(state, **arrays)
+    return train_argv(run, "train.epochs=3")
+
+
+def log_shortened(tmp, run, mp):
+    log = run / "log.csv"
+    log.write_text("".join(log.read_text().splitlines(keepends=True)[:-1]))
+    return train_argv(run, "train.epochs=3")
+
+
+def loss_blows_up_in_epoch_3(tmp, run, mp):
+    from cnnapp.training import callbacks
+
+    original = callbacks.StopOnNonFiniteLoss.on_epoch_end
+
+    def poisoned(self, epoch, logs=None):
+        if epoch == 2:
+            logs["loss"] = 7e31
+        return original(self, epoch, logs)
+
+    mp.setattr(callbacks.StopOnNonFiniteLoss, "on_epoch_end", poisoned)
+    return train_argv(run, "train.epochs=3")
+
+
+def sigterm_in_epoch_3(tmp, run, mp):
+    from cnnapp.training import preemption
+
+    original = preemption.StopOnSignal.on_epoch_begin
+
+    def preempted(self, epoch, logs=None):
+        original(self, epoch, logs)
+        if epoch == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # the cluster's preemption, during the epoch
+
+    mp.setattr(preemption.StopOnSignal, "on_epoch_begin", preempted)
+    return train_argv(run, "train.epochs=3")
+
+
+def folder_dataset(layout: dict[str, int], nested: str = ""):
+    def setup(tmp, run, mp):
+        root = class_folder(tmp, layout, nested)
+        return train_argv(tmp / "new", f'data.dataset="folder:{root}"')
+
+    return setup
+
+
+def mask_folder_classes(data: bytes):
+    def setup(tmp, run, mp):
+        root = tmp / "scenes"
+        root.mkdir()
+        (root / "classes.txt").write_bytes(data)
+        return train_argv(tmp / "new", f'data.dataset="folder:{root}"', recipe="fcn32s-digits")
+
+    return setup
+
+
+def recipe_file(data: bytes):
+    def setup(tmp, run, mp):
+        path = tmp / "mine.toml"
+        path.write_bytes(data)
+        return ["--recipe", str(path), "--out", str(tmp / "new"), "--quiet"]
+
+    return setup
+
+
+def predict_with(kind: str, image=digit, labels: bytes | None = None, *extra: str):
+    def setup(tmp, run, mp):
+        model = keras_model(tmp, kind)
+        if labels is not None:
+            labels_beside(model, labels)
+        images = image(tmp)
+        images = images if isinstance(images, tuple) else (images,)
+        return [str(model), *map(str, images), *extra]
+
+    return setup
+
+
+def random_bytes(tmp: Path) -> Path:
+    path = tmp / "noise.png"
+    path.write_bytes(np.random.default_rng(1).integers(0, 256, 300, np.uint8).tobytes())
+    return path
+
+
+def bmp_garbage(tmp: Path) -> Path:
+    path = tmp / "bad.bmp"
+    path.write_bytes(b"BM" + bytes(60))
+    return path
+
+
+def same_scores_for_both(tmp, run, out):
+    """A palette BMP and the same picture as PNG: the same probabilities (the colours, not the indices)."""
+    lines = [line for line in out.splitlines() if line.startswith("  ")]
+    half = len(lines) // 2
+    assert half and lines[:half] == lines[half:], out
+
+
+def escaped(tmp, run, out):
+    assert "\x1b" not in out and "\x07" not in out and "\\x1b]0;pwned\\x07" in out, repr(out)
+
+
+def probabilities_only(tmp, run, out):
+    values = [float(line.split("%")[0]) for line in out.splitlines() if line.startswith("  ")]
+    assert values and all(0 <= v <= 100 for v in values) and abs(sum(values) - 100) < 0.1, out
+
+
+def explain_with(kind: str, *extra: str):
+    def setup(tmp, run, mp):
+        return [str(keras_model(tmp, kind)), *extra]
+
+    return setup
+
+
+def segmentation_tflite(tmp, run, mp):
+    """A tiny per-pixel model exported with image-segmenter metadata, as the demo would be given."""
+    import keras
+
+    from cnnapp.deploy import converter, metadata
+
+    inputs = keras.Input((8, 8, 3), name="image")
+    outputs = keras.layers.Conv2D(3, 1, activation="softmax", name="predictions")(inputs)
+    content = converter.convert(keras.Model(inputs, outputs), "float32")
+    info = metadata.Info(
+        name="seg", description="", version="1", author="t", licence="t", labels=("a", "b", "c")
+    )
+    path = tmp / "seg.tflite"
+    path.write_bytes(metadata.with_metadata(content, info, segmenter=True))
+    return [str(path), "--out", str(tmp / "site")]
