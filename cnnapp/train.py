@@ -14,7 +14,7 @@ from pathlib import Path
 from cnnapp import cli
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
-from cnnapp.paths import out_folder
+from cnnapp.paths import out_folder, printable
 from cnnapp.runs import RUNS_DIR
 
 
@@ -82,8 +82,9 @@ def format_report(report: dict, run_dir: Path) -> str:
             f"top-1 accuracy {report['top1_accuracy']:.2%} (error {report['top1_error']:.2%}), "
             f"top-5 accuracy {report['top5_accuracy']:.2%}"
         )
-    return "\n".join(
-        [
+    return "\n".join(  # a folder dataset's name and the run folder come from the user's files
+        printable(line)
+        for line in [
             f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs"
             f"{how} ({report['device']})",
             f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "
@@ -122,9 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"transfer.weights: training its source first (python -m cnnapp.train --recipe {source})")
         source_report = train_distributed(load_recipe(source), RUNS_DIR / source, args.strategy, **options)
         print(format_report(source_report, RUNS_DIR / source))
-    report = train_distributed(
-        recipe, out, args.strategy, resume=True if args.resume else None, **options
-    )
+    report = train_distributed(recipe, out, args.strategy, resume=True if args.resume else None, **options)
     print(format_report(report, out))
     return 0
 
