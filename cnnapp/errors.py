@@ -9,11 +9,25 @@ from __future__ import annotations
 
 import errno
 import sys
+import unicodedata
 from collections.abc import Callable, Sequence
 
 
 class CnnappError(ValueError):
     """Bad input from a user: the message names the problem and the fix, on one line."""
+
+
+def printable(text: object) -> str:
+    """`text` with control characters (C0, C1, DEL, format and line separators) escaped as `\\xNN` or
+    `\\uNNNN`: text from files and folder names cannot retitle or rewrite the user's terminal."""
+    out = []
+    for char in str(text):
+        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp"):
+            code = ord(char)
+            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        else:
+            out.append(char)
+    return "".join(out)
 
 
 def unknown(kind: str, name: str, valid: Sequence[str]) -> CnnappError:
@@ -130,5 +144,5 @@ def run_cli(
 
 
 def _fail(prog: str, message: str) -> None:
-    print(f"{prog}: error: {' '.join(message.split())}", file=sys.stderr)
+    print(f"{prog}: error: {printable(' '.join(message.split()))}", file=sys.stderr)
     sys.exit(2)

@@ -14,22 +14,11 @@ cannot retitle or rewrite the user's terminal.
 from __future__ import annotations
 
 import os
-import unicodedata
 from pathlib import Path
 
-from cnnapp.errors import CnnappError
+from cnnapp.errors import CnnappError, printable
 
-
-def printable(text: object) -> str:
-    """`text` with control characters (C0, C1, DEL; not plain spaces) escaped as `\\xNN` / `\\uNNNN`."""
-    out = []
-    for char in str(text):
-        if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") and char != " ":
-            code = ord(char)
-            out.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
-        else:
-            out.append(char)
-    return "".join(out)
+__all__ = ["check_run_name", "out_folder", "printable", "read_utf8"]
 
 
 def check_run_name(name: str, where: str = "recipe name") -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from cnnapp import cli, quiet
 from cnnapp.choices import JIT_MODES, PRECISIONS, STRATEGIES
 from cnnapp.errors import run_cli
-from cnnapp.paths import out_folder
+from cnnapp.paths import out_folder, printable
 from cnnapp.runs import RUNS_DIR
 
 if TYPE_CHECKING:
@@ -85,8 +85,9 @@ def format_report(report: dict, run_dir: Path) -> str:
             f"top-1 accuracy {report['top1_accuracy']:.2%} (error {report['top1_error']:.2%}), "
             f"top-5 accuracy {report['top5_accuracy']:.2%}"
         )
-    return "\n".join(
-        [
+    return "\n".join(  # a folder dataset's name and the run folder come from the user's files
+        printable(line)
+        for line in [
             f"{report['recipe']}: {report['architecture']} on {report['dataset']}, {report['epochs']} epochs"
             f"{how} ({report['device']})",
             f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "

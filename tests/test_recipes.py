@@ -86,7 +86,7 @@ def test_overrides_use_toml_values_and_apply_before_freezing():
         ("foo.bar=1", "unknown section 'foo'; known: model, data, optimizer, schedule, train"),
         ("optimizer.lr=abc", "optimizer.lr must be a float, got 'abc'"),
         ("optimizer.lrate=0.1", "unknown key optimizer.lrate; known keys of [optimizer]: "),
-        ("train.epochs=2.5", "train.epochs must be a int, got 2.5"),
+        ("train.epochs=2.5", "train.epochs must be an int, got 2.5"),
         ("train.deterministic=1", "train.deterministic must be a bool"),
         (
             "optimizer.name=adagrad",
@@ -94,7 +94,7 @@ def test_overrides_use_toml_values_and_apply_before_freezing():
         ),
         ('data.augment=["cutout"]', "unknown augmentation 'cutout'"),
         ("optimizer.lr", "bad override 'optimizer.lr'; write section.key=value"),
-        ("data.image_size=[1]", "data.image_size must be a int"),
+        ("data.image_size=[1]", "data.image_size must be an int"),
     ],
 )
 def test_bad_overrides_are_one_line_errors(override, message):

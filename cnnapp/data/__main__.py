@@ -12,7 +12,7 @@ import argparse
 from collections.abc import Sequence
 
 from cnnapp import cli
-from cnnapp.errors import CnnappError, run_cli
+from cnnapp.errors import CnnappError, printable, run_cli
 
 PROG = "python -m cnnapp.data"
 
@@ -46,7 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     splits = sorted({split for counts in result["classes"].values() for split in counts})
     print("class".ljust(24) + "".join(split.rjust(12) for split in splits))
     for name, counts in result["classes"].items():
-        print(name[:23].ljust(24) + "".join(str(counts.get(split, 0)).rjust(12) for split in splits))
+        print(
+            printable(name)[:23].ljust(24) + "".join(str(counts.get(split, 0)).rjust(12) for split in splits)
+        )
     kinds = result["channels"].items()
     channels = ", ".join(f"{count} {'grey' if depth == 1 else 'colour'}" for depth, count in kinds)
     print(f"channels: {channels or 'none decoded'}")
@@ -55,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if result["failed"]:
         print(f"{len(result['failed'])} image(s) do not decode; remove or replace them:")
         for failed, reason in result["failed"]:
-            print(f"  {failed}: {reason}")
+            print(printable(f"  {failed}: {reason}"))
         return 1
     print("every image decodes")
     return 0

@@ -330,7 +330,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
     if session.chief:
         model = models.load(run.checkpoint(which))
     elif checkpoint.best_weights is not None:  # the epoch the chief saved as best, from this worker's copy
-        model = session.inference
+        model = keras.models.clone_model(session.inference)  # the trained model keeps its final weights
         model.set_weights(checkpoint.best_weights)
     elif run.checkpoint_file(which).is_file():  # a resumed run's best epoch came before: the chief's file
         model = models.load(run.checkpoint(which))

@@ -53,6 +53,15 @@ def test_two_workers_match_one_worker_with_the_same_global_batch(runs):
     assert report["replicas"] == 2 and report["global_batch"] == 32 and report["top1_accuracy"] > 0.5
 
 
+def test_every_worker_reports_the_chiefs_checkpoint(runs):
+    """The other worker keeps the chief's best epoch in memory: the same best epoch and test accuracy."""
+    reported = [np.load(runs / f"w{i}.npz")["reported"] for i in range(2)]
+    report = json.loads((runs / "cluster" / "report.json").read_text())
+    assert report["checkpoint"] == "best"
+    np.testing.assert_array_equal(reported[0], reported[1])
+    assert reported[0][0] == report["best_epoch"] and reported[0][1] == report["top1_accuracy"]
+
+
 def test_the_chief_writes_an_ordinary_run_folder(runs):
     run = runs / "cluster"
     for name in ("recipe.toml", "run.json", "log.csv", "resume.npz", "report.json", "checkpoints/last.keras"):

@@ -25,7 +25,12 @@ def main(argv):
     recipe = load_recipe("lenet5-digits", overrides)
     report, model = fit_multi_worker(recipe, run_dir, strategy, verbose=1)
     with atomic.atomic_path(weights_out) as tmp:
-        np.savez(tmp, *[w for w in model.get_weights()], resumed_from_epoch=report["resumed_from_epoch"])
+        np.savez(
+            tmp,
+            *[w for w in model.get_weights()],
+            resumed_from_epoch=report["resumed_from_epoch"],
+            reported=np.array([report["best_epoch"], report["top1_accuracy"]]),
+        )
     print(f"done {report['resumed_from_epoch']} {report['top1_accuracy']:.4f}", flush=True)
 
 
