@@ -8,7 +8,8 @@ On a machine shared with other processes, the speed of one side drifts with the 
 round the sides run in palindrome order (A B B A; with three sides A B C C B A), so a drift that is linear in
 time costs each side the same; the ratio of a round is then a fair comparison and the median over rounds
 drops the rounds a burst of load hit. A spread beyond ±`NOISE` around the median flags the ratio noisy: read
-it as a range, not a number. Process CPU time is kept beside wall time: it counts this process's work only
+it as a range, not a number. A leaf module (no framework): the bench and the training precision probe use it.
+Process CPU time is kept beside wall time: it counts this process's work only
 (another process's load lengthens the wall time of a step much more than its CPU time).
 """
 
@@ -41,6 +42,7 @@ def alternate(
     max_rounds: int = 8,
     noise: float = NOISE,
     timer: Callable[[Callable[[], object]], tuple[float, float]] = measure,
+    warmup: bool = True,
 ) -> dict:
     """Time each side in palindrome rounds until the ratios of the first side to the others are steady.
 
@@ -50,13 +52,14 @@ def alternate(
         max_rounds: the bound on rounds while some ratio is noisy.
         noise: the relative spread beyond which a ratio is noisy.
         timer: (wall, cpu) seconds of one call (`measure`; tests give fake timings).
+        warmup: call each side once, untimed, first (off for work that warms itself up).
 
     Returns:
         {"rounds", "noisy", "noise", "wall": {side: [s per round]}, "cpu": {side: [s per round]}}: a round's
-        seconds of a side are the mean of its two calls in that round; each side was called once before.
+        seconds of a side are the mean of its two calls in that round.
     """
     names = list(sides)
-    for name in names:  # warm up: trace, allocate, fill caches outside the clock
+    for name in names if warmup else ():  # warm up: trace, allocate, fill caches outside the clock
         sides[name]()
     wall: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}

@@ -45,7 +45,7 @@ def _versions() -> dict:
     return {"tensorflow": tf.__version__, "keras": keras.__version__}
 
 
-def _probe_model(precision: str):
+def probe_model(precision: str):
     """A small VGG-like training step: 3×3 convolutions at 32×32 and 16×16 and a dense head, seeded (its
     initializers carry their own seeds, so probing does not move the global random state)."""
     import keras
@@ -84,7 +84,7 @@ def run_probe(batch_size: int = 16, steps: int = 2) -> dict:
     rng = np.random.default_rng(0)
     images = tf.constant(rng.uniform(0, 1, (batch_size, 32, 32, 3)).astype(np.float32))
     labels = tf.constant(rng.integers(0, 10, batch_size).astype(np.int32))
-    models = {name: _probe_model(name) for name in ("float32", "mixed_bfloat16")}
+    models = {name: probe_model(name) for name in ("float32", "mixed_bfloat16")}
 
     def steps_of(model):
         def run():
@@ -123,6 +123,22 @@ def decide(cpu: dict, probe: dict | None) -> dict:
     return {"precision": "float32", "reason": f"bfloat16 is not {MARGIN:.2f}× faster here; {measured}"}
 
 
+def _read_cache() -> dict:
+    try:
+        cache = json.loads((machine.cache_dir() / CACHE_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    return cache if isinstance(cache, dict) else {}
+
+
+def is_decided() -> bool:
+    """Whether `cpu_auto_precision` will answer without probing (overridden, cached, or no bfloat16):
+    a caller that must not start TensorFlow's runtime yet can probe in another process first."""
+    cpu = machine.cpu_info()
+    has_bf16 = cpu["features"].get("avx512_bf16") or cpu["features"].get("amx_bf16")
+    return bool(os.environ.get(ENV)) or not has_bf16 or probe_key(cpu, _versions()) in _read_cache()
+
+
 def cpu_auto_precision(probe=run_probe, cpu: dict | None = None, versions: dict | None = None) -> dict:
     """`auto` precision on this CPU: the cached choice, or a probe (then cached).
 
@@ -144,11 +160,7 @@ def cpu_auto_precision(probe=run_probe, cpu: dict | None = None, versions: dict 
     cpu = cpu or machine.cpu_info()
     versions = versions or _versions()
     key = probe_key(cpu, versions)
-    path = machine.cache_dir() / CACHE_NAME
-    try:
-        cache = json.loads(path.read_text())
-    except (OSError, ValueError):
-        cache = {}
+    cache = _read_cache()
     if isinstance(cache.get(key), dict) and "precision" in cache[key]:
         return {**cache[key], "cached": True}
     has_bf16 = cpu["features"].get("avx512_bf16") or cpu["features"].get("amx_bf16")
@@ -156,7 +168,7 @@ def cpu_auto_precision(probe=run_probe, cpu: dict | None = None, versions: dict 
     choice = {**decide(cpu, timings), "probe": timings, "key": key, "cpu": cpu["model"], **versions}
     cache[key] = choice
     try:
-        atomic.write_json(path, cache)
+        atomic.write_json(machine.cache_dir() / CACHE_NAME, cache)
     except OSError:  # a read-only home: the choice holds for this process, and is probed again next time
         pass
     return {**choice, "cached": False}
