@@ -1,7 +1,8 @@
 """The named choices several parts share: one home each, so a recipe, a CLI's `choices` and the code that acts
 on the name cannot disagree. A leaf module (no imports), so the TensorFlow-free parts can read it too."""
 
-# Keras dtype policies, and "auto": float32 on a CPU, mixed_float16 on a GPU (cnnapp.training.device).
+# Keras dtype policies, and "auto": on a CPU float32 or mixed_bfloat16 as a probe finds faster, mixed_float16
+# on a GPU (cnnapp.training.device).
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 # XLA compilation of the training step; "auto": on for a GPU, off on a CPU (5× slower there).
 JIT_MODES = ("auto", "on", "off")

@@ -93,6 +93,7 @@ def format_report(report: dict, run_dir: Path) -> str:
             f"  test split '{report['split']}' ({report['examples']} images, {report['checkpoint']} "
             f"checkpoint from epoch {report['best_epoch']}): {scores}",
             f"  training: {report['train_seconds']:.1f} s, {report['images_per_second']:.0f} images/s",
+            *([f"  precision: {report['precision_reason']}"] if report.get("precision_reason") else []),
             *([f"  {summary(report['transfer'])}"] if report.get("transfer") else []),
             *([f"  {report['validation_warning']}"] if report.get("validation_warning") else []),
             f"  run folder: {run_dir}",

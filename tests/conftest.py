@@ -3,6 +3,9 @@
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# `auto` precision on a CPU is float32 here, not the machine probe's: results must not depend on the machine
+# kind (the probe has its own tests, tests/training/test_precision.py).
+os.environ.setdefault("CNNAPP_AUTO_PRECISION", "float32")
 
 import pytest  # noqa: E402
 

@@ -3,7 +3,9 @@
     from cnnapp.bench import BenchConfig, run_bench, format_table
     result = run_bench(BenchConfig(models=("resnet50",), sections=("speed",)))
 
-Modules: `speed` (ours against keras.applications, matmul peak, FLOP/s), `pipeline` (tf.data images/s),
+Modules: `speed` (ours against keras.applications, FLOP/s), `roof` (the matmul roof per dtype),
+`tuning` (threads and oneDNN by measurement), `memory` (a training step's peak memory against the audit),
+`targets`, `pipeline` (tf.data images/s),
 `litert` (float32 and int8 latency), `run` (the whole run: presets, sections), `tables` (its Markdown
 tables), `backend` (the speed section on JAX, without TensorFlow: `python -m cnnapp.bench --backend jax`).
 """

@@ -1,7 +1,8 @@
-"""`python -m cnnapp.bench`: training speed against keras.applications, FLOP/s against the matmul peak, input
-pipeline against consumption, and LiteRT latency — printed as a table and written as JSON.
+"""`python -m cnnapp.bench`: training speed against keras.applications, FLOP/s against the roof of its
+precision, memory, input pipeline against consumption, LiteRT latency — printed as tables, written as JSON.
 
     python -m cnnapp.bench                                  # small-CPU sizes (64×64, batch 8), a few minutes
+    python -m cnnapp.bench --sections speed,memory,litert   # the roof, speed, memory and LiteRT only
     python -m cnnapp.bench --size gpu                       # 224×224, batch 64, 20 steps × 5 repeats
     python -m cnnapp.bench --models resnet50 --sections speed --batch-size 32
     python -m cnnapp.bench --backend jax [--size gpu]       # speed on JAX, no TensorFlow (bench/backend.py)
@@ -37,8 +38,8 @@ def parser() -> argparse.ArgumentParser:
         "--size",
         choices=sorted(PRESETS),
         default="cpu",
-        help="preset sizes: cpu (64×64, batch 8, 2 steps × 5 repeats) or gpu (224×224, batch 64, "
-        "20 steps × 5 repeats, 8192² matmul); the options below override single values",
+        help="preset sizes: cpu (64×64, batch 8, 2 steps × 5 rounds) or gpu (224×224, batch 64, "
+        "20 steps × 5 rounds); the options below override single values",
     )
     p.add_argument(
         "--models",
@@ -55,14 +56,30 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--image-size", type=int, help="square input size (≥ 32)")
     p.add_argument("--batch-size", type=int, help="images per training step and per pipeline batch")
     p.add_argument("--steps", type=int, help="timed steps per repeat and side")
-    p.add_argument("--repeats", type=int, help="alternating repeats (medians are reported)")
-    p.add_argument("--matmul-size", type=int, help="n of the n×n matmul that measures the peak")
+    p.add_argument(
+        "--repeats",
+        type=int,
+        help="A-B-B-A rounds always run (medians are reported; up to twice as many while noisy)",
+    )
+    p.add_argument(
+        "--matmul-size", type=int, help="the largest n of the n×n matmuls grown to find each dtype's roof"
+    )
+    p.add_argument(
+        "--tune",
+        choices=("on", "off"),
+        default="on",
+        help="choose threads and the oneDNN switch by timing each candidate in a process of its own first",
+    )
+    p.add_argument(
+        "--memory-image-size", type=int, default=224, help="input side of the memory section's training steps"
+    )
     p.add_argument("--pipeline-batches", type=int, help="batches timed per pipeline source")
     p.add_argument("--num-classes", type=int, default=10, help="classes of the compared classifiers")
     p.add_argument(
         "--precision",
         default="auto",
-        help="auto (float32 on CPU, mixed_float16 on GPU), float32, mixed_float16, mixed_bfloat16",
+        help="auto (on a CPU float32 or mixed_bfloat16, whichever a cached probe finds faster; mixed_float16 "
+        "on a GPU), float32, mixed_float16, mixed_bfloat16",
     )
     p.add_argument("--jit", default="auto", help="XLA: auto (GPU only), on, off")
     p.add_argument("--export-dir", default="export", help="folder of exported .tflite models to time")
@@ -105,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder_images=args.folder_images,
         small_files=args.small_files,
         folder_cache=args.folder_cache,
+        tune=args.tune == "on",
+        memory_image_size=args.memory_image_size,
         **speed_options(args, PRESETS),
     )
     result = run_bench(config)

@@ -4,7 +4,7 @@
     python -m cnnapp.bench --backend jax --size gpu     # a GPU: 224×224, batch 128, mixed bfloat16
 
 Our VGG-16 and ResNet-50 against keras.applications' on the same backend (`speed.compare_training`: same
-optimizer, loss, precision and parameter count, alternating repeats), the device's dense matmul peak measured
+optimizer, loss, precision and parameter count, A-B-B-A rounds), the device's matmul roof per dtype measured
 with `jax.numpy`, and the achieved fraction of it. The input is a numpy batch put on the device once (no
 tf.data: the input pipeline is TensorFlow by design, and this bench measures the models). Keras on JAX always
 compiles the training step with XLA.
@@ -29,8 +29,8 @@ BACKENDS = ("tensorflow", "jax")
 
 # The cpu preset is the TensorFlow bench's (run.PRESETS["cpu"]); the gpu one fills a GPU with batch 128.
 PRESETS = {
-    "cpu": {"image_size": 64, "batch_size": 8, "steps": 2, "repeats": 5, "matmul_size": 1024},
-    "gpu": {"image_size": 224, "batch_size": 128, "steps": 20, "repeats": 5, "matmul_size": 8192},
+    "cpu": {"image_size": 64, "batch_size": 8, "steps": 2, "repeats": 5, "matmul_size": 8192},
+    "gpu": {"image_size": 224, "batch_size": 128, "steps": 20, "repeats": 5, "matmul_size": 16384},
 }
 
 
@@ -82,39 +82,46 @@ def resolve_precision(precision: str, platform_name: str) -> str:
     return "float32" if platform_name == "cpu" else "mixed_bfloat16"
 
 
-def matmul_peak(n: int = 1024, dtype: str = "float32", runs: int = 10) -> dict:
-    """The device's dense matmul speed: the best of `runs` timings of a jitted n×n by n×n `jax.numpy` matmul.
-
-    The best, not the median: a peak is what the hardware can do when nothing else gets in the way.
-
-    Returns:
-        {"flops_per_s", "n", "dtype", "device"}.
-    """
+def jax_seconds(dtype: str, runs: int = 3):
+    """n → the best seconds of a jitted n×n by n×n `jax.numpy` product in `dtype` (float32, bfloat16 and
+    float16 on tensor cores, int8 where the device has integer dot products), for `roof.grow`."""
     import jax
     import jax.numpy as jnp
 
-    a = jax.random.uniform(jax.random.key(1), (n, n), dtype=dtype)
-    b = jax.random.uniform(jax.random.key(2), (n, n), dtype=dtype)
-    product = jax.jit(lambda x, y: jnp.sum(jnp.matmul(x, y), dtype="float32"))
-    product(a, b).block_until_ready()  # compile and warm up
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        product(a, b).block_until_ready()
-        best = min(best, time.perf_counter() - start)
-    device = jax.devices()[0]
-    return {"flops_per_s": 2 * n**3 / best, "n": n, "dtype": dtype, "device": f"{device.platform.upper()}"
-            f" ({device.device_kind})"}  # fmt: skip
+    from cnnapp.bench.roof import best_of
+
+    def seconds_at(n: int) -> float:
+        if dtype == "int8":
+            a = jax.random.randint(jax.random.key(1), (n, n), -127, 127, dtype="int8")
+            b = jax.random.randint(jax.random.key(2), (n, n), -127, 127, dtype="int8")
+            product = jax.jit(lambda x, y: jnp.sum(jnp.matmul(x, y, preferred_element_type=jnp.int32)))
+        else:
+            a = jax.random.uniform(jax.random.key(1), (n, n), dtype=dtype)
+            b = jax.random.uniform(jax.random.key(2), (n, n), dtype=dtype)
+            product = jax.jit(lambda x, y: jnp.sum(jnp.matmul(x, y), dtype="float32"))
+        return best_of(lambda: product(a, b).block_until_ready(), runs)
+
+    return seconds_at
+
+
+def measure_roofs(max_n: int) -> dict:
+    """The device's roof per dtype, sizes grown as the TensorFlow bench grows them (`roof.grow`)."""
+    from cnnapp import machine
+    from cnnapp.bench import roof
+
+    on_gpu = device_platform() != "cpu"
+    dtypes = roof.roof_dtypes({} if on_gpu else machine.cpu_info()["features"], gpu=on_gpu)
+    return roof.measure_roofs(jax_seconds, dtypes, start=min(512, max_n), max_n=max_n)
 
 
 def run_backend_bench(config: BackendBenchConfig) -> dict:
-    """Training speed of our builders against keras.applications, and the matmul peak, on `config.backend`.
+    """Training speed of our builders against keras.applications, and the matmul roofs, on `config.backend`.
 
     Call `select_backend(config.backend)` before anything imports Keras (the CLI does).
 
     Returns:
-        {"machine", "config", "precision", "jit", "started", "speed", "peak"}: the speed rows are
-        `speed.compare_training`'s, with the achieved FLOP/s and the fraction of the peak added.
+        {"machine", "config", "precision", "jit", "started", "speed", "roofs"}: the speed rows are
+        `speed.compare_training`'s, with the achieved FLOP/s and the fraction of its dtype's roof added.
     """
     import jax
     import keras
@@ -125,7 +132,6 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
         select_backend(config.backend)  # raises: Keras is on another backend
     platform_name = device_platform()
     precision = resolve_precision(config.precision, platform_name)
-    dtype = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(precision, "float32")
     result: dict = {
         "machine": {
             "device": f"{platform_name.upper()} ({jax.devices()[0].device_kind})",
@@ -141,8 +147,8 @@ def run_backend_bench(config: BackendBenchConfig) -> dict:
         "jit": True,  # Keras on JAX always compiles the training step
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    peak = matmul_peak(config.matmul_size, dtype)
-    result["speed"], result["peak"] = speed.compare_models(config, precision, True, peak), peak
+    roofs = measure_roofs(config.matmul_size)
+    result["speed"], result["roofs"] = speed.compare_models(config, precision, True, roofs), roofs
     result["machine"]["tensorflow_loaded"] = "tensorflow" in sys.modules
     return result
 
@@ -165,39 +171,20 @@ def main(args) -> int:
 
 
 def format_backend_table(result: dict) -> str:
-    """The backend bench as a Markdown table, headed by the machine and the matmul peak."""
+    """The backend bench as a Markdown table, headed by the machine and the matmul roofs."""
     from cnnapp.bench import tables
 
-    machine, config, peak = result["machine"], result["config"], result["peak"]
+    machine, config = result["machine"], result["config"]
     size = config["image_size"]
     lines = [
         f"cnnapp bench — Keras {machine['keras']} on {machine['backend']} (jax {machine['jax']}), "
         f"{machine['device']}, {machine['cpu_cores']} CPU cores, TensorFlow "
         f"{'loaded' if machine['tensorflow_loaded'] else 'not loaded'}",
+        *tables.roof_lines(result["roofs"]),
         "",
         f"Training speed at {size}×{size}×3, batch {config['batch_size']}, SGD+momentum, "
-        f"{result['precision']}, XLA (medians of {config['repeats']} alternating repeats × "
+        f"{result['precision']}, XLA (medians of ≥ {config['repeats']} A-B-B-A rounds × "
         f"{config['steps']} steps; numpy input)",
-        f"matmul peak: {peak['flops_per_s'] / 1e9:,.1f} GFLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
-        f"{peak['device']}, jax.numpy)",
-        tables.header_line(
-            ("model", "params", "ours img/s", "keras.app img/s", "ratio (min–max)", "train GFLOP/img",
-             "ours of peak", "keras.app of peak")
-        ),
-    ]  # fmt: skip
-    for row in result["speed"]:
-        lines.append(
-            tables.table_row(
-                (
-                    row["model"],
-                    f"{row['params']:,}",
-                    f"{row['ours_images_per_s']:,.2f}",
-                    f"{row['reference_images_per_s']:,.2f}",
-                    f"{row['ratio']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})",
-                    f"{row['train_flops_per_image'] / 1e9:.2f}",
-                    f"{row['ours_peak_fraction']:.1%}",
-                    f"{row['reference_peak_fraction']:.1%}",
-                )
-            )
-        )
+        *tables.speed_lines(result["speed"]),
+    ]
     return "\n".join(lines)

@@ -20,10 +20,10 @@ class SpeedConfig:
         image_size: square input (keras.applications needs ≥ 32).
         batch_size: images per training step.
         steps: timed training steps per repeat and side.
-        repeats: alternating repeats of ours and the reference; medians are reported.
+        repeats: A-B-B-A rounds always run (more, up to twice as many, while a ratio is noisy).
         num_classes: classes of both classifiers.
         precision: "auto" (the device's policy, see each bench) or a Keras policy name.
-        matmul_size: n of the n×n matmul that measures the peak.
+        matmul_size: the largest n of the n×n matmuls grown to find each dtype's roof (`roof.grow`).
     """
 
     models: tuple[str, ...] = ("vgg16", "resnet50")
@@ -33,7 +33,7 @@ class SpeedConfig:
     repeats: int = 5
     num_classes: int = 10
     precision: str = "auto"
-    matmul_size: int = 1024
+    matmul_size: int = 8192
 
     def check_sizes(self, **more_counts: int) -> None:
         """Refuse a bad model name, an input below 32, or any count (these and `more_counts`) below 1."""

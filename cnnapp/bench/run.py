@@ -9,14 +9,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import platform
 import time
 from pathlib import Path
 
 from cnnapp.bench.config import SpeedConfig, cpu_cores
+from cnnapp.bench.targets import targets
 from cnnapp.errors import unknown
 
-SECTIONS = ("speed", "pipeline", "litert")
+SECTIONS = ("speed", "memory", "pipeline", "litert")
 
 # Sizes for a small CPU (minutes on 2 cores) and for a GPU (enough work per step to keep it busy).
 PRESETS = {
@@ -25,7 +27,7 @@ PRESETS = {
         "batch_size": 8,
         "steps": 2,
         "repeats": 5,
-        "matmul_size": 1024,
+        "matmul_size": 8192,
         "pipeline_batches": 50,
     },
     "gpu": {
@@ -54,6 +56,8 @@ class BenchConfig(SpeedConfig):
         folder_images: generated 300×400 JPEGs of the folder pipeline comparison (0: skip it).
         small_files: 8×8 PNGs of the time-to-first-batch measurement (0: skip it).
         folder_cache: where the generated folders are kept between runs ("": the temp dir's cnnapp-bench).
+        tune: choose TensorFlow's threads and the oneDNN switch by measurement first (`tuning`).
+        memory_image_size: the input side of the memory section's training steps (at `batch_size`).
     """
 
     sections: tuple[str, ...] = SECTIONS
@@ -65,6 +69,8 @@ class BenchConfig(SpeedConfig):
     folder_images: int = 5000
     small_files: int = 100_000
     folder_cache: str = ""
+    tune: bool = True
+    memory_image_size: int = 224
 
     def __post_init__(self):
         for section in self.sections:
@@ -74,42 +80,93 @@ class BenchConfig(SpeedConfig):
 
 
 def run_bench(config: BenchConfig) -> dict:
-    """Run the chosen sections; return {"machine", "config", "speed", "peak", "pipeline", "litert"}."""
+    """Run the chosen sections; return {"machine", "config", "precision", "tuning", "roofs", "speed",
+    "memory", "pipeline", "folder", "litert", "targets"}."""
     import tensorflow as tf
 
+    from cnnapp import machine
     from cnnapp.training.device import choose
 
+    gpus = len(tf.config.list_physical_devices("GPU"))
+    cpu = machine.cpu_info()
+    tuning = _tune(config, gpus) if config.tune and "speed" in config.sections else None
     device = choose(config.precision, config.jit)
     result: dict = {
         "machine": {
             "device": device.describe(),
+            "cpu": cpu["model"],
+            "instruction_sets": machine.instruction_sets(cpu),
+            "cpu_flags": cpu["flags"],
             "cpu_cores": cpu_cores(),
-            "gpus": len(tf.config.list_physical_devices("GPU")),
+            "gpus": gpus,
             "platform": platform.platform(),
             "tensorflow": tf.__version__,
+            "load_average": list(os.getloadavg()) if hasattr(os, "getloadavg") else None,
         },
         "config": dataclasses.asdict(config),
         "precision": device.precision,
+        "precision_reason": device.reason,
         "jit": device.jit,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
+    if tuning:
+        result["tuning"] = tuning
     if "speed" in config.sections:
-        result.update(_speed(config, device))
+        result.update(_speed(config, device, cpu, gpus))
+    if "memory" in config.sections:
+        from cnnapp.bench.memory import training_memory
+
+        result["memory"] = [
+            training_memory(name, config.memory_image_size, config.batch_size) for name in config.models
+        ]
     if "pipeline" in config.sections:
         result["pipeline"] = _pipeline(config, result.get("speed", []))
         result["folder"] = _folder(config)
     if "litert" in config.sections:
         result["litert"] = _litert(config)
+    result["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+    result["targets"] = targets(result, cpu["features"])
     return result
 
 
-def _speed(config: BenchConfig, device) -> dict:
-    from cnnapp.bench import speed
+def _tune(config: BenchConfig, gpus: int) -> dict | None:
+    """Threads and oneDNN by measurement (CPU only), before this process starts TensorFlow's runtime."""
+    import subprocess
+    import sys
 
-    dtype = {"mixed_float16": "float16", "mixed_bfloat16": "bfloat16"}.get(device.precision, "float32")
-    peak = speed.matmul_peak(config.matmul_size, dtype)
-    rows = speed.compare_models(config, device.precision, device.jit, peak)
-    return {"speed": rows, "peak": peak}
+    from cnnapp.bench import tuning
+    from cnnapp.training import precision
+
+    if gpus:
+        return None
+    if config.precision == "auto" and not precision.is_decided():  # probe in a child: the runtime stays cold
+        subprocess.run(
+            [sys.executable, "-c", "from cnnapp.training.precision import cpu_auto_precision as p; p()"],
+            check=False, capture_output=True,
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)},
+        )  # fmt: skip
+    chosen = config.precision
+    if chosen == "auto":
+        chosen = precision.cpu_auto_precision()["precision"]
+    result = tuning.tune(chosen, cpu_cores())
+    try:
+        tuning.apply_threads(result["chosen"])
+    except RuntimeError as error:  # the runtime had started (a caller in the same process ran TensorFlow)
+        result["applied"] = f"not applied: {error}"
+    return result
+
+
+def _speed(config: BenchConfig, device, cpu: dict, gpus: int) -> dict:
+    from cnnapp.bench import roof, speed
+
+    roofs = roof.measure_roofs(
+        roof.tensorflow_seconds,
+        roof.roof_dtypes(cpu["features"], gpu=gpus > 0),
+        start=min(512, config.matmul_size),
+        max_n=config.matmul_size,
+    )
+    rows = speed.compare_models(config, device.precision, device.jit, roofs)
+    return {"speed": rows, "roofs": roofs}
 
 
 def _pipeline(config: BenchConfig, speed_rows: list[dict]) -> list[dict]:

@@ -1,21 +1,20 @@
-"""Training speed: our builders against keras.applications, achieved FLOP/s, and this machine's matmul peak.
+"""Training speed: our builders against keras.applications, and the FLOP/s each achieves against the roof.
 
     pair = PAIRS["vgg16"]
     result = compare_training(pair, input_shape=(64, 64, 3), batch_size=8, steps=2, repeats=3)
-    result["ratio"]      # ours / keras.applications, images per second (target ≥ 0.95)
+    result["ratio"]          # ours / keras.applications in the same precision, images per second
+    result["default_ratio"]  # ours / keras.applications as a user runs it by default (float32)
 
 Both sides are built independently (our builder never wraps keras.applications), compiled with the same
-optimizer, loss and precision, checked to have the same number of parameters, and timed step for step on the
-same batch. On a small shared machine the speed of one side drifts with the load of the other processes, so
-each repeat times the two sides back to back, alternating which goes first, and the ratio is the median of the
-repeats' ratios (a slow drift of the machine cancels within a repeat); its min and max show the noise.
+optimizer and loss, checked to have the same number of parameters, and timed step for step on the same
+batch, alternated A-B-B-A with a noise flag (`cnnapp.timing`). The fraction of peak of each side is taken
+against the roof of the dtype it computes in (`cnnapp.bench.roof`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import statistics
-import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -88,13 +87,29 @@ def _batch(input_shape: Sequence[int], num_classes: int, batch_size: int, seed: 
     return images, labels
 
 
-def _time_steps(model, images, labels, steps: int) -> float:
-    """Seconds per training step over `steps` steps (the last step's loss is read, so the work is done)."""
-    start = time.perf_counter()
-    for _ in range(steps):
-        loss = model.train_on_batch(images, labels)
-    float(np.asarray(loss))
-    return (time.perf_counter() - start) / steps
+def _steps(model, images, labels, steps: int) -> Callable[[], None]:
+    """One timed unit of a side: `steps` training steps (the last loss is read, so the work is done)."""
+
+    def run() -> None:
+        for _ in range(steps):
+            loss = model.train_on_batch(images, labels)
+        float(np.asarray(loss))
+
+    return run
+
+
+def _build(pair: Pair, side: str, precision: str, input_shape, num_classes: int):
+    import keras
+
+    previous = keras.mixed_precision.global_policy().name
+    keras.mixed_precision.set_global_policy(precision)
+    try:
+        keras.utils.set_random_seed(0)
+        if side == "ours":
+            return pair.build_ours(input_shape, num_classes)
+        return pair.build_reference(input_shape, num_classes)
+    finally:
+        keras.mixed_precision.set_global_policy(previous)
 
 
 def compare_training(
@@ -106,80 +121,95 @@ def compare_training(
     repeats: int = 3,
     precision: str = "float32",
     jit: bool = False,
+    max_repeats: int | None = None,
 ) -> dict:
-    """Training images/s of our builder and of keras.applications, alternating, and their ratio.
+    """Training images/s of our builder and of keras.applications in the same precision, and of
+    keras.applications as a user runs it by default (float32), alternated A-B-B-A (`cnnapp.timing`).
 
     Args:
         pair: the architecture (see PAIRS).
         input_shape: (H, W, C) for both sides (keras.applications needs at least 32×32×3).
         num_classes: classes of both classifiers.
         batch_size: images per training step.
-        steps: timed steps per repeat and side.
-        repeats: alternating repeats; the median of each side is reported.
+        steps: timed steps per call of a side.
+        repeats: palindrome rounds always run; each times every side twice.
         precision: a Keras dtype policy ("float32", "mixed_float16", "mixed_bfloat16"), set for both builds.
-        jit: XLA compilation for both sides.
+        jit: XLA compilation for every side.
+        max_repeats: the bound on rounds while a ratio is noisy (default: twice `repeats`).
 
     Returns:
         {"model", "reference", "params", "ours_images_per_s", "reference_images_per_s", "ratio", "ratio_min",
-        "ratio_max", "train_flops_per_image", "ours_runs", "reference_runs"}: images/s are medians over
-        repeats; the ratio is the median of the repeats' ratios; the runs are every repeat's images/s.
+        "ratio_max", "ratio_noisy", "cpu_ratio", "default_images_per_s", "default_ratio" (+ _min, _max,
+        _noisy), "ours_cpu_ms_per_image", "reference_cpu_ms_per_image", "rounds", "noisy",
+        "train_flops_per_image", "ours_runs", "reference_runs"}: images/s are medians over rounds, ratios
+        medians of the rounds' ratios (ours / reference, by wall time; `cpu_ratio` by process CPU time); the
+        default side is the reference itself when `precision` is float32.
 
     Raises:
         CnnappError: the two sides have different parameter counts (they are not the same network).
     """
-    import keras
+    from cnnapp import timing
 
     if steps < 1 or repeats < 1 or batch_size < 1:
         raise CnnappError(f"steps, repeats and batch size must be ≥ 1; got {steps}, {repeats}, {batch_size}")
-    previous = keras.mixed_precision.global_policy().name
-    keras.mixed_precision.set_global_policy(precision)
-    try:
-        keras.utils.set_random_seed(0)
-        sides = {
-            "ours": pair.build_ours(input_shape, num_classes),
-            "reference": pair.build_reference(input_shape, num_classes),
-        }
-    finally:
-        keras.mixed_precision.set_global_policy(previous)
-    params = {side: int(model.count_params()) for side, model in sides.items()}
+    built = {side: _build(pair, side, precision, input_shape, num_classes) for side in ("ours", "reference")}
+    if precision != "float32":  # keras.applications as a user runs it: the default float32 policy
+        built["default"] = _build(pair, "reference", "float32", input_shape, num_classes)
+    params = {side: int(model.count_params()) for side, model in built.items()}
     if params["ours"] != params["reference"]:
         raise CnnappError(
             f"{pair.name}: ours has {params['ours']:,} parameters, keras.applications.{pair.reference} "
             f"{params['reference']:,}; they are not the same network at {tuple(input_shape)}"
         )
     images, labels = _batch(input_shape, num_classes, batch_size)
-    for model in sides.values():
+    for model in built.values():
         _compile(model, jit)
-        _time_steps(model, images, labels, 1)  # trace and warm up outside the clock
-    runs: dict[str, list[float]] = {"ours": [], "reference": []}
-    for repeat in range(repeats):
-        order = ("ours", "reference") if repeat % 2 == 0 else ("reference", "ours")
-        for side in order:
-            runs[side].append(batch_size / _time_steps(sides[side], images, labels, steps))
-    ours, reference = statistics.median(runs["ours"]), statistics.median(runs["reference"])
-    ratios = [o / r for o, r in zip(runs["ours"], runs["reference"], strict=True)]
+    timed = timing.alternate(
+        {side: _steps(model, images, labels, steps) for side, model in built.items()},
+        rounds=repeats,
+        max_rounds=max_repeats or 2 * repeats,
+    )
+    images_per_call = batch_size * steps
+    rates = {side: timing.summary(seconds, images_per_call) for side, seconds in timed["wall"].items()}
+    same = timing.ratio(timed, "ours", "reference")
+    default = timing.ratio(timed, "ours", "default") if "default" in built else same
     return {
         "model": pair.name,
         "reference": f"keras.applications.{pair.reference}",
         "params": params["ours"],
-        "ours_images_per_s": ours,
-        "reference_images_per_s": reference,
-        "ratio": statistics.median(ratios),
-        "ratio_min": min(ratios),
-        "ratio_max": max(ratios),
-        "train_flops_per_image": training_flops_per_image(sides["ours"]),
-        "ours_runs": runs["ours"],
-        "reference_runs": runs["reference"],
+        "ours_images_per_s": rates["ours"]["median"],
+        "reference_images_per_s": rates["reference"]["median"],
+        "ratio": same["median"],
+        "ratio_min": same["min"],
+        "ratio_max": same["max"],
+        "ratio_noisy": same["noisy"],
+        "cpu_ratio": same["cpu"],
+        "default_images_per_s": rates.get("default", rates["reference"])["median"],
+        "default_ratio": default["median"],
+        "default_ratio_min": default["min"],
+        "default_ratio_max": default["max"],
+        "default_ratio_noisy": default["noisy"],
+        **{
+            f"{side}_cpu_ms_per_image": 1000 * statistics.median(timed["cpu"][side]) / images_per_call
+            for side in built
+        },
+        "rounds": timed["rounds"],
+        "noisy": timed["noisy"],
+        "train_flops_per_image": training_flops_per_image(built["ours"]),
+        "ours_runs": [images_per_call / s for s in timed["wall"]["ours"]],
+        "reference_runs": [images_per_call / s for s in timed["wall"]["reference"]],
     }
 
 
-def compare_models(config, precision: str, jit: bool, peak: dict) -> list[dict]:
+def compare_models(config, precision: str, jit: bool, roofs: dict) -> list[dict]:
     """`compare_training` for each of `config.models` at the config's sizes, with the FLOP/s each side
-    achieved and its fraction of the matmul `peak` (`matmul_peak`'s result).
+    achieved and its fraction of the roof of the dtype it computes in (`roof.roof_for`).
 
     `config` is a bench config (`cnnapp.bench.run.BenchConfig`, or the backend bench's): `models`,
     `image_size`, `num_classes`, `batch_size`, `steps`, `repeats`.
     """
+    from cnnapp.bench.roof import roof_for
+
     rows = []
     for name in config.models:
         row = compare_training(
@@ -192,35 +222,14 @@ def compare_models(config, precision: str, jit: bool, peak: dict) -> list[dict]:
             precision=precision,
             jit=jit,
         )
-        for side in ("ours", "reference"):
+        used = roof_for(roofs, precision)
+        row["roof_dtype"] = used["dtype"]
+        for side, side_precision in (("ours", precision), ("reference", precision), ("default", "float32")):
             achieved = row[f"{side}_images_per_s"] * row["train_flops_per_image"]
             row[f"{side}_flops_per_s"] = achieved
-            row[f"{side}_peak_fraction"] = achieved / peak["flops_per_s"]
+            row[f"{side}_peak_fraction"] = achieved / roof_for(roofs, side_precision)["flops_per_s"]
         rows.append(row)
     return rows
-
-
-def matmul_peak(n: int = 1024, dtype: str = "float32", runs: int = 10) -> dict:
-    """This machine's dense matmul speed: the best of `runs` timings of an n×n by n×n `tf.matmul`.
-
-    The best, not the median: a peak is what the hardware can do when nothing else gets in the way.
-
-    Returns:
-        {"flops_per_s", "n", "dtype", "device"}.
-    """
-    import tensorflow as tf
-
-    a = tf.random.stateless_uniform((n, n), seed=(1, 2), dtype=dtype)
-    b = tf.random.stateless_uniform((n, n), seed=(3, 4), dtype=dtype)
-    matmul = tf.function(lambda x, y: tf.reduce_sum(tf.matmul(x, y)))
-    float(matmul(a, b))  # trace and warm up
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        float(matmul(a, b))  # reading the sum makes the device finish the product
-        best = min(best, time.perf_counter() - start)
-    device = "GPU" if tf.config.list_physical_devices("GPU") else "CPU"
-    return {"flops_per_s": 2 * n**3 / best, "n": n, "dtype": dtype, "device": device}
 
 
 def training_flops_per_image(model, macs: Callable[[Any], int] | None = None) -> int:

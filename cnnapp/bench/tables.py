@@ -19,48 +19,26 @@ def format_table(result: dict) -> str:
     config = result["config"]
     lines = [
         f"cnnapp bench — {machine['device']}, {machine['cpu_cores']} CPU cores, "
-        f"TensorFlow {machine['tensorflow']}"
+        f"TensorFlow {machine['tensorflow']}",
+        *_machine_lines(machine),
+        f"precision {result['precision']}: {result.get('precision_reason', '')}",
     ]
+    if "tuning" in result:
+        lines += tuning_lines(result["tuning"])
+    if "roofs" in result:
+        lines += roof_lines(result["roofs"])
     if "speed" in result:
-        peak = result["peak"]
         lines += [
             "",
             f"Training speed at {config['image_size']}×{config['image_size']}×3, "
             f"batch {config['batch_size']}, "
             f"SGD+momentum, {result['precision']}{', XLA' if result['jit'] else ''} "
-            f"(medians of {config['repeats']} alternating repeats × {config['steps']} steps)",
-            f"matmul peak: {_flops(peak['flops_per_s'])}FLOP/s ({peak['n']}×{peak['n']} {peak['dtype']}, "
-            f"{peak['device']})",
-            header_line(
-                (
-                    "model",
-                    "params",
-                    "ours img/s",
-                    "keras.app img/s",
-                    "ratio (min–max)",
-                    "train GFLOP/img",
-                    "ours FLOP/s",
-                    "of peak",
-                    "keras.app of peak",
-                )
-            ),
+            f"(medians of ≥ {config['repeats']} A-B-B-A rounds × {config['steps']} steps; "
+            f"'noisy': rounds spread beyond ±10%)",
         ]
-        for row in result["speed"]:
-            lines.append(
-                table_row(
-                    (
-                        row["model"],
-                        f"{row['params']:,}",
-                        _rate(row["ours_images_per_s"]),
-                        _rate(row["reference_images_per_s"]),
-                        f"{row['ratio']:.2f} ({row['ratio_min']:.2f}–{row['ratio_max']:.2f})",
-                        f"{row['train_flops_per_image'] / 1e9:.2f}",
-                        _flops(row["ours_flops_per_s"]),
-                        f"{row['ours_peak_fraction']:.1%}",
-                        f"{row['reference_peak_fraction']:.1%}",
-                    )
-                )
-            )
+        lines += speed_lines(result["speed"])
+    if result.get("memory"):
+        lines += memory_lines(result["memory"])
     if "pipeline" in result:
         lines += [
             "",
@@ -145,7 +123,148 @@ def format_table(result: dict) -> str:
                     )
                 )
             )
+    if result.get("targets"):
+        lines += target_lines(result["targets"])
     return "\n".join(lines)
+
+
+def _machine_lines(machine: dict) -> list[str]:
+    lines = []
+    if machine.get("cpu"):
+        lines.append(f"CPU: {machine['cpu']} ({machine['instruction_sets']})")
+    if machine.get("load_average"):
+        start = ", ".join(f"{v:.2f}" for v in machine["load_average"])
+        end = ", ".join(f"{v:.2f}" for v in machine.get("load_average_end") or [])
+        lines.append(f"load average (1, 5, 15 min) at start {start}" + (f", at end {end}" if end else ""))
+    return lines
+
+
+def tuning_lines(tuning: dict) -> list[str]:
+    """Threads and oneDNN candidates, each child process's median step (ms) per round, and the choice."""
+    lines = [
+        "",
+        f"Threads and oneDNN, chosen by measurement ({tuning['precision']} probe-net step, one process each, "
+        f"palindrome order): {tuning['chosen']['name']} — {tuning['applied']}",
+        header_line(("setting", "intra-op", "inter-op", "oneDNN", "step ms (per round)", "CPU ms")),
+    ]
+    for row in tuning["candidates"]:
+        lines.append(
+            table_row(
+                (
+                    row["name"],
+                    row["intra"] or "default",
+                    row["inter"] or "default",
+                    "on" if row["onednn"] else "off",
+                    ", ".join(f"{t:.0f}" for t in row["step_ms"]),
+                    ", ".join(f"{t:.0f}" for t in row["cpu_ms"]),
+                )
+            )
+        )
+    return lines
+
+
+def roof_lines(roofs: dict) -> list[str]:
+    """The roof per dtype: the matmul sizes tried, each one's rate, the best, and why the growth stopped."""
+    lines = [
+        "",
+        f"Roof: dense n×n matmul per dtype, sizes doubled until the rate stops rising "
+        f"(best: {roofs['best']})",
+    ]
+    lines.append(header_line(("dtype", "roof GFLOP/s", "at n", "GFLOP/s by size", "stopped")))
+    for dtype, found in roofs.items():
+        if dtype == "best":
+            continue
+        if "error" in found:
+            lines.append(table_row((dtype, "-", "-", found["error"], "no kernel")))
+            continue
+        sizes = ", ".join(f"{s['n']}: {s['flops_per_s'] / 1e9:,.0f}" for s in found["sizes"])
+        lines.append(
+            table_row((dtype, f"{found['flops_per_s'] / 1e9:,.1f}", found["n"], sizes, found["stopped"]))
+        )
+    return lines
+
+
+def _ratio(row: dict, prefix: str) -> str:
+    noisy = ", noisy" if row.get(f"{prefix}_noisy") else ""
+    return f"{row[prefix]:.2f} ({row[prefix + '_min']:.2f}–{row[prefix + '_max']:.2f}{noisy})"
+
+
+def speed_lines(rows: list[dict]) -> list[str]:
+    """Ours against keras.applications in the same precision and in its default float32, with the fraction of
+    the roof of the dtype each computes in, and process CPU time per image beside wall time."""
+    lines = [
+        header_line(
+            (
+                "model",
+                "params",
+                "ours img/s",
+                "keras.app img/s",
+                "ratio (min–max)",
+                "keras.app float32 img/s",
+                "ratio to float32 keras.app",
+                "CPU ms/img ours, keras.app",
+                "train GFLOP/img",
+                "ours of roof",
+                "keras.app of roof",
+                "rounds",
+            )
+        )
+    ]
+    for row in rows:
+        lines.append(
+            table_row(
+                (
+                    row["model"],
+                    f"{row['params']:,}",
+                    _rate(row["ours_images_per_s"]),
+                    _rate(row["reference_images_per_s"]),
+                    _ratio(row, "ratio"),
+                    _rate(row["default_images_per_s"]),
+                    _ratio(row, "default_ratio"),
+                    f"{row['ours_cpu_ms_per_image']:.1f}, {row['reference_cpu_ms_per_image']:.1f}",
+                    f"{row['train_flops_per_image'] / 1e9:.2f}",
+                    f"{row['ours_peak_fraction']:.1%} ({row['roof_dtype']})",
+                    f"{row['reference_peak_fraction']:.1%}",
+                    row["rounds"],
+                )
+            )
+        )
+    return lines
+
+
+def memory_lines(rows: list[dict]) -> list[str]:
+    lines = [
+        "",
+        "Training memory: two SGD+momentum steps in a fresh process, float32, against the audit's estimate",
+        header_line(
+            ("model", "input, batch", "measured MiB", "how", "audit MiB", "error", "audit leaves out")
+        ),
+    ]
+    for row in rows:
+        if "error_message" in row:
+            lines.append(table_row((row["model"], "-", "-", row["error_message"], "-", "-", "-")))
+            continue
+        lines.append(
+            table_row(
+                (
+                    row["model"],
+                    f"{row['image_size']}², {row['batch_size']}",
+                    f"{row['measured_bytes'] / 2**20:,.0f}",
+                    row["how"],
+                    f"{row['estimated_bytes'] / 2**20:,.0f}",
+                    f"{row['error']:+.0%}",
+                    row.get("left_out", "-"),
+                )
+            )
+        )
+    return lines
+
+
+def target_lines(rows: list[dict]) -> list[str]:
+    verdicts = {True: "meets", False: "MISSES", None: "n/a here"}
+    lines = ["", "Targets", header_line(("target", "measured", "result"))]
+    lines += [table_row((row["target"], row["measured"], verdicts[row["met"]])) for row in rows]
+    return lines
 
 
 def header_line(cells) -> str:

@@ -368,6 +368,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "eval_images_per_second": float(f"{scores['examples'] / max(eval_seconds, 1e-9):.4g}"),
         "parameters": int(model.count_params()),
         "device": session.device.describe(),
+        "precision_reason": session.device.reason,
         "num_classes": session.meta.num_classes,
         "strategy": loop.name,
         "replicas": int(session.strategy.num_replicas_in_sync),

@@ -29,11 +29,11 @@ def test_gpu_preset_fills_a_gpu_and_auto_precision_is_bfloat16_there():
     assert backend.resolve_precision("float32", "gpu") == "float32"
 
 
-def test_matmul_peak_times_a_jax_numpy_product():
-    peak = backend.matmul_peak(128, runs=2)
-    assert peak["n"] == 128 and peak["dtype"] == "float32"
-    assert peak["device"].startswith("CPU")
-    assert 1e6 < peak["flops_per_s"] < 1e15
+def test_the_roof_times_jax_numpy_products_per_dtype():
+    roofs = backend.measure_roofs(max_n=128)
+    assert roofs["float32"]["n"] == 128 and roofs["best"] in roofs
+    assert 1e6 < roofs["float32"]["flops_per_s"] < 1e15
+    assert "bfloat16" in roofs
 
 
 def test_the_cli_will_not_switch_the_backend_of_a_running_keras():
@@ -88,4 +88,5 @@ def test_a_whole_run_on_jax_without_tensorflow(tmp_path):
     assert report["machine"]["tensorflow_loaded"] is False
     assert [row["model"] for row in report["speed"]] == ["vgg16", "resnet50"]
     assert all(row["ratio"] > 0 and row["train_flops_per_image"] > 0 for row in report["speed"])
-    assert report["peak"]["flops_per_s"] > 0
+    assert report["roofs"]["float32"]["flops_per_s"] > 0
+    assert all(row["ours_peak_fraction"] > 0 for row in report["speed"])

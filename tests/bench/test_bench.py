@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-import types
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,9 @@ def test_vgg16_against_keras_applications_alternates_and_reports_medians():
     # keras.applications.VGG16 at 32×32, 10 classes: 14,714,688 conv, then fc1 on the 1×1×512 maps, fc2, 10
     # classes.
     assert result["params"] == 14_714_688 + 512 * 4096 + 4096 + 4096 * 4096 + 4096 + 4096 * 10 + 10
-    assert len(result["ours_runs"]) == len(result["reference_runs"]) == 2
+    assert len(result["ours_runs"]) == len(result["reference_runs"]) == result["rounds"] >= 2
+    assert result["default_ratio"] == result["ratio"]  # float32: keras.applications' default is the same side
+    assert result["ours_cpu_ms_per_image"] > 0
     assert result["ours_images_per_s"] == pytest.approx(float(np.median(result["ours_runs"])))
     ratios = [o / r for o, r in zip(result["ours_runs"], result["reference_runs"], strict=True)]
     assert result["ratio"] == pytest.approx(float(np.median(ratios)))
@@ -74,23 +75,18 @@ def test_training_flops_are_six_per_connection():
     assert speed.training_flops_per_image(model) == 6 * 32 * 32 * 3 * 10
 
 
-def test_matmul_peak_is_2n3_over_the_best_run(monkeypatch):
-    # A clock that makes the three timed runs last 0.5 s, 0.2 s and 0.3 s: the peak is the best run's rate.
-    ticks = iter([0.0, 0.5, 10.0, 10.2, 20.0, 20.3])
-    monkeypatch.setattr(speed, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
-    peak = speed.matmul_peak(n=64, runs=3)
-    assert peak["flops_per_s"] == pytest.approx(2 * 64**3 / 0.2)
-    assert next(ticks, None) is None, "each run is timed once, start and end"
+def test_the_tensorflow_roof_times_real_products():
+    from cnnapp.bench import roof
 
-
-def test_matmul_peak_times_a_real_product():
     start = time.perf_counter()
-    peak = speed.matmul_peak(n=256, runs=2)
+    roofs = roof.measure_roofs(roof.tensorflow_seconds, ["float32", "bfloat16", "int8"], start=128, max_n=256)
     elapsed = time.perf_counter() - start
-    assert peak["device"] == "CPU" and peak["n"] == 256 and peak["dtype"] == "float32"
-    # Each of the 2 timed runs took at least the best run's 2·256³ / rate seconds, all within the call.
-    best_run = 2 * 256**3 / peak["flops_per_s"]
-    assert 0 < 2 * best_run < elapsed
+    assert roofs["best"] in ("float32", "bfloat16", "int8")
+    for dtype in ("float32", "bfloat16", "int8"):
+        assert [s["n"] for s in roofs[dtype]["sizes"]] == [128, 256]
+    # Each size's best run took 2n³ / rate seconds, and ran 4 times (a warm-up and 3 timed) within the call.
+    float32 = roofs["float32"]["sizes"]
+    assert 0 < sum(4 * 2 * s["n"] ** 3 / s["flops_per_s"] for s in float32) < elapsed
 
 
 def test_pipeline_rate_counts_the_delivered_images():
