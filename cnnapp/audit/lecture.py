@@ -177,9 +177,8 @@ def beside(audit) -> list[Row]:
 def check_has_figures(name: str) -> None:
     """A clear error for `--lecture` on an architecture no deck gives figures for."""
     if name not in archs_with_figures():
-        raise CnnappError(
-            f"the lectures give no figures for {name!r}; --lecture works for: {', '.join(archs_with_figures())}"
-        )
+        known = ", ".join(archs_with_figures())
+        raise CnnappError(f"the lectures give no figures for {name!r}; --lecture works for: {known}")
 
 
 def _num(value) -> str:

@@ -1,8 +1,8 @@
 """A locally connected layer: a convolution whose weights are not shared, one filter bank per output position.
 
-Keras 3 dropped `LocallyConnected2D`; the lectures use it between a fully connected layer (every unit sees
+Keras 3 dropped `LocallyConnected2D`; the lectures put it between a fully connected layer (every unit sees
 every pixel) and a convolution (every unit sees a patch, all units share one filter) to show where a conv
-net's saving comes from. Here it is built like the other custom layers (`cnnapp.models.layers`): the maths once
+net's saving comes from. It is built like the other custom layers (`cnnapp.models.layers`): the maths once
 against `keras.ops` or `tf_ops`, a class per Keras module, registered for saving.
 
 It exports with builtin TFLite ops only: the patches come from a CONV_2D with a fixed one-hot kernel (not
