@@ -38,12 +38,27 @@ def figures() -> tuple[dict, ...]:
     return tuple(tomllib.loads(figures_file().read_text())["figure"])
 
 
+def stories() -> tuple[dict, ...]:
+    """The [[story]] tables: the lectures' figures for the calculator's size arguments."""
+    return tuple(tomllib.loads(figures_file().read_text())["story"])
+
+
 def archs_with_figures() -> list[str]:
     return sorted({f["arch"] for f in figures()})
 
 
 def _first_conv(audit):
-    return [r for r in audit.rows if r.kind == CONV and r.inputs == ["input"]]
+    """The first conv layer's rows (both of AlexNet's towers): convs with no weight layer before them."""
+    before = {"input"}  # names of rows with no weight layer up to them
+    first = []
+    for r in audit.rows:
+        if not all(name in before for name in r.inputs):
+            continue
+        if r.kind == CONV and r.weights:
+            first.append(r)
+        elif not r.weights:
+            before.add(r.name)
+    return first
 
 
 def _lecture_number(arch: str, figure: str) -> float | None:
@@ -103,6 +118,12 @@ def quantities(audit) -> dict:
     if audit.name == "lenet5":  # the paper's network, which the lecture's LeNet-5 figures quote
         q["paper_connections"] = quantities(_audit("lenet5-paper"))["connections_with_bias_without_output"]
     if audit.name == "googlenet":
+        module = [r for r in main if r.name.startswith("inception_3a_")]
+        q["inception_3a_weights"] = sum(r.weights for r in module)
+        q["inception_3a_params"] = sum(r.params for r in module)
+        q["inception_3a_macs"] = sum(r.macs for r in module)
+        q["inception_3a_conv_macs"] = sum(r.macs for r in module if r.kind == CONV)
+        q["inception_3a_pool_macs"] = q["inception_3a_macs"] - q["inception_3a_conv_macs"]
         q["alexnet_params"] = _audit("alexnet").totals.params
         q["alexnet_ratio"] = q["alexnet_params"] / t.params
     return q
@@ -231,7 +252,7 @@ def render(rows: list[Row], fmt: str = "table") -> str:
         out += [line(c) for c in cells]
     else:
         raise unknown("format", fmt, ("table", "markdown", "json", "csv"))
-    sources = sorted({f"{r.source}" + (f", {r.page}" if r.page else "") for r in rows})
+    sources = sorted({r.source + (f", {r.page}" if r.page and r.page not in r.source else "") for r in rows})
     out += ["", "= the same, ≈ the same rounded (within 5%), ≠ different. Sources:"]
     out += [f"- {s}" if fmt == "markdown" else f"  {s}" for s in sources]
     return "\n".join(out) + "\n"
