@@ -121,9 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"transfer.weights: training its source first (python -m cnnapp.train --recipe {source})")
         source_report = train_distributed(load_recipe(source), RUNS_DIR / source, args.strategy, **options)
         print(format_report(source_report, RUNS_DIR / source))
-    report = train_distributed(
-        recipe, out, args.strategy, resume=True if args.resume else None, **options
-    )
+    report = train_distributed(recipe, out, args.strategy, resume=True if args.resume else None, **options)
     print(format_report(report, out))
     return 0
 
