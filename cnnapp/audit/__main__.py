@@ -3,17 +3,18 @@
 python -m cnnapp.audit alexnet
 python -m cnnapp.audit vgg16 --set input_shape=32,32,3 --set num_classes=10 --format markdown
 python -m cnnapp.audit runs/x/checkpoints/best.keras --chart best.png --batch-size 128
-python -m cnnapp.audit --compare lenet1989 lenet5 alexnet
+python -m cnnapp.audit --compare lenet1989 lenet5 alexnet --lecture
 """
 
 from __future__ import annotations
 
 import ast
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import atomic, cli
-from cnnapp.audit import compare, core, memory, report
+from cnnapp.audit import compare, core, lecture, memory, report
 from cnnapp.audit.segmenter import audit_segmenter, segmenter_size
 from cnnapp.choices import SEGMENTATION_HEADS
 from cnnapp.errors import CnnappError, run_cli
@@ -56,6 +57,24 @@ def audit_target(target: str, options: dict, batch_size: int, optimizer: str) ->
     return core.audit_architecture(target, batch_size=batch_size, optimizer=optimizer, **options)
 
 
+def _with_lecture(text: str, audits: list[core.Audit], fmt: str, options: dict) -> str:
+    """`text` (the audit or comparison in `fmt`) with the lectures' figures beside ours added."""
+    if options:
+        raise CnnappError(
+            "--lecture compares the lectures' networks at their paper sizes; drop the builder options (--set)"
+        )
+    for a in audits:
+        lecture.check_has_figures(a.name)
+    rows = [row for a in audits for row in lecture.beside(a)]
+    if fmt == "csv":  # one table a spreadsheet reads
+        return lecture.render(rows, "csv")
+    if fmt == "json":
+        return json.dumps({"audit": json.loads(text), "lecture": lecture.to_data(rows)}, indent=2,
+                          ensure_ascii=False) + "\n"  # fmt: skip
+    title = "The lectures' figures beside ours"
+    return text + "\n" + ("## " if fmt == "markdown" else "") + title + "\n\n" + lecture.render(rows, fmt)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = cli.ArgumentParser(
         prog="python -m cnnapp.audit",
@@ -94,6 +113,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=SEGMENTATION_HEADS,
         help="audit the FCN segmenter with this head on the architecture (num_classes 21 unless --set)",
     )
+    parser.add_argument(
+        "--lecture",
+        action="store_true",
+        help="print the lectures' (and papers') figures beside ours, with why they differ "
+        "(with --format csv: those rows only)",
+    )
     parser.add_argument("--output", metavar="FILE", help="write the report to FILE instead of the terminal")
     args = parser.parse_args(argv)  # fmt: skip
     for value, option in ((args.chart, "--chart"), (args.output, "--output")):
@@ -113,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise CnnappError("--chart draws one model; drop it with --compare")
         audits = [audit_target(t, options, args.batch_size, args.optimizer) for t in args.compare]
         text = compare.render([compare.line(a) for a in audits], args.format)
+        if args.lecture:
+            text = _with_lecture(text, audits, args.format, options)
     elif args.head:  # a segmenter: the same report, and its cost per labelled pixel
         num_classes = options.pop("num_classes", 21)
         result = audit_segmenter(args.target, args.head, num_classes, batch_size=args.batch_size, **options)
@@ -124,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     else:
         result = audit_target(args.target, options, args.batch_size, args.optimizer)
         text = report.render(result, args.format)
+        if args.lecture:
+            text = _with_lecture(text, [result], args.format, options)
         if args.chart:
             from cnnapp.audit import chart
 

@@ -137,6 +137,8 @@ class Audit:
         memory: parameter and activation memory (see `cnnapp.audit.memory`).
         architecture: the registry entry when the model is a registered architecture, else None.
         options: the builder options it was built with.
+        depth: weight layers (conv and fully connected) on the longest path from the input to the first
+            output: the papers' "8 layers" (AlexNet), "16 weight layers" (VGG-16), "22 layers" (GoogLeNet).
     """
 
     name: str
@@ -149,6 +151,18 @@ class Audit:
     memory: Any = None
     architecture: Any = None
     options: dict = dataclasses.field(default_factory=dict)
+    depth: int = 0
+
+
+def depth(rows: list[LayerRow]) -> int:
+    """Weight layers on the longest path to the first output: parallel branches (AlexNet's two towers, an
+    inception module's four, a residual projection) count once, as the papers count their layers."""
+    deep: dict[str, int] = {"input": 0}
+    for row in rows:
+        own = 1 if row.kind in (CONV, FC) and row.weights else 0
+        deep[row.name] = own + max((deep.get(name, 0) for name in row.inputs), default=0)
+    main = [r for r in rows if r.main_path]
+    return deep[main[-1].name] if main else 0
 
 
 def _params(layer) -> dict[str, int]:
@@ -278,6 +292,7 @@ def audit_model(model, *, name: str | None = None, batch_size: int = 1, optimize
         totals=_total([r for r in rows if r.main_path]),
         auxiliary=_total(aux_rows) if aux_rows else None,
         keras_params=int(model.count_params()),
+        depth=depth(rows),
     )
     result.memory = memory.estimate(result, batch_size=batch_size, optimizer=optimizer)
     return result

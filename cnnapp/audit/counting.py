@@ -132,6 +132,10 @@ def count(layer, input_shapes: list[tuple], output_shapes: list[tuple]) -> Count
     if "TrainableSubsampling" in types:  # cnnapp's LeNet layer: window sum × coefficient + bias
         window = _tuple(layer.pool_size, 2)
         return Count(POOL, out, out, out * math.prod(window), out, window=window, strides=window)
+    if "LocallyConnected2D" in types:  # cnnapp's unshared convolution: K²·C multiply-adds per unit
+        window, strides = _tuple(layer.kernel_size, 2), _tuple(layer.strides, 2)
+        macs = out * math.prod(window) * _channels(layer, inp)
+        return Count(CONV, out, out, macs, bias, window=window, strides=strides)
     if "UntiedBias" in types:  # cnnapp's LeNet-1989 layer: a bias per unit, no new units
         return Count(BIAS, 0, out, 0, out)
     if "ShortcutA" in types:  # cnnapp's CIFAR ResNet option A: every s-th pixel, zero-padded channels

@@ -61,6 +61,7 @@ def to_dict(audit) -> dict:
         "options": {k: _plain(v) for k, v in audit.options.items()},
         "input_shape": list(audit.input_shape),
         "input_units": audit.input_units,
+        "depth": audit.depth,
         "keras_params": audit.keras_params,
         "totals": totals_dict(audit.totals),
         "auxiliary": totals_dict(audit.auxiliary) if audit.auxiliary else None,
@@ -135,7 +136,7 @@ def _summary(audit) -> list[str]:
 
 
 def _text(audit, markdown: bool) -> str:
-    title = f"Audit of {audit.name}: input {_shape(audit.input_shape)}"
+    title = f"Audit of {audit.name}: input {_shape(audit.input_shape)}, {audit.depth} weight layers deep"
     if audit.architecture is not None:
         title += f" — {audit.architecture.paper}"
     main = [_cells(r) for r in audit.rows if r.main_path]

@@ -23,9 +23,9 @@ from cnnapp.errors import CnnappError, check_range, run_cli
 from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
-FIGURES = ("curves", "errors", "filters", "activations", "patches", "occlusion", "gradcam")
-NEEDS_RUN = ("curves", "errors", "patches")
-NEEDS_KERAS = ("filters", "activations", "patches", "gradcam")
+FIGURES = ("curves", "errors", "filters", "activations", "patches", "dead", "occlusion", "gradcam")
+NEEDS_RUN = ("curves", "errors", "patches", "dead")
+NEEDS_KERAS = ("filters", "activations", "patches", "dead", "gradcam")
 EXAMPLES = 4  # test images shown by occlusion and Grad-CAM by default
 PATCH_IMAGES = 1000  # test images searched for the top patches by default
 
@@ -114,7 +114,7 @@ def images_for(args, subject, default_count: int):
 
 
 def explain(args) -> list[Path]:
-    from cnnapp.explain import activations, curves, filters, gradcam, occlusion, patches, run_figures
+    from cnnapp.explain import activations, curves, dead, filters, gradcam, occlusion, patches, run_figures
     from cnnapp.explain import layers as L
     from cnnapp.explain.subject import load_subject
 
@@ -147,7 +147,7 @@ def explain(args) -> list[Path]:
         elif name == "patches":
             if not L.conv_layers(subject.model) and not args.layer and not args.figures:
                 continue
-            layers = args.layer or L.stage_outputs(subject.model)[-1:]
+            layers = args.layer or patches.default_layers(subject.model)
             if not layers:
                 raise CnnappError(f"{subject.path} has no conv layers, so no maps to find patches for")
             images, _ = (
@@ -155,6 +155,9 @@ def explain(args) -> list[Path]:
             )
             for layer in layers:
                 paths += patches.draw_patches(subject.model, layer, images, out, args.channels or 8, title)
+        elif name == "dead":
+            images, _ = subject.test_images(limit=args.limit)
+            paths += dead.draw_dead(subject.model, images, out, title)
         elif name == "occlusion":
             images, captions = images_for(args, subject, EXAMPLES)
             paths += occlusion.draw_occlusion(subject, images, out, cls, args.size, args.stride, captions)

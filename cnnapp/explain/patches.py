@@ -33,6 +33,17 @@ class Hit:
     box: tuple[int, int, int, int]
 
 
+def default_layers(model) -> list[str]:
+    """The last stage's conv (both towers for AlexNet), before its activation: a tanh's outputs saturate
+    (LeNet-5's C3 after the scaled tanh put every top patch at 1.70-1.72), while the pre-activation keeps the
+    same order and still tells the strongest images apart. A conv with a built-in activation is itself."""
+    last = L.stage_outputs(model)[-1:]
+    if not last:
+        return []
+    convs = [c for c in L.conv_layers(model) if L.stage_output(model, c)[-1:] == last]
+    return [layer.name for layer in L.towers(model, convs[-1])] if convs else last
+
+
 def top_patches(
     model, layer: str, images: np.ndarray, channels: int = CHANNELS, top: int = TOP, batch_size: int = 64
 ) -> tuple[fields.Field, list[list[Hit]]]:

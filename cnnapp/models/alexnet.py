@@ -15,7 +15,16 @@ from collections.abc import Sequence
 
 from cnnapp.errors import CnnappError
 from cnnapp.models import layers
-from cnnapp.models.common import dense_layers, initializer, resolve_keras, start, top
+from cnnapp.models.common import (
+    activate,
+    built_in,
+    check_activation,
+    dense_layers,
+    initializer,
+    resolve_keras,
+    start,
+    top,
+)
 from cnnapp.models.spec import Architecture
 
 # Smallest inputs the valid-padded layers allow (every map stays at least 1×1 through pool5):
@@ -36,7 +45,18 @@ def _lrn(K, name):
     return layers.lrn_layer(K)(depth_radius=2, bias=2.0, alpha=1e-4, beta=0.75, name=name)
 
 
-def _classifier(K, x, num_classes, fc_units, dropout, init, hidden_bias, classifier_activation, top_options):
+def _classifier(
+    K,
+    x,
+    num_classes,
+    fc_units,
+    dropout,
+    init,
+    hidden_bias,
+    classifier_activation,
+    top_options,
+    activation="relu",
+):
     """flatten, fc6, drop6, fc7, drop7, predictions: dropout in the first two FC layers (section 4.2); or,
     with `include_top=False`, the pool5 maps (globally pooled if asked)."""
     kernel = lambda: initializer(init, _paper_normal(K))  # noqa: E731
@@ -45,7 +65,8 @@ def _classifier(K, x, num_classes, fc_units, dropout, init, hidden_bias, classif
         K, x, num_classes=num_classes, classifier_activation=classifier_activation,
         kernel_initializer=kernel(),
         hidden=lambda x: dense_layers(
-            K, x, fc, units=fc_units, dropout=dropout, kernel_initializer=kernel, bias_initializer=hidden_bias
+            K, x, fc, units=fc_units, dropout=dropout, kernel_initializer=kernel,
+            bias_initializer=hidden_bias, activation=activation,
         ),
         **top_options,
     )  # fmt: skip
@@ -61,6 +82,7 @@ def alexnet(
     dropout: float = 0.5,
     init: str = "paper",
     classifier_activation: str | None = "softmax",
+    activation: str = "relu",
     keras_module=None,
 ):
     """AlexNet (Krizhevsky et al. 2012, section 3 and Fig. 2).
@@ -84,11 +106,14 @@ def alexnet(
         init: "paper" (N(0, 0.01); bias 1 in conv2, conv4, conv5, fc6, fc7 "to give ReLUs positive inputs",
             0 elsewhere, section 5), "lecun", "glorot" or "he" (all biases 0).
         classifier_activation: "softmax", or None for logits.
+        activation: the hidden units' non-linearity, the paper's "relu" or another of
+            `common.ACTIVATIONS` (then a layer `conv1_gpu1_act`, ... after each conv and fc layer).
         include_top: False gives the backbone up to pool5, its layers named as in the full network.
         pooling: for a backbone, None (the pool5 maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
+    check_activation(activation)
     if towers not in (1, 2):
         raise CnnappError(f"towers must be 1 or 2 (the paper's two GPUs); got {towers!r}")
     inputs = start(K, input_shape, num_classes, "alexnet", ALEXNET_MIN_SIZE, (include_top, pooling))
@@ -106,12 +131,13 @@ def alexnet(
                     size,
                     strides=strides,
                     padding=padding,
-                    activation="relu",
+                    activation=built_in(activation),
                     kernel_initializer=initializer(init, _paper_normal(K)),
                     bias_initializer=bias,
                     name=f"{name}{suffix}",
                 )(source)
             )
+            outs[-1] = activate(K, outs[-1], activation, f"{name}{suffix}_act")
         return outs
 
     def per_tower(x, make, name):
@@ -141,7 +167,7 @@ def alexnet(
     x = merged(x, "pool5_concat")[0]
     outputs = _classifier(
         K, x, num_classes, fc_units, dropout, init, one, classifier_activation,
-        {"include_top": include_top, "pooling": pooling},
+        {"include_top": include_top, "pooling": pooling}, activation,
     )  # fmt: skip
     return K.Model(inputs, outputs, name="alexnet" if towers == 2 else "alexnet_single_tower")
 
@@ -171,6 +197,8 @@ def zfnet(
         dropout: dropout rate after fc6 and fc7 (the paper's 0.5).
         init: "paper" (weights N(0, 0.01), biases 0, section 3), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        activation: the hidden units' non-linearity, the paper's "relu" or another of
+            `common.ACTIVATIONS` (then a layer `conv1_gpu1_act`, ... after each conv and fc layer).
         include_top: False gives the backbone up to pool5, its layers named as in the full network.
         pooling: for a backbone, None (the pool5 maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.

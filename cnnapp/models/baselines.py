@@ -1,7 +1,7 @@
 """The lectures' baselines: a linear softmax classifier and a 2-layer MLP.
 
-    linear: f = W x            (one template per class)
-    mlp:    f = W2 max(0, W1 x)
+linear: f = W x            (one template per class)
+mlp:    f = W2 max(0, W1 x)
 """
 
 from __future__ import annotations
@@ -66,13 +66,32 @@ _CIFAR = dict(input_shape=(32, 32, 3), num_classes=10, task="CIFAR-10", training
 
 ARCHITECTURES = (
     Architecture(
-        "linear", linear, {}, paper="Linear softmax classifier (CS231n baseline)",
-        published_params=32 * 32 * 3 * 10 + 10, params_source="3072·10 weights + 10 biases", **_CIFAR,
+        "linear",
+        linear,
+        {},
+        paper="Linear softmax classifier (CS231n baseline)",
+        published_params=32 * 32 * 3 * 10 + 10,
+        params_source="3072·10 weights + 10 biases",
+        **_CIFAR,
     ),
     Architecture(
-        "mlp", mlp, {}, paper="Two-layer network f = W2 max(0, W1 x) (CS231n baseline)",
+        "mlp",
+        mlp,
+        {},
+        paper="Two-layer network f = W2 max(0, W1 x) (CS231n baseline)",
         published_params=3072 * 100 + 100 + 100 * 10 + 10,
         params_source="3072·100 + 100 + 100·10 + 10",
+        **_CIFAR,
+    ),
+    # The lectures' case against fully connected layers on images: as many hidden units as pixels (32²) on a
+    # 32×32×3 image already take 3·32⁴ + 32² ≈ 3.1M parameters, before the classifier.
+    Architecture(
+        "fc32x32",
+        mlp,
+        {"hidden_units": 32 * 32},
+        paper="Fully connected network on 32×32×3 with 32² hidden units (the lectures' 3·32⁴ + 32² ≈ 3M)",
+        published_params=3 * 32**4 + 32**2 + 1024 * 10 + 10,
+        params_source="3·32⁴ weights + 32² biases (the lecture's ≈ 3M) + the 10-way classifier 10,250",
         **_CIFAR,
     ),
 )

@@ -14,6 +14,46 @@ from cnnapp.errors import CnnappError, unknown
 #   he:     Var = 2/n_in (He et al. 2015), compensates ReLU zeroing half its inputs.
 INITIALIZERS = {"lecun": "lecun_normal", "glorot": "glorot_uniform", "he": "he_normal"}
 
+# Hidden-unit non-linearities selectable by name (the lectures' list):
+#   scaled_tanh: LeCun's 1.7159·tanh(2x/3) (LeCun et al. 1998, appendix A), f(±1) = ±1 and steepest at 0.
+#   tanh, sigmoid: the classic squashing functions (they saturate: no gradient far from 0).
+#   relu: max(0, x) (AlexNet); leaky_relu: max(0.01x, x) (Maas et al. 2013); elu: x, or e^x − 1 below 0.
+ACTIVATIONS = ("scaled_tanh", "tanh", "sigmoid", "relu", "leaky_relu", "elu")
+LEAKY_SLOPE = 0.01
+
+
+def check_activation(activation: str) -> None:
+    if activation not in ACTIVATIONS:
+        raise unknown("activation", activation, ACTIVATIONS)
+
+
+def activation_layer(K, activation: str, name: str):
+    """The activation `activation` as a layer of Keras module `K` (keras or tf_keras)."""
+    check_activation(activation)
+    if activation == "scaled_tanh":
+        from cnnapp.models import layers
+
+        return layers.scaled_tanh_layer(K)(name=name)
+    if activation == "relu":
+        return K.layers.ReLU(name=name)
+    if activation == "leaky_relu":  # Keras 3 names the slope negative_slope, tf_keras alpha
+        slope = {"negative_slope" if K.__name__ == "keras" else "alpha": LEAKY_SLOPE}
+        return K.layers.LeakyReLU(**slope, name=name)
+    if activation == "elu":
+        return K.layers.ELU(alpha=1.0, name=name)
+    return K.layers.Activation(activation, name=name)
+
+
+def activate(K, x, activation: str, name: str):
+    """`x` through `activation`, unless it is ReLU: the layers the ReLU nets build with activation="relu"
+    keep it inside (their graphs and layer names stay the papers'), and `built_in` says which to ask for."""
+    return x if activation == "relu" else activation_layer(K, activation, name)(x)
+
+
+def built_in(activation: str) -> str | None:
+    """The `activation=` a conv or dense layer is built with before `activate`: "relu" or None."""
+    return "relu" if activation == "relu" else None
+
 
 def resolve_keras(module=None):
     """The Keras to build with: Keras 3 by default, or `tf_keras` for the tfmot twin."""
@@ -117,19 +157,22 @@ def dense_layers(
     dropout: float,
     kernel_initializer: Callable[[], Any],
     bias_initializer: Any = "zeros",
+    activation: str = "relu",
 ):
-    """Fully connected ReLU layers of `units`, each followed by dropout: one (dense name, dropout name) each.
+    """Fully connected layers of `units` (ReLU, or `activation` as a layer NAME_act), each followed by
+    dropout: one (dense name, dropout name) each.
 
     `kernel_initializer` is called once per layer (a fresh initializer, see `initializer`).
     """
     for name, dropout_name in names:
         x = K.layers.Dense(
             units,
-            activation="relu",
+            activation=built_in(activation),
             kernel_initializer=kernel_initializer(),
             bias_initializer=bias_initializer,
             name=name,
         )(x)
+        x = activate(K, x, activation, f"{name}_act")
         x = K.layers.Dropout(dropout, name=dropout_name)(x)
     return x
 

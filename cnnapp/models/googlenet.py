@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from cnnapp.errors import unknown
 from cnnapp.models.common import initializer, resolve_keras, start, top
 from cnnapp.models.layers import lrn_layer
 from cnnapp.models.spec import Architecture
@@ -80,6 +81,25 @@ def apply_inception(x, filters: Sequence[int], *, width: float, K, init: str, na
     return K.layers.Concatenate(axis=-1, name=f"{name}_output")([b1, b2, b3, b4])
 
 
+def apply_naive_inception(x, filters: Sequence[int], *, width: float, K, init: str, name: str):
+    """Naive inception module (the paper's Figure 2a): [1×1 | 3×3 | 5×5 | max pool 3×3/1], concatenated.
+
+    No 1×1 reductions: the 3×3 and 5×5 convs read every input map, and the pool passes all of them on, so the
+    output depth grows by the input's at every module (section 4: "an inevitable increase in the number of
+    outputs from stage to stage"). Same filter counts as Table 1's module.
+    """
+    n1x1, _, n3x3, _, n5x5, _ = (scaled(f, width) for f in filters)
+    conv = dict(K=K, init=init)
+    b1 = _conv(x, n1x1, 1, name=f"{name}_1x1", **conv)
+    b2 = _conv(x, n3x3, 3, name=f"{name}_3x3", **conv)
+    b3 = _conv(x, n5x5, 5, name=f"{name}_5x5", **conv)
+    b4 = K.layers.MaxPooling2D(3, strides=1, padding="same", name=f"{name}_pool")(x)
+    return K.layers.Concatenate(axis=-1, name=f"{name}_output")([b1, b2, b3, b4])
+
+
+INCEPTION_KINDS = ("reduced", "naive")
+
+
 def apply_aux_classifier(
     x, num_classes: int, *, width: float, activation: str | None, K, init: str, name: str
 ):
@@ -127,6 +147,7 @@ def googlenet(
     dropout: float = 0.4,
     init: str = "paper",
     classifier_activation: str | None = "softmax",
+    inception: str = "reduced",
     keras_module=None,
 ):
     """GoogLeNet (Szegedy et al. 2014, Table 1), ~7.0M parameters at inference at 224×224.
@@ -150,9 +171,14 @@ def googlenet(
         include_top: False gives the backbone (up to inception_5b, without the auxiliary heads), its layers
             named as in the full network.
         pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
+        inception: "reduced" (the paper's modules, Figure 2b, with 1×1 reductions) or "naive" (Figure 2a,
+            without them: `python -m cnnapp.audit.calc --inception 3a` compares the two).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
+    if inception not in INCEPTION_KINDS:
+        raise unknown("inception module", inception, INCEPTION_KINDS)
+    module = apply_naive_inception if inception == "naive" else apply_inception
     aux_classifiers = aux_classifiers and include_top  # a backbone has no classifier, auxiliary or main
     min_size = min_input_size(cifar_stem, aux_classifiers)
     inputs = start(K, input_shape, num_classes, "googlenet", min_size, (include_top, pooling))
@@ -172,7 +198,7 @@ def googlenet(
         if stage in ("4a", "5a"):
             pool = f"pool{stage[0]}_3x3_s2"
             x = K.layers.MaxPooling2D(3, strides=2, padding="same", name=pool)(x)
-        x = apply_inception(x, INCEPTIONS[stage], width=width, name=f"inception_{stage}", **conv)
+        x = module(x, INCEPTIONS[stage], width=width, name=f"inception_{stage}", **conv)
         if aux_classifiers and stage in ("4a", "4d"):
             head = f"aux{len(aux) + 1}"
             aux.append(
@@ -192,9 +218,14 @@ def googlenet(
 # specified has 6,998,552 parameters at inference (the test pins the per-module counts).
 ARCHITECTURES = (
     Architecture(
-        "googlenet", googlenet, {},
+        "googlenet",
+        googlenet,
+        {},
         paper="Szegedy et al. 2014, Going Deeper with Convolutions",
-        input_shape=(224, 224, 3), num_classes=1000, task="ImageNet ILSVRC-2014", training_examples=1_281_167,
+        input_shape=(224, 224, 3),
+        num_classes=1000,
+        task="ImageNet ILSVRC-2014",
+        training_examples=1_281_167,
         published_params=6_998_552,
         params_source="computed from the paper's Table 1 with biases: 6,998,552 at inference (Table 1's "
         "params column, weights only, sums to 6.8M)",

@@ -512,7 +512,9 @@ def register_keras3() -> None:
     """Define (and so register) every custom layer for Keras 3."""
     import keras
 
-    for factory in _FACTORIES:
+    from cnnapp.models.local import locally_connected_layer  # its own module; it imports this one
+
+    for factory in (*_FACTORIES, locally_connected_layer):
         factory(keras)
 
 
@@ -520,5 +522,7 @@ def register_tf_keras() -> None:
     """Define (and so register) every custom layer for tf_keras; call it before loading a tf_keras model."""
     import tf_keras
 
-    for factory in _FACTORIES:
+    from cnnapp.models.local import locally_connected_layer
+
+    for factory in (*_FACTORIES, locally_connected_layer):
         factory(tf_keras)

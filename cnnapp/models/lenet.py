@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from cnnapp.errors import unknown
 from cnnapp.models import layers
-from cnnapp.models.common import initializer, resolve_keras, start, top
+from cnnapp.models.common import ACTIVATIONS, activation_layer, initializer, resolve_keras, start, top
 from cnnapp.models.spec import Architecture
 
 # Table I of LeCun et al. 1998: the S2 maps each C3 map reads. Maps 0-5 read 3 contiguous maps, 6-11 read 4
@@ -33,17 +33,11 @@ C3_TABLE = (
 # j+7 (mod 12) for map j, so every H1 map feeds exactly 8 H2 maps and no two H2 maps read the same set.
 H2_TABLE = tuple(tuple((j + i) % 12 for i in range(8)) for j in range(12))
 
-ACTIVATIONS = ("scaled_tanh", "tanh", "relu")
 SUBSAMPLINGS = ("average", "max")
 VARIANTS = ("lecture", "paper")
 
 
-def _activation(K, activation: str, name: str):
-    if activation == "scaled_tanh":
-        return layers.scaled_tanh_layer(K)(name=name)
-    if activation == "relu":
-        return K.layers.ReLU(name=name)
-    return K.layers.Activation(activation, name=name)
+_activation = activation_layer
 
 
 def _hidden(K, units: int, name: str, activation: str, kernel):
@@ -88,7 +82,8 @@ def lenet5(
         variant: "lecture" — C3 reads all six S2 maps and S2/S4 are plain 2×2 pooling (61,706 parameters) —
             or "paper" — C3 wired by Table I and S2/S4 with a trainable coefficient and bias per map
             (60,000 parameters up to F6, 60,850 with the 10-way output).
-        activation: "scaled_tanh" (the paper's 1.7159·tanh(2a/3)), "tanh" or "relu".
+        activation: "scaled_tanh" (the paper's 1.7159·tanh(2a/3)), "tanh", "sigmoid", "relu", "leaky_relu"
+            or "elu" (`common.ACTIVATIONS`).
         subsampling: S2's and S4's kind: "average" (the paper's sum, or the lecture's average) or "max".
         init: "paper" (uniform ±2.4/F_in, the paper's appendix A), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
@@ -153,7 +148,8 @@ def lenet1989(
         input_shape: (H, W, C), the paper's 16×16. Same padding halves any size twice; at least 5×5 so
             that H1's 5×5 kernel fits inside the image.
         num_classes: number of output classes.
-        activation: "scaled_tanh" (the paper's scaled hyperbolic tangent), "tanh" or "relu".
+        activation: "scaled_tanh" (the paper's scaled hyperbolic tangent), "tanh", "sigmoid", "relu",
+            "leaky_relu" or "elu" (`common.ACTIVATIONS`).
         init: "paper" (uniform ±2.4/F_in, section 5.1), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
         include_top: False gives the backbone (H1 to H2_act, the 4×4×12 maps H3 reads), its layers named as

@@ -76,3 +76,7 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     if seed is None:
         return tf.random.uniform(shape, minval, maxval, dtype=dtype)
     return tf.random.stateless_uniform(shape, (seed, 0), minval, maxval, dtype=dtype)
+
+
+def sum(x, axis=None):  # noqa: A001 - the keras.ops name
+    return tf.reduce_sum(x, axis=axis)

@@ -105,6 +105,11 @@ class DataSection:
             raise CnnappError(f"data.std must be positive, got {list(self.std)}")
 
 
+# Adadelta's own defaults where a recipe leaves them out (Zeiler 2012, section 4: ρ = 0.95, ε = 1e-6 and no
+# learning rate, i.e. 1.0 times the update; Keras's default learning_rate=0.001 slows it a thousandfold).
+ADADELTA_DEFAULTS = {"lr": 1.0, "rho": 0.95, "epsilon": 1e-6}
+
+
 @dataclasses.dataclass(frozen=True)
 class OptimizerSection:
     """[optimizer]: the update rule.
@@ -117,7 +122,8 @@ class OptimizerSection:
         weight_decay: the papers' weight decay λ: an L2 term λ/2·Σw² on every kernel added to the loss, so its
             gradient λ·w enters the momentum update as in Krizhevsky et al. (v ← 0.9v − λεw − ε∂L/∂w). It is
             not Keras's decoupled `weight_decay` (AdamW-style), which the papers did not use.
-        rho: RMSProp's and Adadelta's decay of the squared-gradient average.
+        rho: RMSProp's and Adadelta's decay of the squared-gradient average. With name = "adadelta", lr, rho
+            and epsilon left out are the paper's (`ADADELTA_DEFAULTS`: 1.0, 0.95, 1e-6).
         epsilon: the optimizer's ε.
         beta_1: Adam's β₁.
         beta_2: Adam's β₂.
@@ -453,6 +459,9 @@ def _section(section: str, cls: type, values: Mapping[str, Any]):
         )
     hints = typing.get_type_hints(cls)
     kwargs = {k: _check(v, hints[k], f"{section}.{k}") for k, v in values.items() if k in own}
+    if cls is OptimizerSection and kwargs.get("name") == "adadelta":
+        for key, value in ADADELTA_DEFAULTS.items():
+            kwargs.setdefault(key, value)
     if cls is DataSection:
         pipe_hints = typing.get_type_hints(DataConfig)
         kwargs["pipeline"] = DataConfig(

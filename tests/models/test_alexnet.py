@@ -129,3 +129,12 @@ def test_zfnet_maps_are_figure_3s():
     assert model.get_layer("conv1").strides == (2, 2)
     assert model.count_params() == 62_357_608
     np.testing.assert_array_equal(model.get_layer("conv2").bias.numpy(), 0.0)  # ZF: biases 0
+
+
+def test_activation_option_keeps_the_relu_graph_and_adds_layers_otherwise():
+    small = dict(input_shape=(67, 67, 3), num_classes=10, fc_units=16)
+    relu, elu = models.build("alexnet", **small), models.build("alexnet", activation="elu", **small)
+    assert relu.count_params() == elu.count_params()
+    names = [layer.name for layer in elu.layers]
+    assert "conv1_gpu1_act" in names and "fc6_act" in names
+    assert not any(layer.name.endswith("_act") for layer in relu.layers)

@@ -132,7 +132,8 @@ def test_relu_and_max_pooling_options():
 def test_lenet5_refuses_28x28_and_bad_options():
     with pytest.raises(CnnappError, match="at least 32×32"):
         models.build("lenet5", input_shape=(28, 28, 1))
-    with pytest.raises(CnnappError, match="valid activations: relu, scaled_tanh, tanh"):
+    valid = "valid activations: elu, leaky_relu, relu, scaled_tanh, sigmoid, tanh"
+    with pytest.raises(CnnappError, match=valid):
         models.build("lenet5", activation="sigmoid2")
     with pytest.raises(CnnappError, match="valid subsamplings: average, max"):
         models.build("lenet5-paper", subsampling="lp")
@@ -237,3 +238,16 @@ def test_int8_tflite_uses_only_builtin_kernels(name):
     interpreter.set_tensor(inp["index"], samples[0])
     interpreter.invoke()
     np.testing.assert_allclose(interpreter.get_tensor(out["index"]), model(samples[0]).numpy(), atol=0.05)
+
+
+@pytest.mark.parametrize("activation", ["sigmoid", "tanh", "scaled_tanh", "relu", "leaky_relu", "elu"])
+def test_every_activation_builds_in_both_kerases_with_the_same_size(activation):
+    import tf_keras
+
+    x = np.linspace(-3, 3, 32 * 32, dtype="float32").reshape(1, 32, 32, 1)
+    for K in (None, tf_keras):
+        model = models.build("lenet5", activation=activation, keras_module=K)
+        assert model.count_params() == 61_706
+        assert np.all(np.isfinite(np.asarray(model(x))))
+    if activation == "leaky_relu":  # the lecture's max(0.01x, x), not Keras's default slope 0.3
+        assert models.build("lenet5", activation=activation).get_layer("C1_act").negative_slope == 0.01
