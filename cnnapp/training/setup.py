@@ -17,6 +17,7 @@ from cnnapp.data.augment import to_channels
 from cnnapp.errors import CnnappError
 from cnnapp.recipes import Recipe
 from cnnapp.runs import build_model
+from cnnapp.training import tricks
 from cnnapp.training.device import Device
 from cnnapp.training.optimizers import add_weight_decay, make_optimizer
 from cnnapp.training.schedules import RecipeSchedule
@@ -65,7 +66,9 @@ def load_data(recipe: Recipe) -> RunData:
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
         if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
+            ds, size = subsets.per_class(
+                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
+            )  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
@@ -124,6 +127,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        "tricks": tricks.used(recipe),  # the modern training tricks and their values (0/false: off)
     }
 
 
@@ -167,11 +171,13 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         model.compile(optimizer=optimizer, jit_compile=device.jit, **segmentation.compile_arguments(model))
         return schedule
     names = list(model.output_names)
-    smoothing = recipe.train.label_smoothing
+    smoothing, soft = recipe.train.label_smoothing, recipe.batch_augment.mixes
 
     def loss():
-        if smoothing:  # label smoothing needs one-hot targets; the pipelines give integer labels
-            return _SmoothedSparseCrossentropy(smoothing)
+        # Smoothing needs one-hot targets; MixUp and CutMix give class weights in training, integer labels in
+        # validation: one loss takes both (cnnapp.training.tricks).
+        if smoothing or soft:
+            return tricks.SoftTargetCrossentropy(smoothing)
         return keras.losses.SparseCategoricalCrossentropy()
 
     k = min(5, int(model.outputs[0].shape[-1]))
@@ -179,6 +185,8 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
         keras.metrics.SparseTopKCategoricalAccuracy(k=k, name="top5"),
     ]
+    if soft:
+        metrics = tricks.soft_target_metrics(k)
     if len(names) == 1:
         losses, weights, metric_map = loss(), None, metrics
     else:
@@ -193,16 +201,6 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         jit_compile=device.jit,
     )
     return schedule
-
-
-class _SmoothedSparseCrossentropy(keras.losses.Loss):
-    def __init__(self, smoothing: float, name="smoothed_crossentropy"):
-        super().__init__(name=name)
-        self.smoothing = smoothing
-
-    def call(self, y_true, y_pred):
-        y_true = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, [-1]), "int32"), y_pred.shape[-1])
-        return keras.losses.categorical_crossentropy(y_true, y_pred, label_smoothing=self.smoothing)
 
 
 def with_targets(dataset: tf.data.Dataset, output_names) -> tf.data.Dataset:

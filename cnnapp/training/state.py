@@ -49,6 +49,19 @@ def load_state(path: Path, model, optimizer) -> dict:
         return json.loads(str(data["extra"]))
 
 
+def load_model_variables(path: Path, model) -> None:
+    """Only the model's variables from a resume state (the raw weights of its epoch, never the averages)."""
+    with np.load(path) as data:
+        for i, variable in enumerate(model.variables):
+            variable.assign(data[f"model_{i}"])
+
+
+def averaged_weights(optimizer):
+    """A context manager: within, the trainable variables hold the optimizer's Polyak averages (if any);
+    after, their own values, exactly."""
+    return RunCheckpoint._Swap(_ema_slots(optimizer))
+
+
 def _ema_slots(optimizer):
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's wrapped optimizer
     if not getattr(optimizer, "use_ema", False):
@@ -70,6 +83,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             is better (a small validation set saturates: 100% of 50 images is reached early, and the more
             confident model that follows generalises better); the strategy loop's logs have no loss, so
             there the first epoch with the lowest error stays best.
+        top: keeps the top-k checkpoints (`cnnapp.training.tricks.TopCheckpoints`), or None.
     """
 
     def __init__(
@@ -90,6 +104,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         self.best = best
         self.best_epoch = best_epoch
         self.best_loss = best_loss
+        self.top = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -100,6 +115,8 @@ class RunCheckpoint(keras.callbacks.Callback):
             self._save_model("last")
             if improved:
                 self._save_model("best")
+            if self.top is not None:
+                self.top.update(epoch + 1, error, loss, self._save_model)
         if improved:
             self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
         extra = {
@@ -109,6 +126,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             "best_epoch": self.best_epoch,
             "best_loss": self.best_loss,
             "clock": self.clock.state(),
+            **({"top_k": self.top.state()} if self.top is not None else {}),
         }
         save_state(self.run.state_file, self.model, self.model.optimizer, extra)
 
@@ -134,7 +152,7 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def _averaged_weights(self):
         """Within: the model holds the optimizer's Polyak averages (if any); after: its own, exactly."""
-        return self._Swap(_ema_slots(self.model.optimizer))
+        return averaged_weights(self.model.optimizer)
 
 
 class EpochClock(keras.callbacks.Callback):
