@@ -144,7 +144,7 @@ def run(
             entry = {
                 "row": row,
                 "seed": seed,
-                "run": str(run_dir),
+                "run": str(run_dir.relative_to(out)),
                 "validation_top1": 1.0 - report["best_validation_error"],
                 "test_top1": report["top1_accuracy"],
                 "test_ece": report["ece"],
