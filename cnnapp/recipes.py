@@ -456,20 +456,20 @@ def load_recipe(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Reci
 
 def base_of(name_or_path: str | Path) -> str | None:
     """The `base` a recipe file names (its paper recipe, for a modern one), or None."""
-    path = _find(name_or_path)
+    base = _toml(_find(name_or_path)).get(BASE)
+    return base if isinstance(base, str) else None
+
+
+def _toml(path: Path) -> dict[str, Any]:
     try:
-        base = tomllib.loads(path.read_text()).get(BASE)
+        return tomllib.loads(path.read_text())
     except tomllib.TOMLDecodeError as error:
         raise CnnappError(f"recipe {path} is not valid TOML: {error}") from None
-    return base if isinstance(base, str) else None
 
 
 def _read_table(path: Path, chain: list[Path]) -> dict[str, Any]:
     """The recipe file's table merged onto its `base` chain's (a key of this file wins, table by table)."""
-    try:
-        table = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as error:
-        raise CnnappError(f"recipe {path} is not valid TOML: {error}") from None
+    table = _toml(path)
     base = table.pop(BASE, None)
     if base is None:
         return table
