@@ -119,6 +119,65 @@ def ema_slots(optimizer) -> tuple[list, list]:
     )
 
 
+# --- Keras preprocessing layers: stateless seeds (cnnapp.data.mixing)
+
+
+def stateless_seeds(layer, base):
+    """Make every random draw of a Keras image preprocessing layer (and its sub-layers) a stateless function
+    of `base`, a shape-[2] integer seed tensor: the k-th draw uses `fold_in(base, k)`.
+
+    Keras's preprocessing layers draw from a stateful `SeedGenerator` held as `layer.generator` (sub-layers,
+    as RandAugment's, have their own), and `keras.random` accepts only a generator or an int as a seed: a
+    tensor is refused. A generator whose `next()` folds a counter into a per-batch seed gives each batch of
+    the training pipeline numbers that depend on (train.seed, step) only, which is what makes a resumed run
+    equal an uninterrupted one; a stateful generator inside tf.data would depend on the order of the
+    parallel map and restart with every process. Call it inside the traced function, before each use;
+    returns the generator, to pass as `seed=` to `get_random_transformation`.
+    """
+    import keras
+    import tensorflow as tf
+
+    class _Folded(keras.random.SeedGenerator):
+        def __init__(self):  # no state variable: nothing to save, nothing to advance
+            self.count = 0
+
+        def next(self, ordered=True):
+            self.count += 1
+            return tf.random.experimental.stateless_fold_in(tf.cast(base, tf.int64), self.count)
+
+    _require(layer, "generator", "a preprocessing layer's seed generator")
+    generator = _Folded()
+    stack, seen = [layer], set()
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if hasattr(current, "generator"):
+            current.generator = generator
+        stack += [v for v in vars(current).values() if isinstance(v, keras.layers.Layer)]
+    return generator
+
+
+def exact_cutmix_weights(transformation: dict) -> dict:
+    """CutMix's transformation with each label weight the share of pixels the image keeps.
+
+    Keras's `CutMix` weighs the labels by the box's real-valued area, 1 − (x1 − x0)(y1 − y0)/(HW), but pastes
+    the pixels whose integer coordinates fall in it: on a 32×32 image the two differ by up to ~6% (measured
+    12% on 16×16), so labels would not match images. timm corrects λ from the clipped box the same way
+    (`correct_lam`). The keys `batch_masks` and `mix_weight` are the layer's own, not a public structure.
+    """
+    import keras
+
+    for key in ("batch_masks", "mix_weight"):
+        if key not in transformation:
+            raise PrivateApiMissing(
+                f"keras CutMix's transformation has no {key!r}; cnnapp needs the pinned Keras"
+            )
+    pasted = keras.ops.mean(keras.ops.cast(transformation["batch_masks"], "float32"), axis=(1, 2, 3))
+    return {**transformation, "mix_weight": 1.0 - pasted}
+
+
 # --- Keras model graphs (the audit)
 
 

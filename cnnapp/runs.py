@@ -26,6 +26,7 @@ import fcntl
 import functools
 import json
 import os
+import re
 import socket
 import typing
 import zipfile
@@ -37,6 +38,13 @@ from cnnapp import atomic
 from cnnapp.errors import CnnappError
 
 CHECKPOINTS = ("best", "last")
+TOP_CHECKPOINT = re.compile(r"top-\d{4}")  # train.keep_top_k's checkpoints/top-EPOCH.keras
+
+
+def is_checkpoint_name(which: str) -> bool:
+    return which in CHECKPOINTS or TOP_CHECKPOINT.fullmatch(which) is not None
+
+
 STATUSES = ("new", "running", "finished")
 META_VERSION = 1  # run.json's schema; files written before the field existed read as version 0
 RUNS_DIR = Path("runs")  # where a recipe's run goes by default: runs/RECIPE, in the working folder
@@ -291,8 +299,10 @@ class RunDir:
 
     def checkpoint_file(self, which: str = "best") -> Path:
         """checkpoints/WHICH.keras, whether or not it exists yet."""
-        if which not in CHECKPOINTS:
-            raise CnnappError(f"unknown checkpoint {which!r}; valid checkpoints: {', '.join(CHECKPOINTS)}")
+        if not is_checkpoint_name(which):
+            raise CnnappError(
+                f"unknown checkpoint {which!r}; valid checkpoints: {', '.join(CHECKPOINTS)}, top-EPOCH"
+            )
         return self.checkpoints_dir / f"{which}.keras"
 
     def checkpoint(self, which: str = "best") -> Path:
@@ -478,7 +488,7 @@ def from_any(path: str | os.PathLike, which: str = "best") -> ModelRef:
         if run is None:
             raise CnnappError(f"{path} is not a run folder (no run.json) and not a model file")
         return ModelRef(run.checkpoint(which), run, which)
-    if run is not None and path.stem in CHECKPOINTS:
+    if run is not None and is_checkpoint_name(path.stem):
         return ModelRef(path, run, path.stem)
     return ModelRef(path)
 

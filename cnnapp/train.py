@@ -56,6 +56,17 @@ def parse_args(argv: Sequence[str] | None):
         help="tf.distribute strategy (cnnapp.training.distribute): auto (mirrored when more than one GPU), "
         "one-device, mirrored, multi-worker (the cluster in TF_CONFIG); train.batch_size is the global batch",
     )
+    parser.add_argument(
+        "--ablate",
+        metavar="TRICK,...",
+        help="train the recipe with each of these tricks turned off (or on) alone, --seeds each, and write "
+        "the table to --out (default runs/ablation-RECIPE): ablation.json and ablation.md; tricks: "
+        "label_smoothing, mixup, cutmix, randaugment, augmix, random_erasing, ema, cosine, adamw, "
+        "stochastic_depth",
+    )
+    parser.add_argument(
+        "--seeds", default="0,1,2", metavar="S,...", help="the ablation's seeds (default 0,1,2)"
+    )
     return parser.parse_args(argv)
 
 
@@ -108,6 +119,25 @@ def summary(transfer: dict) -> str:
     return Report(**transfer).summary()
 
 
+def ablate(args, recipe_file) -> int:
+    """--ablate: every trick on and off, a few seeds each (cnnapp.training.ablation)."""
+    from cnnapp.errors import CnnappError
+    from cnnapp.training import ablation
+
+    try:
+        seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    except ValueError:
+        raise CnnappError(
+            f"--seeds takes integers separated by commas, e.g. 0,1,2; got {args.seeds!r}"
+        ) from None
+    tricks = [t.strip() for t in args.ablate.split(",") if t.strip()]
+    out = args.out or RUNS_DIR / f"ablation-{Path(str(recipe_file)).stem}"
+    table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=0 if args.quiet else 2)
+    print(ablation.markdown(table))
+    print(f"ablation table: {out / 'ablation.json'}, {out / 'ablation.md'}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     from cnnapp.recipes import load_recipe
@@ -116,6 +146,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --recipe RUN: a run folder names its effective recipe
     recipe_file = RunDir(args.recipe).recipe_file if Path(args.recipe).is_dir() else args.recipe
     recipe = load_recipe(recipe_file, args.overrides)
+    if args.ablate:
+        return ablate(args, recipe_file)
     out = out_folder(args.out) or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
     from cnnapp.training.transfer import source_recipe

@@ -123,3 +123,26 @@ def test_mediapipes_metadata_writer_still_keeps_its_general_metadata():
     writer = None  # mediapipe keeps this frame alive: drop the writer before interpreter exit (see compat)
     with pytest.raises(compat.PrivateApiMissing, match="_general_md"):
         compat.set_general_metadata(object(), general)
+
+
+def test_keras_preprocessing_layers_still_draw_from_their_generator():
+    layer = keras.layers.RandomErasing(factor=1.0, value_range=(0, 255))
+    images = tf.fill([2, 8, 8, 1], 100.0)
+
+    def erased(seed):
+        generator = compat.stateless_seeds(layer, tf.constant(seed, tf.int64))
+        return layer.transform_images(images, layer.get_random_transformation(images, seed=generator)).numpy()
+
+    np.testing.assert_array_equal(erased([1, 2]), erased([1, 2]))
+    assert not np.array_equal(erased([1, 2]), erased([3, 4]))
+    with pytest.raises(compat.PrivateApiMissing):
+        compat.stateless_seeds(keras.layers.Dense(2), tf.constant([1, 2], tf.int64))
+
+
+def test_keras_cutmix_still_hands_its_box_mask_and_weights():
+    layer = keras.layers.CutMix()
+    data = {"images": tf.zeros([4, 8, 8, 1]), "labels": tf.one_hot(tf.range(4), 4)}
+    generator = compat.stateless_seeds(layer, tf.constant([5, 6], tf.int64))
+    transformation = compat.exact_cutmix_weights(layer.get_random_transformation(data, seed=generator))
+    mask = np.asarray(transformation["batch_masks"], bool)
+    np.testing.assert_allclose(transformation["mix_weight"], 1 - mask.mean(axis=(1, 2, 3)))

@@ -90,7 +90,7 @@ def test_overrides_use_toml_values_and_apply_before_freezing():
         ("train.deterministic=1", "train.deterministic must be a bool"),
         (
             "optimizer.name=adagrad",
-            "unknown optimizer 'adagrad'; valid optimizers: adadelta, adam, rmsprop, sgd",
+            "unknown optimizer 'adagrad'; valid optimizers: adadelta, adam, adamw, rmsprop, sgd",
         ),
         ('data.augment=["cutout"]', "unknown augmentation 'cutout'"),
         ("optimizer.lr", "bad override 'optimizer.lr'; write section.key=value"),

@@ -1,4 +1,5 @@
-"""The figures every training run ends with: `RUN/figures/curves.png` and the test split's error analysis.
+"""The figures every training run ends with: `RUN/figures/curves.png`, the test split's error analysis,
+and (with `[batch_augment]` on) `augmentations.png`, what those augmentations do to its training images.
 
 `write_run_figures(run_path)` is called once at the end of training (cnnapp.training.core, on the chief,
 after report.json is written). It reuses the report's own pass over the test split (the report's
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp.explain import curves
+from cnnapp.explain import augmentations, curves
 from cnnapp.explain import errors as error_analysis
 from cnnapp.explain import figure as fig
 
@@ -118,4 +119,6 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True, evaluated=No
             which = "best" if run.folder.checkpoint_file("best").is_file() else "last"
         model = None if evaluated is not None else run.model(which)
         paths += write_error_analysis(run, model, out_dir, evaluated)
+    # what the recipe's batch augmentations (RandAugment, MixUp, CutMix, ...) do to its training images
+    paths += augmentations.draw_augmentations(run, out_dir / "augmentations.png")
     return paths

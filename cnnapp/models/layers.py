@@ -457,6 +457,50 @@ def shortcut_a_layer(K):
     return ShortcutA
 
 
+def stochastic_depth(ops, x, rate: float, noise):
+    """x · ⌊keep + u⌋ / keep, keep = 1 − rate, u ~ U[0, 1) one per example (`noise`, shape (N, 1, 1, 1)):
+    the whole branch dropped with probability `rate`, scaled so that its expectation is unchanged."""
+    keep = 1.0 - rate
+    return x * ops.cast(ops.floor(keep + noise), x.dtype) / keep
+
+
+@functools.cache
+def stochastic_depth_layer(K):
+    """The StochasticDepth layer class for Keras module `K` (ResNet blocks' residual branch)."""
+    ops, random = ops_for(K), random_for(K)
+
+    @K.saving.register_keras_serializable(package="cnnapp")
+    class StochasticDepth(K.layers.Layer):
+        """Drops a residual branch for a whole example with probability `rate` in training (Huang et al.
+        2016, "Deep Networks with Stochastic Depth"; timm's `drop_path`); the identity in inference, so an
+        export has no op for it. Keras has no such layer (Dropout drops units, not the branch).
+
+        Keras 3 draws from a `SeedGenerator`, whose state is one of the model's variables: the run's resume
+        state keeps it, so a resumed run drops the same branches.
+        """
+
+        def __init__(self, rate=0.0, seed=None, **kwargs):
+            super().__init__(**kwargs)
+            self.rate = float(rate)
+            self.seed = seed
+            self.generator = K.random.SeedGenerator(seed) if _is_keras3(K) else None
+
+        def call(self, inputs, training=None):
+            if not training or self.rate <= 0:
+                return inputs
+            shape = (ops.shape(inputs)[0],) + (1,) * (len(inputs.shape) - 1)
+            noise = random.uniform(shape, 0.0, 1.0, dtype="float32", seed=self.generator)
+            return stochastic_depth(ops, inputs, self.rate, noise)
+
+        def compute_output_shape(self, input_shape):
+            return input_shape
+
+        def get_config(self):
+            return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+    return StochasticDepth
+
+
 def bilinear_kernel(size: int, out_channels: int, in_channels: int) -> np.ndarray:
     """A (size, size, out, in) transposed-conv kernel that upsamples each channel bilinearly into itself.
 
@@ -505,6 +549,7 @@ _FACTORIES = (
     untied_bias_layer,
     shortcut_a_layer,
     bilinear_upsampling,
+    stochastic_depth_layer,
 )
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.errors import unknown
+from cnnapp.errors import CnnappError, unknown
 from cnnapp.models.common import initializer, resolve_keras, start, top
-from cnnapp.models.layers import shortcut_a_layer
+from cnnapp.models.layers import shortcut_a_layer, stochastic_depth_layer
 from cnnapp.models.spec import Architecture
 
 # Table 1: (block kind, blocks per stage conv2_x..conv5_x).
@@ -60,13 +60,32 @@ def _conv(x, filters, kernel, *, K, init, name, strides=1, use_bias=False):
     return K.layers.BatchNormalization(epsilon=BN_EPSILON, name=f"{name}_bn")(x)
 
 
+def _drop_branch(y, rate: float, K, name: str):
+    """The residual branch through stochastic depth (none at rate 0: the paper's graph, unchanged)."""
+    return stochastic_depth_layer(K)(rate, name=f"{name}_drop")(y) if rate > 0 else y
+
+
+def drop_rates(blocks: int, last: float) -> list[float]:
+    """Huang et al. 2016's linear decay: block l of L drops with probability l/L · `last`."""
+    return [last * (b + 1) / blocks for b in range(blocks)]
+
+
 def apply_basic_block(
-    x, filters: int, *, strides: int, shortcut: str, K, init: str, use_bias: bool, name: str
+    x,
+    filters: int,
+    *,
+    strides: int,
+    shortcut: str,
+    K,
+    init: str,
+    use_bias: bool,
+    name: str,
+    drop: float = 0.0,
 ):
-    """Basic block: 3×3, BN, ReLU, 3×3, BN, + shortcut, ReLU.
+    """Basic block: 3×3, BN, ReLU, 3×3, BN, (stochastic depth), + shortcut, ReLU.
 
     `shortcut` is "projection" (1×1 conv + BN, option B) or "zero_pad" (option A), used only where the shape
-    changes; elsewhere the shortcut is the identity.
+    changes; elsewhere the shortcut is the identity. `drop` is the branch's stochastic-depth rate.
     """
     conv = dict(K=K, init=init, use_bias=use_bias)
     changes = strides != 1 or x.shape[-1] != filters
@@ -79,12 +98,16 @@ def apply_basic_block(
     y = _conv(x, filters, 3, strides=strides, name=f"{name}_1", **conv)
     y = K.layers.ReLU(name=f"{name}_1_relu")(y)
     y = _conv(y, filters, 3, name=f"{name}_2", **conv)
+    y = _drop_branch(y, drop, K, name)
     y = K.layers.Add(name=f"{name}_add")([residual, y])
     return K.layers.ReLU(name=f"{name}_out")(y)
 
 
-def apply_bottleneck_block(x, filters: int, *, strides: int, K, init: str, use_bias: bool, name: str):
-    """Bottleneck block: 1×1, BN, ReLU, 3×3, BN, ReLU, 1×1 (4× filters), BN, + shortcut (projected), ReLU."""
+def apply_bottleneck_block(
+    x, filters: int, *, strides: int, K, init: str, use_bias: bool, name: str, drop: float = 0.0
+):
+    """Bottleneck block: 1×1, BN, ReLU, 3×3, BN, ReLU, 1×1 (4× filters), BN, (stochastic depth),
+    + shortcut (projected), ReLU."""
     conv = dict(K=K, init=init, use_bias=use_bias)
     if strides != 1 or x.shape[-1] != 4 * filters:
         residual = _conv(x, 4 * filters, 1, strides=strides, name=f"{name}_0", **conv)
@@ -95,8 +118,14 @@ def apply_bottleneck_block(x, filters: int, *, strides: int, K, init: str, use_b
     y = _conv(y, filters, 3, name=f"{name}_2", **conv)
     y = K.layers.ReLU(name=f"{name}_2_relu")(y)
     y = _conv(y, 4 * filters, 1, name=f"{name}_3", **conv)
+    y = _drop_branch(y, drop, K, name)
     y = K.layers.Add(name=f"{name}_add")([residual, y])
     return K.layers.ReLU(name=f"{name}_out")(y)
+
+
+def _check_rate(rate: float) -> None:
+    if not 0 <= rate < 1:
+        raise CnnappError(f"stochastic_depth must be in [0, 1) (0 = off), got {rate}")
 
 
 def _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling):
@@ -118,6 +147,7 @@ def resnet(
     conv_bias: bool = False,
     init: str = "paper",
     classifier_activation: str | None = "softmax",
+    stochastic_depth: float = 0.0,
     keras_module=None,
 ):
     """An ImageNet ResNet of depth 18, 34, 50, 101 or 152 (He et al. 2015, Table 1).
@@ -132,12 +162,15 @@ def resnet(
             norm is redundant; the paper's models have none).
         init: "paper" (He normal), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        stochastic_depth: the last block's drop rate of stochastic depth (Huang et al. 2016), earlier blocks'
+            falling linearly; 0 (the paper) adds no layer.
         include_top: False gives the backbone (up to the last block's output), its layers named as in the
             full network.
         pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
+    _check_rate(stochastic_depth)
     if depth not in DEPTHS:
         raise unknown("ResNet depth", str(depth), [str(d) for d in DEPTHS])
     inputs = start(K, input_shape, num_classes, f"resnet{depth}", 1, (include_top, pooling))
@@ -147,15 +180,18 @@ def resnet(
     x = K.layers.ReLU(name="conv1_relu")(x)
     x = K.layers.ZeroPadding2D(1, name="pool1_pad")(x)
     x = K.layers.MaxPooling2D(3, strides=2, name="pool1_pool")(x)
+    rates = iter(drop_rates(sum(blocks), stochastic_depth))
     for stage, count in enumerate(blocks, start=2):
         filters = scaled(64 * 2 ** (stage - 2), width)
         for block in range(1, count + 1):
             strides = 2 if block == 1 and stage > 2 else 1
-            name = f"conv{stage}_block{block}"
+            name, drop = f"conv{stage}_block{block}", next(rates)
             if kind == "basic":
-                x = apply_basic_block(x, filters, strides=strides, shortcut="projection", name=name, **conv)
+                x = apply_basic_block(
+                    x, filters, strides=strides, shortcut="projection", name=name, drop=drop, **conv
+                )
             else:
-                x = apply_bottleneck_block(x, filters, strides=strides, name=name, **conv)
+                x = apply_bottleneck_block(x, filters, strides=strides, name=name, drop=drop, **conv)
     outputs = _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling)
     return K.Model(inputs, outputs, name=f"resnet{depth}")
 
@@ -169,6 +205,7 @@ def cifar_resnet(
     shortcut: str = "zero_pad",
     init: str = "paper",
     classifier_activation: str | None = "softmax",
+    stochastic_depth: float = 0.0,
     keras_module=None,
 ):
     """A CIFAR-10 ResNet of depth 6n + 2 (He et al. 2015, section 4.2).
@@ -180,12 +217,15 @@ def cifar_resnet(
         shortcut: "zero_pad" (option A, parameter-free: the paper's CIFAR choice) or "projection" (option B).
         init: "paper" (He normal), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        stochastic_depth: the last block's drop rate of stochastic depth (Huang et al. 2016, whose CIFAR
+            ResNet-110 used 0.5), earlier blocks' falling linearly; 0 (the paper) adds no layer.
         include_top: False gives the backbone (up to the last block's output), its layers named as in the
             full network.
         pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
         keras_module: keras (default) or tf_keras.
     """
     K = resolve_keras(keras_module)
+    _check_rate(stochastic_depth)
     if not isinstance(depth, int) or depth < 8 or (depth - 2) % 6:
         raise unknown("CIFAR ResNet depth", str(depth), [f"{d} (any 6n + 2)" for d in CIFAR_DEPTHS])
     if shortcut not in ("zero_pad", "projection"):
@@ -195,12 +235,14 @@ def cifar_resnet(
     conv = dict(K=K, init=init, use_bias=False)
     x = _conv(inputs, 16, 3, name="conv1", **conv)
     x = K.layers.ReLU(name="conv1_relu")(x)
+    rates = iter(drop_rates(3 * n, stochastic_depth))
     for stage, filters in enumerate((16, 32, 64), start=2):
         for block in range(1, n + 1):
             strides = 2 if block == 1 and stage > 2 else 1
             x = apply_basic_block(
-                x, filters, strides=strides, shortcut=shortcut, name=f"conv{stage}_block{block}", **conv
-            )
+                x, filters, strides=strides, shortcut=shortcut, name=f"conv{stage}_block{block}",
+                drop=next(rates), **conv,
+            )  # fmt: skip
     outputs = _classifier(x, num_classes, classifier_activation, K, init, include_top, pooling)
     return K.Model(inputs, outputs, name=f"resnet{depth}")
 

@@ -41,6 +41,10 @@ def tanh(x):
     return tf.tanh(x)
 
 
+def floor(x):
+    return tf.floor(x)
+
+
 def rsqrt(x):
     return tf.math.rsqrt(x)
 

@@ -34,7 +34,7 @@ from cnnapp.paths import check_run_name, printable
 # load_recipe("my.toml").
 RECIPE_DIR = Path(str(resources.files(__name__)))
 
-OPTIMIZERS = ("sgd", "rmsprop", "adam", "adadelta")
+OPTIMIZERS = ("sgd", "rmsprop", "adam", "adamw", "adadelta")
 SCHEDULES = ("constant", "step", "plateau", "cosine")
 
 
@@ -115,13 +115,16 @@ class OptimizerSection:
     """[optimizer]: the update rule.
 
     Attributes:
-        name: sgd (with momentum), rmsprop, adam or adadelta.
+        name: sgd (with momentum), rmsprop, adam, adamw (Adam with decoupled weight decay, Loshchilov &
+            Hutter 2019: Keras's AdamW) or adadelta.
         lr: the base learning rate (the schedule scales it).
         momentum: SGD's momentum (and RMSProp's, which is usually 0).
         nesterov: Nesterov momentum for SGD.
         weight_decay: the papers' weight decay λ: an L2 term λ/2·Σw² on every kernel added to the loss, so its
             gradient λ·w enters the momentum update as in Krizhevsky et al. (v ← 0.9v − λεw − ε∂L/∂w). It is
             not Keras's decoupled `weight_decay` (AdamW-style), which the papers did not use.
+        decoupled_weight_decay: Keras's decoupled `weight_decay` (AdamW's λ, applied outside the gradient
+            step, to kernels only); 0 = off. The modern recipes' weight decay.
         rho: RMSProp's and Adadelta's decay of the squared-gradient average. With name = "adadelta", lr, rho
             and epsilon left out are the paper's (`ADADELTA_DEFAULTS`: 1.0, 0.95, 1e-6).
         epsilon: the optimizer's ε.
@@ -141,6 +144,7 @@ class OptimizerSection:
     momentum: float = 0.9
     nesterov: bool = False
     weight_decay: float = 0.0
+    decoupled_weight_decay: float = 0.0
     rho: float = 0.9
     epsilon: float = 1e-7
     beta_1: float = 0.9
@@ -160,6 +164,10 @@ class OptimizerSection:
                 "optimizer.lr must be > 0, optimizer.weight_decay and clipnorm ≥ 0, optimizer.momentum "
                 f"in [0, 1); got lr={self.lr}, weight_decay={self.weight_decay}, "
                 f"momentum={self.momentum}, clipnorm={self.clipnorm}"
+            )
+        if self.decoupled_weight_decay < 0:
+            raise CnnappError(
+                f"optimizer.decoupled_weight_decay must be ≥ 0, got {self.decoupled_weight_decay}"
             )
         if not 0 < self.ema_momentum < 1:
             raise CnnappError(f"optimizer.ema_momentum must be in (0, 1), got {self.ema_momentum}")
@@ -252,6 +260,8 @@ class TrainSection:
         aux_loss_weight: the weight of each auxiliary classifier's loss (GoogLeNet: 0.3).
         label_smoothing: cross-entropy label smoothing (0 in every classic paper).
         deterministic: make TensorFlow's ops deterministic, so a resumed run equals an uninterrupted one.
+        keep_top_k: besides best and last, keep the k checkpoints of lowest validation error
+            (`checkpoints/top-EPOCH.keras`; 0 = none): for averaging or choosing among them afterwards.
     """
 
     batch_size: int = 128
@@ -266,8 +276,11 @@ class TrainSection:
     aux_loss_weight: float = 0.3
     label_smoothing: float = 0.0
     deterministic: bool = True
+    keep_top_k: int = 0
 
     def __post_init__(self):
+        if self.keep_top_k < 0:
+            raise CnnappError(f"train.keep_top_k must be ≥ 0 (0 = best and last only), got {self.keep_top_k}")
         if self.precision not in PRECISIONS:
             raise unknown("precision", self.precision, PRECISIONS)
         if self.jit not in JIT_MODES:
@@ -292,6 +305,59 @@ class TrainSection:
             raise CnnappError(
                 "train.holdout and train.label_smoothing must be in [0, 1), train.aux_loss_weight ≥ 0"
             )
+
+
+@dataclasses.dataclass(frozen=True)
+class BatchAugmentSection:
+    """[batch_augment]: augmentations of whole training batches after the pipeline, on Keras's layers.
+
+    Applied in this order (timm's and torchvision's): RandAugment or AugMix, random erasing, then MixUp or
+    CutMix. Every one is off by default (the papers' recipes have none) and seeded by (train.seed, step), so
+    a resumed run sees the same batches (`cnnapp.data.mixing`).
+
+    Attributes:
+        randaugment_ops: RandAugment (Cubuk et al. 2020, `keras.layers.RandAugment`): this many operations
+            per batch, drawn from Keras's 11 (0 = off).
+        randaugment_factor: their strength in [0, 1] (Keras's `factor`; 0.5 ≈ magnitude 15 of 30).
+        augmix: AugMix (Hendrycks et al. 2020, `keras.layers.AugMix`) instead of RandAugment.
+        random_erasing: the probability of erasing a random rectangle of an image with noise (Zhong et al.
+            2020, `keras.layers.RandomErasing`); 0 = off.
+        mixup_alpha: MixUp (Zhang et al. 2018, `keras.layers.MixUp`): blend each image with another of the
+            batch, λ ~ Beta(α, α), labels likewise; 0 = off.
+        cutmix_alpha: CutMix (Yun et al. 2019, `keras.layers.CutMix`): paste a box of another image,
+            labels weighted by its area; 0 = off.
+        mix_switch: with both MixUp and CutMix on, the probability that a batch gets CutMix (timm's 0.5).
+    """
+
+    randaugment_ops: int = 0
+    randaugment_factor: float = 0.5
+    augmix: bool = False
+    random_erasing: float = 0.0
+    mixup_alpha: float = 0.0
+    cutmix_alpha: float = 0.0
+    mix_switch: float = 0.5
+
+    def __post_init__(self):
+        if self.randaugment_ops < 0 or not 0 <= self.randaugment_factor <= 1:
+            raise CnnappError(
+                "batch_augment.randaugment_ops must be ≥ 0 and randaugment_factor in [0, 1]; got "
+                f"{self.randaugment_ops} and {self.randaugment_factor}"
+            )
+        if self.augmix and self.randaugment_ops:
+            raise CnnappError("batch_augment: choose RandAugment or AugMix, not both")
+        if not (0 <= self.random_erasing <= 1 and 0 <= self.mix_switch <= 1):
+            raise CnnappError("batch_augment.random_erasing and mix_switch are probabilities in [0, 1]")
+        if self.mixup_alpha < 0 or self.cutmix_alpha < 0:
+            raise CnnappError("batch_augment.mixup_alpha and cutmix_alpha must be ≥ 0 (0 = off)")
+
+    @property
+    def mixes(self) -> bool:
+        """Whether labels become soft (MixUp or CutMix): the loss and metrics then take class weights."""
+        return self.mixup_alpha > 0 or self.cutmix_alpha > 0
+
+    @property
+    def active(self) -> bool:
+        return bool(self.randaugment_ops or self.augmix or self.random_erasing or self.mixes)
 
 
 PREPROCESSINGS = ("", "caffe")
@@ -346,8 +412,10 @@ SECTIONS: dict[str, type] = {
     "schedule": ScheduleSection,
     "train": TrainSection,
     "transfer": TransferSection,
+    "batch_augment": BatchAugmentSection,
 }
 TOP_LEVEL = ("name", "description")
+BASE = "base"  # a recipe file may start from another: `base = "lenet5-digits"`, then only its differences
 
 
 @dataclasses.dataclass(frozen=True)
@@ -362,9 +430,14 @@ class Recipe:
     schedule: ScheduleSection = dataclasses.field(default_factory=ScheduleSection)
     train: TrainSection = dataclasses.field(default_factory=TrainSection)
     transfer: TransferSection = dataclasses.field(default_factory=TransferSection)
+    batch_augment: BatchAugmentSection = dataclasses.field(default_factory=BatchAugmentSection)
 
     def __post_init__(self):
         check_run_name(self.name)
+        if self.model.head and self.batch_augment.active:
+            raise CnnappError(
+                "[batch_augment] is for classifiers; a segmentation recipe (model.head) cannot mix"
+            )
         unfreeze, epochs = self.transfer.unfreeze_epoch, self.train.epochs
         if unfreeze >= epochs:
             raise CnnappError(
@@ -413,20 +486,59 @@ def names() -> list[str]:
 
 
 def load_recipe(name_or_path: str | Path, overrides: Iterable[str] = ()) -> Recipe:
-    """Load recipe `recipes/NAME.toml` (or a path), apply `overrides` ("section.key=value"), freeze it."""
+    """Load recipe `recipes/NAME.toml` (or a path), apply `overrides` ("section.key=value"), freeze it.
+
+    A file with `base = "OTHER"` starts from recipe OTHER (a name or path, itself possibly based on
+    another) and changes only what it states; its `name` is its own file name unless it sets one.
+    """
     path = _find(name_or_path)
+    table = _read_table(path, [])
+    table.setdefault("name", path.stem)
+    for override in overrides:
+        _apply_override(table, override)
+    return from_dict(table)
+
+
+def base_of(name_or_path: str | Path) -> str | None:
+    """The `base` a recipe file names (its paper recipe, for a modern one), or None."""
+    base = _toml(_find(name_or_path)).get(BASE)
+    return base if isinstance(base, str) else None
+
+
+def _toml(path: Path) -> dict[str, Any]:
     try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except UnicodeDecodeError as error:
         raise CnnappError(
             f"recipe {printable(path)} is not UTF-8 text (byte {error.start}); save it as UTF-8"
         ) from None
     except tomllib.TOMLDecodeError as error:
         raise CnnappError(f"recipe {printable(path)} is not valid TOML: {error}") from None
-    table.setdefault("name", path.stem)
-    for override in overrides:
-        _apply_override(table, override)
-    return from_dict(table)
+
+
+def _read_table(path: Path, chain: list[Path]) -> dict[str, Any]:
+    """The recipe file's table merged onto its `base` chain's (a key of this file wins, table by table)."""
+    table = _toml(path)
+    base = table.pop(BASE, None)
+    if base is None:
+        return table
+    if not isinstance(base, str):
+        raise CnnappError(f"{path}: base must be a recipe name or path, got {base!r}")
+    base_path = _find(base)
+    if base_path.resolve() in [p.resolve() for p in (*chain, path)]:
+        raise CnnappError(f"{path}: base {base!r} leads back to itself; break the chain of bases")
+    merged = _read_table(base_path, [*chain, path])
+    merged.pop("name", None)  # the base's name is not this recipe's
+    merged.pop("description", None)
+    return _merged(merged, table)
+
+
+def _merged(base: dict, mine: dict) -> dict:
+    out = dict(base)
+    for key, value in mine.items():
+        both = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = _merged(out[key], value) if both else value
+    return out
 
 
 def from_dict(table: Mapping[str, Any]) -> Recipe:

@@ -35,7 +35,7 @@ from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, preemption, setup, transfer
+from cnnapp.training import evaluation, preemption, setup, transfer, tricks
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -238,6 +238,8 @@ def _restorable(session: Session, progress: dict | None):
     digest = fingerprint.digest(session.meta.get("fingerprint") or {})
     checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock, fingerprint=digest)
     checkpoint.set_model(model)
+    if recipe.train.keep_top_k:
+        checkpoint.top = tricks.TopCheckpoints(session.run, recipe.train.keep_top_k)
     if progress is not None:
         try:
             extra = load_state(session.run.state_file, model, model.optimizer, digest)
@@ -245,6 +247,8 @@ def _restorable(session: Session, progress: dict | None):
             clock.restore(extra["clock"])
             checkpoint.best, checkpoint.best_epoch = float(extra["best"]), int(extra["best_epoch"])
             checkpoint.best_loss = float(extra.get("best_loss", float("inf")))  # states before it: no loss
+            if checkpoint.top is not None:
+                checkpoint.top.restore(extra.get("top_k"))
         except CnnappError:
             raise
         except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as error:
@@ -374,5 +378,20 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "replicas": int(session.strategy.num_replicas_in_sync),
         "global_batch": recipe.train.batch_size,
         **({"transfer": session.meta.get("transfer")} if session.meta.get("transfer") else {}),
+        **_weights_report(session, checkpoint),
     }
     return report, probs, labels
+
+
+def _weights_report(session: Session, checkpoint) -> dict:
+    """Which weights the checkpoints hold (the Polyak averages or the raw ones), both scored at the last
+    epoch when the run averages, and the top-k checkpoints kept."""
+    recipe = session.recipe
+    out = {"weights": "ema" if recipe.optimizer.ema else "raw"}
+    if recipe.optimizer.ema and not recipe.model.head and session.chief:
+        batches = {"validation": session.validation_batches()}
+        batches["test"] = setup.evaluation_batches(session.data.test, recipe)
+        out["ema_vs_raw"] = tricks.raw_and_averaged(session, batches)
+    if checkpoint.top is not None:
+        out["top_checkpoints"] = checkpoint.top.report()
+    return out

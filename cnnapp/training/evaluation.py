@@ -48,8 +48,25 @@ def top_k_accuracy(probs: np.ndarray, labels: np.ndarray, k: int) -> float:
     return float(np.mean(np.any(top == labels[:, None], axis=1)))
 
 
+def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int = 15) -> float:
+    """ECE (Guo et al. 2017): Σ_b |B_b|/n · |accuracy(B_b) − confidence(B_b)| over `bins` equal-width bins
+    of the top-1 confidence; 0 for a model whose confidence is its accuracy."""
+    if not len(labels):
+        return 0.0
+    confidence = probs.max(axis=1)
+    correct = probs.argmax(axis=1) == labels
+    which = np.minimum((confidence * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = which == b
+        if members.any():
+            total += members.mean() * abs(correct[members].mean() - confidence[members].mean())
+    return float(total)
+
+
 def scores(probs: np.ndarray, labels: np.ndarray) -> dict:
-    """Top-1 and top-5 accuracy and error of class probabilities, and the number of examples."""
+    """Top-1 and top-5 accuracy and error of class probabilities, the expected calibration error (`ece`,
+    15 bins), and the number of examples."""
     top1, top5 = top_k_accuracy(probs, labels, 1), top_k_accuracy(probs, labels, 5)
     return {
         "examples": int(len(labels)),
@@ -57,6 +74,7 @@ def scores(probs: np.ndarray, labels: np.ndarray) -> dict:
         "top5_accuracy": top5,
         "top1_error": 1.0 - top1,
         "top5_error": 1.0 - top5,
+        "ece": expected_calibration_error(probs, labels),
     }
 
 

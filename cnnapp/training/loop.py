@@ -12,6 +12,7 @@ from pathlib import Path
 import tensorflow as tf
 
 from cnnapp import data as cdata
+from cnnapp.data import mixing
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir
 from cnnapp.training import core, setup
@@ -40,6 +41,11 @@ class FitLoop:
         if session.initial_epoch >= recipe.train.epochs:
             return  # a run killed during its final evaluation: only the report is missing
         train = _training_batches(session.data.train, recipe, session.initial_epoch, session.steps)
+        # RandAugment, MixUp, CutMix, ... on whole batches, seeded by the optimizer step they feed
+        done = session.initial_epoch * session.steps
+        train = mixing.augment_batches(
+            train, recipe.batch_augment, session.meta.num_classes, recipe.train.seed, done
+        )
         validation = session.validation_batches()
         names = model.output_names
         model.fit(

@@ -158,6 +158,11 @@ class StrategyLoop:
                 "two-phase fine-tuning (transfer.unfreeze_epoch) runs on --strategy auto, one-device "
                 "or mirrored; train the phases as two runs on multi-worker"
             )
+        if recipe.batch_augment.active:  # its step takes integer labels only
+            raise CnnappError(
+                "[batch_augment] (RandAugment, AugMix, random erasing, MixUp, CutMix) runs on --strategy "
+                "auto, one-device or mirrored; drop it for multi-worker"
+            )
         hooks = _Hooks(callbacks, model)
         train_step = _train_step(strategy, model, model.optimizer, recipe, batch, session.device.jit)
         validation = session.validation_batches()

@@ -22,15 +22,27 @@ def make_optimizer(cfg: OptimizerSection, learning_rate) -> keras.optimizers.Opt
         ema_momentum=cfg.ema_momentum,
         clipnorm=cfg.clipnorm or None,
     )
-    if cfg.name == "sgd":
-        return keras.optimizers.SGD(momentum=cfg.momentum, nesterov=cfg.nesterov, **common)
-    if cfg.name == "rmsprop":
-        return keras.optimizers.RMSprop(rho=cfg.rho, momentum=cfg.momentum, epsilon=cfg.epsilon, **common)
-    if cfg.name == "adam":
-        return keras.optimizers.Adam(beta_1=cfg.beta_1, beta_2=cfg.beta_2, epsilon=cfg.epsilon, **common)
-    if cfg.name == "adadelta":
-        return keras.optimizers.Adadelta(rho=cfg.rho, epsilon=cfg.epsilon, **common)
-    raise AssertionError(cfg.name)  # the recipe validated the name
+    if cfg.decoupled_weight_decay:  # Loshchilov & Hutter's decoupled decay (AdamW's), on kernels only
+        common["weight_decay"] = cfg.decoupled_weight_decay
+    if cfg.name == "adamw":
+        optimizer = keras.optimizers.AdamW(
+            beta_1=cfg.beta_1, beta_2=cfg.beta_2, epsilon=cfg.epsilon, **{"weight_decay": 0.0, **common}
+        )
+    elif cfg.name == "sgd":
+        optimizer = keras.optimizers.SGD(momentum=cfg.momentum, nesterov=cfg.nesterov, **common)
+    elif cfg.name == "rmsprop":
+        optimizer = keras.optimizers.RMSprop(
+            rho=cfg.rho, momentum=cfg.momentum, epsilon=cfg.epsilon, **common
+        )
+    elif cfg.name == "adam":
+        optimizer = keras.optimizers.Adam(beta_1=cfg.beta_1, beta_2=cfg.beta_2, epsilon=cfg.epsilon, **common)
+    elif cfg.name == "adadelta":
+        optimizer = keras.optimizers.Adadelta(rho=cfg.rho, epsilon=cfg.epsilon, **common)
+    else:
+        raise AssertionError(cfg.name)  # the recipe validated the name
+    if cfg.decoupled_weight_decay:  # biases, batch-norm scales and shifts: not decayed (as add_weight_decay)
+        optimizer.exclude_from_weight_decay(var_names=["bias", "gamma", "beta", "coefficient"])
+    return optimizer
 
 
 def add_weight_decay(model, weight_decay: float) -> int:

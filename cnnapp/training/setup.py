@@ -18,6 +18,7 @@ from cnnapp.data.augment import to_channels
 from cnnapp.errors import CnnappError
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import build_model
+from cnnapp.training import tricks
 from cnnapp.training.device import Device
 from cnnapp.training.optimizers import add_weight_decay, make_optimizer
 from cnnapp.training.schedules import RecipeSchedule
@@ -139,6 +140,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "fingerprint": fingerprint.make(recipe, info),
         # The ink front runs in the pipelines; runs.build_model puts it in the exported graph.
         **({"front": recipe.data.pipeline.front} if recipe.data.pipeline.front != "none" else {}),
+        "tricks": tricks.used(recipe),  # the modern training tricks and their values (0/false: off)
     }
 
 
@@ -182,11 +184,13 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         model.compile(optimizer=optimizer, jit_compile=device.jit, **segmentation.compile_arguments(model))
         return schedule
     names = list(model.output_names)
-    smoothing = recipe.train.label_smoothing
+    smoothing, soft = recipe.train.label_smoothing, recipe.batch_augment.mixes
 
     def loss():
-        if smoothing:  # label smoothing needs one-hot targets; the pipelines give integer labels
-            return _SmoothedSparseCrossentropy(smoothing)
+        # Smoothing needs one-hot targets; MixUp and CutMix give class weights in training, integer labels in
+        # validation: one loss takes both (cnnapp.training.tricks).
+        if smoothing or soft:
+            return tricks.SoftTargetCrossentropy(smoothing)
         return keras.losses.SparseCategoricalCrossentropy()
 
     k = min(5, int(model.outputs[0].shape[-1]))
@@ -194,6 +198,8 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
         keras.metrics.SparseTopKCategoricalAccuracy(k=k, name="top5"),
     ]
+    if soft:
+        metrics = tricks.soft_target_metrics(k)
     if len(names) == 1:
         losses, weights, metric_map = loss(), None, metrics
     else:
@@ -208,16 +214,6 @@ def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSc
         jit_compile=device.jit,
     )
     return schedule
-
-
-class _SmoothedSparseCrossentropy(keras.losses.Loss):
-    def __init__(self, smoothing: float, name="smoothed_crossentropy"):
-        super().__init__(name=name)
-        self.smoothing = smoothing
-
-    def call(self, y_true, y_pred):
-        y_true = keras.ops.one_hot(keras.ops.cast(keras.ops.reshape(y_true, [-1]), "int32"), y_pred.shape[-1])
-        return keras.losses.categorical_crossentropy(y_true, y_pred, label_smoothing=self.smoothing)
 
 
 def with_targets(dataset: tf.data.Dataset, output_names) -> tf.data.Dataset:

@@ -58,6 +58,19 @@ def load_state(path: Path, model, optimizer, fingerprint: str = "") -> dict:
         return extra
 
 
+def load_model_variables(path: Path, model) -> None:
+    """Only the model's variables from a resume state (the raw weights of its epoch, never the averages)."""
+    with np.load(path) as data:
+        for i, variable in enumerate(model.variables):
+            variable.assign(data[f"model_{i}"])
+
+
+def averaged_weights(optimizer):
+    """A context manager: within, the trainable variables hold the optimizer's Polyak averages (if any);
+    after, their own values, exactly."""
+    return RunCheckpoint._Swap(_ema_slots(optimizer))
+
+
 def _ema_slots(optimizer):
     optimizer = getattr(optimizer, "inner_optimizer", optimizer)  # a LossScaleOptimizer's wrapped optimizer
     if not getattr(optimizer, "use_ema", False):
@@ -80,6 +93,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             confident model that follows generalises better); the strategy loop's logs have no loss, so
             there the first epoch with the lowest error stays best.
         fingerprint: the digest of the run's fingerprint (`cnnapp.fingerprint.digest`), saved in the state.
+        top: keeps the top-k checkpoints (`cnnapp.training.tricks.TopCheckpoints`), or None.
     """
 
     def __init__(
@@ -106,6 +120,7 @@ class RunCheckpoint(keras.callbacks.Callback):
         # memory (`best_weights`) so that every worker reports the chief's checkpoint, nothing written.
         self.save = True
         self.best_weights: list | None = None
+        self.top = None
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
@@ -122,6 +137,8 @@ class RunCheckpoint(keras.callbacks.Callback):
             self._save_model("last")
             if improved:
                 self._save_model("best")
+            if self.top is not None:
+                self.top.update(epoch + 1, error, loss, self._save_model)
         if improved:
             self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
         extra = {
@@ -132,6 +149,7 @@ class RunCheckpoint(keras.callbacks.Callback):
             "best_loss": self.best_loss,
             "clock": self.clock.state(),
             **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
+            **({"top_k": self.top.state()} if self.top is not None else {}),
         }
         save_state(self.run.state_file, self.model, self.model.optimizer, extra)
 
@@ -157,7 +175,7 @@ class RunCheckpoint(keras.callbacks.Callback):
 
     def _averaged_weights(self):
         """Within: the model holds the optimizer's Polyak averages (if any); after: its own, exactly."""
-        return self._Swap(_ema_slots(self.model.optimizer))
+        return averaged_weights(self.model.optimizer)
 
 
 class EpochClock(keras.callbacks.Callback):

@@ -1,0 +1,220 @@
+"""The ablation of a recipe's tricks: every trick turned off (or on) alone, a few seeds each, one table.
+
+    python -m cnnapp.train --recipe lenet5-digits-modern --ablate label_smoothing,mixup,ema --seeds 0,1,2
+
+Rows: the recipe as written, the recipe without each trick it has (with each trick it lacks), and, for a
+recipe with a `base` (a modern recipe), the base itself: the paper's recipe, every trick off. Each row is
+trained once per seed into OUT/ROW/seed-S (a finished run is read back, so a stopped ablation goes on where
+it stopped) and reports the mean and spread over seeds of validation and test top-1 accuracy, the expected
+calibration error on the test split, and training time. `ablation.json` holds every run's numbers;
+`ablation.md` is the table made from it (`markdown(table)`, which the docs use too).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import statistics
+from pathlib import Path
+
+from cnnapp import atomic
+from cnnapp.errors import CnnappError, unknown
+from cnnapp.recipes import Recipe, base_of, load_recipe
+from cnnapp.runs import RunDir
+
+
+@dataclasses.dataclass(frozen=True)
+class Trick:
+    """A trick as recipe keys: the values that turn it on (when the recipe lacks it) and what it is."""
+
+    on: dict
+    what: str
+
+
+TRICKS = {
+    "label_smoothing": Trick({"train.label_smoothing": 0.1}, "label smoothing ε"),
+    "mixup": Trick({"batch_augment.mixup_alpha": 0.2}, "MixUp α"),
+    "cutmix": Trick({"batch_augment.cutmix_alpha": 1.0}, "CutMix α"),
+    "randaugment": Trick({"batch_augment.randaugment_ops": 2}, "RandAugment operations"),
+    "augmix": Trick({"batch_augment.augmix": True}, "AugMix"),
+    "random_erasing": Trick({"batch_augment.random_erasing": 0.25}, "random erasing probability"),
+    "ema": Trick({"optimizer.ema": True, "optimizer.ema_momentum": 0.99}, "Polyak averaging (EMA)"),
+    "cosine": Trick({"schedule.name": "cosine", "schedule.warmup": 1.0}, "warm-up + cosine schedule"),
+    "adamw": Trick(
+        {"optimizer.name": "adamw", "optimizer.lr": 0.001, "optimizer.decoupled_weight_decay": 0.05},
+        "AdamW",
+    ),
+    "stochastic_depth": Trick({"model.options.stochastic_depth": 0.1}, "stochastic depth"),
+}
+
+
+def _value(table: dict, key: str):
+    node = table
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _is_on(recipe: Recipe, name: str) -> bool:
+    table = recipe.to_dict()
+    key, on = next(iter(TRICKS[name].on.items()))
+    value = _value(table, key)
+    if name in ("cosine", "adamw"):
+        return value == on
+    return bool(value)
+
+
+def variants(recipe_name: str, tricks: list[str], overrides: list[str]) -> dict[str, tuple[str, list[str]]]:
+    """Row name → (recipe, its overrides): "recipe", "-TRICK" (turned off), "+TRICK" (on), "paper"."""
+    bad = [t for t in tricks if t not in TRICKS]
+    if bad:
+        raise unknown("trick", bad[0], TRICKS)
+    recipe = load_recipe(recipe_name, overrides)
+    base = base_of(recipe_name)
+    paper = load_recipe(base, overrides).to_dict() if base else None
+    rows = {"recipe": (recipe_name, [])}
+    for name in tricks:
+        keys = TRICKS[name].on
+        if _is_on(recipe, name):  # off: the paper's values where there is a paper recipe, else the defaults
+            off = {key: _value(paper, key) if paper else None for key in keys}
+            rows[f"-{name}"] = (recipe_name, [_override(k, v, name) for k, v in off.items()])
+        else:
+            rows[f"+{name}"] = (recipe_name, [_override(k, v, name) for k, v in keys.items()])
+    if base:
+        rows["paper"] = (base, [])
+    return rows
+
+
+_OFF = {  # a trick's off value where a recipe without a base has it on
+    "train.label_smoothing": 0.0,
+    "batch_augment.mixup_alpha": 0.0,
+    "batch_augment.cutmix_alpha": 0.0,
+    "batch_augment.randaugment_ops": 0,
+    "batch_augment.augmix": False,
+    "batch_augment.random_erasing": 0.0,
+    "optimizer.ema": False,
+    "model.options.stochastic_depth": 0.0,
+}
+
+
+def _override(key: str, value, trick: str) -> str:
+    if value is None:
+        if key not in _OFF:
+            raise CnnappError(
+                f"the recipe has no paper recipe (base) to turn {trick} off against; give it one"
+            )
+        value = _OFF[key]
+    return f"{key}={json.dumps(value)}"
+
+
+def folder_name(row: str) -> str:
+    return {"-": "no-", "+": "with-"}.get(row[0], "") + row.lstrip("+-")
+
+
+def run(
+    recipe_name: str,
+    tricks: list[str],
+    seeds: list[int],
+    out: Path,
+    overrides: list[str] = (),
+    *,
+    verbose: int = 0,
+    world=None,
+) -> dict:
+    """Train every row × seed into `out`, write `ablation.json` and `ablation.md` there; returns the table.
+
+    `world(run_dir) -> dict | None` adds a run's world evaluation numbers (an extra column) where it has one.
+    """
+    from cnnapp.training.loop import train_and_evaluate
+
+    if not seeds:
+        raise CnnappError("--seeds needs at least one seed, e.g. --seeds 0,1,2")
+    rows = variants(recipe_name, tricks, list(overrides))
+    runs = []
+    for row, (source, changes) in rows.items():
+        for seed in seeds:
+            run_dir = out / folder_name(row) / f"seed-{seed}"
+            recipe = load_recipe(source, [*overrides, *changes, f"train.seed={seed}"])
+            folder = RunDir(run_dir)
+            report = folder.read_report() if folder.status() == "finished" else None
+            if report is None:
+                report = train_and_evaluate(recipe, run_dir, verbose=verbose)
+            entry = {
+                "row": row,
+                "seed": seed,
+                "run": str(run_dir.relative_to(out)),
+                "validation_top1": 1.0 - report["best_validation_error"],
+                "test_top1": report["top1_accuracy"],
+                "test_ece": report["ece"],
+                "train_seconds": report["train_seconds"],
+                "best_epoch": report["best_epoch"],
+            }
+            extra = world(run_dir) if world is not None else None
+            if extra:
+                entry["world"] = extra
+            runs.append(entry)
+    table = {
+        "recipe": recipe_name,
+        "overrides": list(overrides),
+        "seeds": list(seeds),
+        "rows": {row: {"recipe": source, "overrides": changes} for row, (source, changes) in rows.items()},
+        "runs": runs,
+        "summary": summarize(runs),
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    atomic.write_json(out / "ablation.json", table)
+    atomic.write_text(out / "ablation.md", markdown(table))
+    return table
+
+
+METRICS = ("validation_top1", "test_top1", "test_ece", "train_seconds")
+
+
+def summarize(runs: list[dict]) -> dict:
+    """Row → {metric: {"mean", "std"}} over the row's seeds (std 0 with one seed)."""
+    out = {}
+    for row in dict.fromkeys(r["row"] for r in runs):
+        mine = [r for r in runs if r["row"] == row]
+        out[row] = {}
+        for metric in METRICS:
+            values = [r[metric] for r in mine]
+            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            out[row][metric] = {"mean": statistics.fmean(values), "std": spread}
+    return out
+
+
+def markdown(table: dict) -> str:
+    """The ablation table in Markdown: a row per variant, mean ± std over seeds, Δ against the recipe."""
+    summary, seeds = table["summary"], table["seeds"]
+    reference = summary["recipe"]
+    lines = [
+        f"Recipe `{table['recipe']}`"
+        + (f" with {', '.join(f'`{o}`' for o in table['overrides'])}" if table["overrides"] else "")
+        + f", seeds {', '.join(map(str, seeds))} (mean ± std over seeds; Δ test top-1 against the recipe).",
+        "",
+        "| row | validation top-1 | test top-1 | Δ test top-1 | test ECE | training s |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row, numbers in summary.items():
+        cells = [_percent(numbers["validation_top1"]), _percent(numbers["test_top1"])]
+        delta = numbers["test_top1"]["mean"] - reference["test_top1"]["mean"]
+        cells.append("—" if row == "recipe" else f"{delta * 100:+.2f}")
+        ece = numbers["test_ece"]
+        cells.append(f"{ece['mean']:.3f} ± {ece['std']:.3f}")
+        cells.append(f"{numbers['train_seconds']['mean']:.0f}")
+        lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _percent(stat: dict) -> str:
+    return f"{stat['mean'] * 100:.2f} ± {stat['std'] * 100:.2f}"
+
+
+def _label(row: str) -> str:
+    if row == "recipe":
+        return "the recipe (all its tricks)"
+    if row == "paper":
+        return "paper recipe (no tricks)"
+    return f"{'without' if row[0] == '-' else 'with'} {row[1:]}"
