@@ -131,7 +131,7 @@ def ablate(args, recipe_file) -> int:
             f"--seeds takes integers separated by commas, e.g. 0,1,2; got {args.seeds!r}"
         ) from None
     tricks = [t.strip() for t in args.ablate.split(",") if t.strip()]
-    out = args.out or RUNS_DIR / f"ablation-{Path(str(recipe_file)).stem}"
+    out = out_folder(args.out) or RUNS_DIR / f"ablation-{Path(str(recipe_file)).stem}"
     table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=0 if args.quiet else 2)
     print(ablation.markdown(table))
     print(f"ablation table: {out / 'ablation.json'}, {out / 'ablation.md'}")
