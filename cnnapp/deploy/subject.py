@@ -209,6 +209,11 @@ def _load(path: Path):
 def _from_model(path: Path, model, dataset: str | None) -> Subject:
     from cnnapp.data import DataConfig, class_names
 
+    if len(model.inputs) != 1 or len(model.outputs) != 1:
+        raise CnnappError(
+            f"{path} has {len(model.inputs)} input(s) and {len(model.outputs)} outputs; export takes one "
+            "image in and one output: save keras.Model(model.inputs, model.outputs[0]) and export that"
+        )
     if None in model.input_shape[1:]:
         raise CnnappError(f"{path} takes images of any size {model.input_shape}; export needs a fixed size")
     height, width, channels = (int(d) for d in model.input_shape[1:])

@@ -421,6 +421,9 @@ CASES = {
         check=rows.probabilities_only,
     ),  # fmt: skip
     "predict-two-outputs": Case("predict", rows.predict_with("two-outputs"), "has 1 input(s) and 2 outputs"),
+    "export-two-outputs": Case(
+        "export", lambda tmp, run, mp: [str(rows.keras_model(tmp, "two-outputs"))], "1 input(s) and 2 outputs"
+    ),
     "predict-segmenter": Case("predict", rows.predict_with("segmenter"), "a map per pixel (a segmenter)"),
     "predict-labels-not-utf8": Case(
         "predict", rows.predict_with("softmax", labels=b"a\nb\n\xff\n"), "labels file"

@@ -90,3 +90,31 @@ def test_sigkill_at_random_moments_then_resume_equals_an_uninterrupted_run(tmp_p
     assert run.progress()["plateau"] == RunDir(reference).progress()["plateau"]
     assert [r.split(",")[0] for r in run.log_file.read_text().splitlines()[1:]] == ["0", "1", "2", "3", "4"]
     assert not list(killed.rglob(".*.tmp*")), "no temp file survives a restart"
+
+
+@pytest.mark.slow
+def test_sigterm_stops_between_steps_prints_the_resume_command_and_it_resumes_bit_identically(tmp_path):
+    """The cluster's preemption: SIGTERM once the first epoch is saved; exit 2, one line, the command that
+    resumes; running that command ends where an uninterrupted run ends."""
+    import shlex
+
+    from cnnapp import train
+
+    stopped = tmp_path / "stopped"
+    process = _start(train_argv(stopped, *LONGER))
+    deadline = time.monotonic() + 600
+    while not RunDir(stopped).state_file.is_file() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=600)
+    lines = err.strip().splitlines()
+    assert process.returncode == 2 and len(lines) == 1 and "Traceback" not in err, err
+    assert "python -m cnnapp.train: error: stopped by SIGTERM in epoch " in lines[0], err
+    command = shlex.split(lines[0].split("resume with: ")[1])
+    assert command[:3] == ["python", "-m", "cnnapp.train"] and RunDir(stopped).status() == "running"
+    assert train.main([*command[3:], "--quiet"]) == 0
+    reference = tmp_path / "reference"
+    assert train.main(train_argv(reference, *LONGER)) == 0
+    resumed, expected = _arrays(stopped), _arrays(reference)
+    for key in expected:
+        np.testing.assert_array_equal(resumed[key], expected[key], err_msg=key)
