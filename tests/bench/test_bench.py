@@ -148,6 +148,8 @@ def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
         "3",
         "--litert-runs",
         "3",
+        "--litert-profile",
+        "off",
         "--export-dir",
         str(_committed_lenet_exports(tmp_path / "exports")),
         "--folder-images",
