@@ -71,6 +71,12 @@ def parser() -> argparse.ArgumentParser:
         help="choose threads and the oneDNN switch by timing each candidate in a process of its own first",
     )
     p.add_argument(
+        "--litert-profile",
+        choices=("on", "off"),
+        default="on",
+        help="time each export with XNNPACK on and off, and --litert-model layer by layer (int8, float32)",
+    )
+    p.add_argument(
         "--memory-image-size", type=int, default=224, help="input side of the memory section's training steps"
     )
     p.add_argument("--pipeline-batches", type=int, help="batches timed per pipeline source")
@@ -124,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         folder_cache=args.folder_cache,
         tune=args.tune == "on",
         memory_image_size=args.memory_image_size,
+        litert_profile=args.litert_profile == "on",
         **speed_options(args, PRESETS),
     )
     result = run_bench(config)

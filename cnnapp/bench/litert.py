@@ -99,3 +99,46 @@ def convert_and_time(
         content = convert(model, mode, representative=images if mode == "int8" else None)
         rows.append({"model": architecture, "mode": mode, "file": "", **_time(content, runs)})
     return _with_speedup(rows)
+
+
+def op_profile(architecture: str = "lenet5", runs: int = 300, calibration: int = 32) -> list[dict]:
+    """Per-layer latency of `architecture` in float32 and int8 (XNNPACK, 1 thread), by prefixes.
+
+    LiteRT's Python interpreter has no per-op timer, so each prefix of the network (its input up to layer k)
+    is converted in both modes and timed; a layer's cost is its prefix's latency less the previous one's, so
+    the first layer's row holds the fixed cost of an invocation too (the input and, in int8, its
+    quantization). The weights are seeded, not trained: latency does not depend on them.
+
+    Returns:
+        [{"layer", "float32_us", "int8_us"}, ..., {"layer": "(total)", ...}].
+    """
+    import keras
+
+    from cnnapp import models
+    from cnnapp.deploy import runtime
+    from cnnapp.deploy.converter import convert
+
+    keras.utils.set_random_seed(0)
+    model = models.inference_model(models.build(architecture))
+    height, width, channels = (int(d) for d in model.input_shape[1:])
+    images = (
+        np.random.default_rng(0).uniform(0, 255, (calibration, height, width, channels)).astype(np.float32)
+    )
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    previous = {"float32": 0.0, "int8": 0.0}
+    rows = []
+    for layer in layers:
+        prefix = keras.Model(model.inputs, layer.output)
+        row = {"layer": layer.name}
+        for mode in ("float32", "int8"):
+            content = convert(prefix, mode, representative=images if mode == "int8" else None)
+            interp = runtime._interpreter(content, 1)
+            interp.allocate_tensors()
+            detail = interp.get_input_details()[0]
+            interp.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+            total = min(runtime.median_us(interp, runs) for _ in range(3))  # the least disturbed
+            row[f"{mode}_us"] = total - previous[mode]
+            previous[mode] = total
+        rows.append(row)
+    rows.append({"layer": "(total)", **{f"{m}_us": previous[m] for m in previous}})
+    return rows

@@ -58,6 +58,7 @@ class BenchConfig(SpeedConfig):
         folder_cache: where the generated folders are kept between runs ("": the temp dir's cnnapp-bench).
         tune: choose TensorFlow's threads and the oneDNN switch by measurement first (`tuning`).
         memory_image_size: the input side of the memory section's training steps (at `batch_size`).
+        litert_profile: time the exports with XNNPACK on and off, and `litert_model` layer by layer.
     """
 
     sections: tuple[str, ...] = SECTIONS
@@ -71,6 +72,7 @@ class BenchConfig(SpeedConfig):
     folder_cache: str = ""
     tune: bool = True
     memory_image_size: int = 224
+    litert_profile: bool = True
 
     def __post_init__(self):
         for section in self.sections:
@@ -259,4 +261,13 @@ def _litert(config: BenchConfig) -> dict:
     if not rows:
         rows = convert_and_time(config.litert_model, runs=config.litert_runs)
         origin = f"{config.litert_model} converted on the fly (no .tflite in {config.export_dir}/)"
-    return {"origin": origin, "rows": rows}
+    out = {"origin": origin, "rows": rows}
+    if config.litert_profile:
+        from cnnapp.bench.litert import op_profile
+        from cnnapp.deploy.runtime import delegate_profile
+
+        for row in rows:
+            if row["file"] and row["mode"] in ("float32", "int8", "int16x8"):
+                row["kernels_ms"] = delegate_profile(Path(row["file"]).read_bytes())
+        out["layers"] = {"model": config.litert_model, "rows": op_profile(config.litert_model)}
+    return out

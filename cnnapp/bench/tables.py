@@ -103,26 +103,7 @@ def format_table(result: dict) -> str:
                 )
             )
     if "litert" in result:
-        lines += [
-            "",
-            f"LiteRT latency per image, batch 1, 1 thread — {result['litert']['origin']}",
-            header_line(("model", "file", "mode", "ms/image", "speedup vs float32", "KiB", "integer only")),
-        ]
-        for row in result["litert"]["rows"]:
-            speedup = f"{row['speedup']:.2f}×" if "speedup" in row else "-"
-            lines.append(
-                table_row(
-                    (
-                        row["model"],
-                        Path(row["file"]).name or "(converted)",
-                        row["mode"],
-                        f"{row['latency_ms']:.3f}",
-                        speedup,
-                        f"{row['bytes'] / 1024:,.0f}",
-                        "yes" if row["integer_only"] else "no",
-                    )
-                )
-            )
+        lines += litert_lines(result["litert"])
     if result.get("targets"):
         lines += target_lines(result["targets"])
     return "\n".join(lines)
@@ -260,6 +241,45 @@ def memory_lines(rows: list[dict]) -> list[str]:
     return lines
 
 
+def litert_lines(litert: dict) -> list[str]:
+    """LiteRT latency per export (with XNNPACK off where profiled), and a model's per-layer profile."""
+    lines = [
+        "",
+        f"LiteRT latency per image, batch 1, 1 thread — {litert['origin']}",
+        header_line(("model", "file", "mode", "ms/image", "speedup vs float32", "KiB", "integer only",
+                     "builtin kernels (no XNNPACK) ms", "xnnpack 2 threads ms")),
+    ]  # fmt: skip
+    for row in litert["rows"]:
+        kernels = row.get("kernels_ms", {})
+        lines.append(
+            table_row(
+                (
+                    row["model"],
+                    Path(row["file"]).name or "(converted)",
+                    row["mode"],
+                    f"{row['latency_ms']:.3f}",
+                    f"{row['speedup']:.2f}×" if "speedup" in row else "-",
+                    f"{row['bytes'] / 1024:,.0f}",
+                    "yes" if row["integer_only"] else "no",
+                    f"{kernels['builtin kernels, 1 thread']:.3f}" if kernels else "-",
+                    f"{kernels['xnnpack, 2 threads']:.3f}" if kernels else "-",
+                )
+            )
+        )
+    if litert.get("layers"):
+        layers = litert["layers"]
+        lines += [
+            "",
+            f"{layers['model']} layer by layer (µs, XNNPACK, 1 thread; each prefix's latency less the "
+            "previous one's, the first row holds the invocation's fixed cost; a few µs is within the noise)",
+            header_line(("layer", "float32 µs", "int8 µs")),
+        ]
+        lines += [
+            table_row((r["layer"], f"{r['float32_us']:.1f}", f"{r['int8_us']:.1f}")) for r in layers["rows"]
+        ]
+    return lines
+
+
 def target_lines(rows: list[dict]) -> list[str]:
     verdicts = {True: "meets", False: "MISSES", None: "n/a here"}
     lines = ["", "Targets", header_line(("target", "measured", "result"))]
@@ -274,3 +294,20 @@ def header_line(cells) -> str:
 
 def table_row(cells) -> str:
     return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+BEGIN, END = "<!-- bench tables: begin -->", "<!-- bench tables: end -->"
+
+
+def refresh_doc(doc_path: str | Path, json_path: str | Path) -> None:
+    """Put `format_table` of the bench JSON at `json_path` between the BEGIN and END markers of the Markdown
+    file `doc_path`: the numbers a page shows are the committed measurement's, never typed by hand."""
+    import json
+
+    from cnnapp import atomic
+
+    doc = Path(doc_path).read_text()
+    head, _, rest = doc.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    table = format_table(json.loads(Path(json_path).read_text()))
+    atomic.write_text(doc_path, f"{head}{BEGIN}\n\n{table}\n\n{END}{tail}")

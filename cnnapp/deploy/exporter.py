@@ -181,6 +181,7 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
         weights=weights,
     )
     rep["size"]["metadata_bytes"] = len(content) - len(bare)
+    rep["latency_note"] = report.latency_note(options.mode, content, baseline.float32, rep)
     channels = "RGB" if lite.input_shape[-1] == 3 else "grey"
     rep["input"] = {"shape": list(lite.input_shape), "channels": channels, "grey_front": subject.grey_front}
     rep["input"]["front"] = _front_name(subject)

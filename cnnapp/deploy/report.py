@@ -100,6 +100,59 @@ def build_report(
     }
 
 
+def latency_note(mode: str, content: bytes, float32_content: bytes, rep: dict) -> dict | None:
+    """Why an integer export is not faster than float32, with the kernels' profile; None when it is.
+
+    An int8 graph slower than its float32 twin is a small model's trait: the whole float32 graph takes tens
+    of µs, so the fixed costs int8 adds per invocation (quantizing the input, requantizing after every op,
+    int8 pooling and tanh) outweigh the multiply-adds it saves. An int16x8 graph is always slower: XNNPACK has
+    no 16-bit-activation kernels, so its convolutions run on LiteRT's reference kernels.
+    """
+    from cnnapp.deploy import runtime
+
+    if mode not in ("int8", "qat", "int16x8"):
+        return None
+    ms = rep["latency_ms"]["median"]
+    lite = runtime.LiteModel(float32_content, num_threads=1)
+    float32_ms = lite.latency_ms(np.zeros(lite.input_shape, np.float32), runs=rep["latency_ms"]["runs"])[
+        "median"
+    ]
+    if mode != "int16x8" and ms <= float32_ms:
+        return None
+    profile = {
+        "this export": runtime.delegate_profile(content),
+        "float32": runtime.delegate_profile(float32_content),
+    }
+    share = rep["size"]["bytes"] / rep["size"]["float32_bytes"]
+    if mode == "int16x8":
+        text = (
+            f"int16x8 takes {ms:.3f} ms per image against float32's {float32_ms:.3f} ms "
+            f"({ms / float32_ms:.0f}×): XNNPACK has no kernels for 16-bit activations, so its convolutions "
+            "and fully connected layers run on LiteRT's reference integer kernels, with or without "
+            "the delegate. "
+            "It buys accuracy (16-bit activations), not speed: use it where int8 loses accuracy and latency "
+            "does not matter, or on an accelerator with 16×8 kernels."
+        )
+    else:
+        text = (
+            f"{mode} is slower than float32 here ({ms:.3f} vs {float32_ms:.3f} ms per image, batch 1, one "
+            f"thread): the whole float32 graph takes {1000 * float32_ms:.0f} µs, so the fixed costs int8 "
+            "adds to an invocation (quantizing the input, requantizing after every op, int8 pooling and "
+            "tanh) "
+            "outweigh the multiply-adds it saves. For speed, float32 is the better phone choice for a model "
+            f"this small; {mode} keeps its size ({share:.0%} of float32's bytes). A per-layer profile: "
+            "`python -m cnnapp.bench --sections litert`."
+        )
+    return {"float32_ms": float32_ms, "text": text, "profile_ms": profile}
+
+
+def _profile_text(note: dict) -> str:
+    return "; ".join(
+        f"{side}: " + ", ".join(f"{setting} {ms:.3f} ms" for setting, ms in settings.items())
+        for side, settings in note["profile_ms"].items()
+    )
+
+
 def evaluation(labels, lite_probs, keras_probs, float32_probs) -> dict:
     """Accuracy through LiteRT, of Keras and of the float32 export; how often the export agrees with Keras."""
     lite = accuracy(lite_probs, labels)
@@ -181,6 +234,9 @@ def markdown(report: dict) -> str:
             f"| Conv/Dense kernels | {w['kernel_weights']:,} weights, {_pct(w['zero_fraction'])} zero, "
             f"at most {w['max_distinct_per_kernel']:,} distinct values per kernel |"
         )
+    if report.get("latency_note"):
+        note = report["latency_note"]
+        lines += ["", f"Latency: {note['text']}", "", f"Kernels (ms per image): {_profile_text(note)}."]
     lines += ["", f"Measured on {report['machine']}.", ""]
     return "\n".join(lines)
 
@@ -224,4 +280,11 @@ def compare_table(reports: list[dict]) -> str:
         "|" + "---|" * len(COMPARE_COLUMNS),
     ]
     lines += ["| " + " | ".join(compare_row(r)) + " |" for r in reports]
+    notes = [r for r in reports if r.get("latency_note")]
+    if notes:
+        lines += ["", "Latency notes:", ""]
+        lines += [
+            f"- `{r['export']}`: {r['latency_note']['text']} Kernels: {_profile_text(r['latency_note'])}."
+            for r in notes
+        ]
     return "\n".join(lines) + "\n"

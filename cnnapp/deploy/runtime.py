@@ -160,3 +160,34 @@ def op_summary(content: bytes) -> dict:
         "float_ops": float_ops,
         "integer_only": not float_ops,
     }
+
+
+def median_us(interp, runs: int, warmup: int = 10) -> float:
+    """Median µs of `runs` invocations of an allocated interpreter whose input is set, after `warmup`."""
+    for _ in range(warmup):
+        interp.invoke()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        interp.invoke()
+        times.append(time.perf_counter() - start)
+    return 1e6 * float(np.median(times))
+
+
+def delegate_profile(content: bytes, budget_s: float = 0.1) -> dict:
+    """Median ms per image at batch 1 with XNNPACK on and off (LiteRT's builtin kernels alone), on 1 and 2
+    threads: {"xnnpack, 1 thread": ms, ...}. It shows which kernels a graph runs on: a mode XNNPACK has no
+    kernels for times the same either way. About `budget_s` seconds of invocations per setting."""
+    out = {}
+    for delegates in (True, False):
+        for threads in (1, 2):
+            interp = _interpreter(content, threads, delegates=delegates)
+            interp.allocate_tensors()
+            detail = interp.get_input_details()[0]
+            interp.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
+            first = median_us(interp, 3, warmup=1)
+            runs = int(max(3, min(200, budget_s * 1e6 / max(first, 1.0))))
+            kind = "xnnpack" if delegates else "builtin kernels"
+            name = f"{kind}, {threads} thread" + ("s" if threads > 1 else "")
+            out[name] = median_us(interp, runs) / 1000
+    return out
