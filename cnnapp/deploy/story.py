@@ -4,7 +4,8 @@ The lectures' case for GoogLeNet on phones: at test time the parameters are the 
 8.7× fewer than AlexNet as measured here (6,998,552 against the two-tower 60,965,224; no big FC layers: 1×1
 reductions and global average pooling). The paper says "12× fewer" and the deck "~2M"; neither matches a
 count of the network its own Table 1 specifies (`python -m cnnapp.audit googlenet --lecture` says why).
-Sizes need no training, so the models are built untrained (int8 calibrated on random pixels: ranges, not accuracy, are at stake here).
+Sizes need no training, so the models are built untrained (int8 calibrated on random pixels: ranges, not
+accuracy, are at stake here).
 
     table = measure()   # converts each model twice; AlexNet float32 is ~240 MB, kept in memory only
     print(markdown(table))
