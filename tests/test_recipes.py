@@ -143,5 +143,6 @@ def test_adadelta_takes_the_papers_defaults_unless_the_recipe_sets_them():
     table = {"name": "x", "model": {"architecture": "lenet5"}, "optimizer": {"name": "adadelta"}}
     plain = recipes.from_dict(table).optimizer
     assert (plain.lr, plain.rho, plain.epsilon) == (1.0, 0.95, 1e-6)  # Zeiler 2012; Keras's lr is 0.001
-    chosen = recipes.load_recipe("lenet5-digits", ['optimizer.name="adadelta"', "optimizer.rho=0.9"]).optimizer
+    overrides = ['optimizer.name="adadelta"', "optimizer.rho=0.9"]
+    chosen = recipes.load_recipe("lenet5-digits", overrides).optimizer
     assert (chosen.rho, chosen.lr, chosen.epsilon) == (0.9, 0.02, 1e-6)  # the recipe's own lr and rho

@@ -46,8 +46,25 @@ def sentences(audit) -> list[str]:
         f"{_share(fc_m, t.macs)} in fully connected layers; {_share(conv_u, t.units)} of units are in conv "
         f"and pooling layers."
     )
-    if conv_w and fc_w:
-        holds = fc_w > conv_w and conv_m > fc_m
+    in_effect = [
+        r for r in audit.rows if r.main_path and r.kind == CONV and r.weights and r.macs == r.weights
+    ]
+    holds = fc_w > conv_w and conv_m > fc_m
+    if in_effect:  # both readings in one sentence: by layer type, and by what the layer computes
+        names = ", ".join(r.name for r in in_effect)
+        moved_w = sum(r.weights for r in in_effect)
+        moved_m = sum(r.macs for r in in_effect)
+        holds_in_effect = fc_w + moved_w > conv_w - moved_w and conv_m - moved_m > fc_m + moved_m
+        verdict = lambda ok: "holds" if ok else "does not hold"  # noqa: E731
+        out.append(
+            f"The lectures' rule of thumb (most weights fully connected, most connections conv) "
+            f"{verdict(holds)} counting {names} as the conv layer{'s' if len(in_effect) > 1 else ''} Keras "
+            f"builds ({_share(fc_w, t.weights)} of weights fully connected), and {verdict(holds_in_effect)} "
+            f"counting {'them' if len(in_effect) > 1 else 'it'} as fully connected, which "
+            f"{'they are' if len(in_effect) > 1 else 'it is'} in effect: the kernel covers the whole input "
+            f"map, so each weight is used once ({_share(fc_w + moved_w, t.weights)} of weights)."
+        )
+    elif conv_w and fc_w:
         out.append(
             "The lectures' rule of thumb holds: most weights are in the fully connected layers, most "
             "connections in the conv layers."
@@ -57,16 +74,6 @@ def sentences(audit) -> list[str]:
         )
     elif conv_w:
         out.append("There is no fully connected layer: all weights and connections are in conv layers.")
-    in_effect = [
-        r for r in audit.rows if r.main_path and r.kind == CONV and r.weights and r.macs == r.weights
-    ]
-    if in_effect:
-        share = _share(sum(r.weights for r in in_effect) + fc_w, t.weights)
-        out.append(
-            f"{', '.join(r.name for r in in_effect)}: convolution{'s' if len(in_effect) > 1 else ''} whose "
-            f"kernel covers the whole input map, so each weight is used once: fully connected in effect. "
-            f"Counted as fully connected, {share} of weights are."
-        )
     weighted = [r for r in audit.rows if r.main_path and r.weights]
     if weighted and t.weights:
         big = max(weighted, key=lambda r: r.weights)

@@ -27,7 +27,8 @@ def test_table_has_rows_totals_and_rules_of_thumb(capsys):
     assert "340,918 with bias additions" in out
     assert "count_params() = 60,850 = params" in out
     assert "of weights are in fully connected layers" in out
-    assert "C5: convolution whose kernel covers the whole input map" in out
+    assert "does not hold counting C5 as the conv layer Keras builds" in out
+    assert "and holds counting it as fully connected, which it is in effect" in out
 
 
 def test_json_csv_and_markdown(capsys):

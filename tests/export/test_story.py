@@ -34,3 +34,8 @@ def test_the_story_command_writes_and_prints_the_table(tmp_path, monkeypatch, ca
     assert command.main(["--out", str(tmp_path)]) == 0
     assert (tmp_path / "parameter-story.json").is_file()
     assert (tmp_path / "parameter-story.md").read_text() in capsys.readouterr().out + "\n"
+
+
+def test_measuring_prints_nothing(capfd):
+    story.measure(("linear",))  # Keras's export announces "Saved artifact at ..." for every conversion
+    assert "Saved artifact" not in capfd.readouterr().out
