@@ -102,9 +102,10 @@ class DemoPage:
         return self._rows()
 
     def _rows(self) -> list[tuple[str, str]]:
+        """The shown (label, probability) rows, each label as the model's file names it."""
         rows = self.page.locator("#results li")
         return [
-            (rows.nth(i).locator(".label").inner_text(), rows.nth(i).locator(".prob").inner_text())
+            (rows.nth(i).get_attribute("data-label"), rows.nth(i).locator(".prob").inner_text())
             for i in range(rows.count())
         ]
 

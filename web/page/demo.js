@@ -61,7 +61,8 @@ function ruleText() {
     return `This model has no refusal rule in its export: the page calls ${under} “${refusedName()}”.`;
   }
   const top = label === null ? "" : `the top class “${label}”, or `;
-  return `“${refusedName()}” is ${top}${under}: the export's rule.`;
+  const name = refusedName();
+  return `“${name[0].toUpperCase()}${name.slice(1)}” means ${top}${under}: the export's rule.`;
 }
 
 // The page's answer for the scores the model gave: one class, or refused (with why).
@@ -107,6 +108,7 @@ function show(categories, milliseconds, source) {
   results.replaceChildren(
     ...categories.map((c) => {
       const item = document.createElement("li");
+      item.dataset.label = c.categoryName; // the label as the file names it (shown: "not a digit (none)")
       const label = document.createElement("span");
       label.className = "label";
       label.textContent = shownName(c);
