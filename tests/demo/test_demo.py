@@ -218,3 +218,17 @@ def test_the_page_credits_the_data_the_model_was_trained_on():
     assert licence and licence.startswith("Trained on") and facts["trained_on"]
     assert ("MNIST" in licence) == ("mnist" in (facts["trained_on"] + licence).lower())
     assert facts["accuracy"]["split"] == "test" and facts["accuracy"]["images"] > 0
+
+
+def test_a_broken_or_missing_export_fails_the_demo_tests_not_skips(plain_tflite, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "EXPORTS", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match="no int8 export of lenet5-digits"):
+        exports.demo_model("lenet5-digits")
+    (tmp_path / "lenet5-digits").mkdir()
+    shutil.copy(
+        plain_tflite, tmp_path / "lenet5-digits" / "int8.tflite"
+    )  # no metadata: the page cannot run it
+    with pytest.raises(
+        pytest.fail.Exception, match="the page cannot run the committed export: .*no TFLite metadata"
+    ):
+        exports.demo_model("lenet5-digits")
