@@ -157,7 +157,7 @@ class DemoPage:
         return base64.b64decode(data_url.split(",", 1)[1])
 
     def snap_camera(self) -> list[tuple[str, str]]:
-        """Open the live camera view and classify one frame; return the shown rows."""
+        """Open the live camera view (read continuously), pause on a frame; return its shown rows."""
         self.page.click("#live")
         self.page.click("#snap")
         self._wait_for("camera")

@@ -1,5 +1,5 @@
 // The page's logic: load the model with MediaPipe Tasks (vendored, CPU); classify the draw pad, a camera
-// frame, or a picked or dropped picture; apply the export's refusal rule, so "not a digit" is said as such.
+// frame (read continuously), or a picked or dropped picture; apply the export's refusal rule, so "not a digit" is said as such.
 import { FilesetResolver, ImageClassifier } from "./vendor/tasks-vision/vision_bundle.mjs";
 import { createPad } from "./pad.js";
 
@@ -233,8 +233,27 @@ $("photo").addEventListener("change", onPick);
 
 // The live camera: browsers allow getUserMedia only on localhost and HTTPS pages. Without it, or when
 // permission is refused, the page says so and points at the file picker (which opens the camera app).
+const READ_EVERY_MS = 300; // about three answers a second: live enough to aim, cheap on a phone's battery
 let stream = null;
+let reading = null;
+
+function readFrame() {
+  if (stream) classify(cameraSquare(), "camera");
+}
+
+// Read the frame continuously, or pause: the frame freezes and its answer stays.
+function keepReading(on) {
+  clearInterval(reading);
+  reading = on ? setInterval(readFrame, READ_EVERY_MS) : null;
+  $("snap").textContent = on ? "Pause" : "Resume";
+  if (on) video.play();
+  else video.pause();
+  readFrame();
+}
+
 function stopCamera() {
+  clearInterval(reading);
+  reading = null;
   if (!stream) return;
   for (const track of stream.getTracks()) track.stop();
   stream = null;
@@ -252,7 +271,8 @@ async function startCamera() {
     stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } });
   } catch (error) {
     const refused = error.name === "NotAllowedError";
-    noCamera(refused ? "refused" : "failed", refused ? "Camera permission was refused" : `No camera (${error.message})`);
+    const why = refused ? "Camera permission was refused" : `No camera (${error.message})`;
+    noCamera(refused ? "refused" : "failed", why);
     $("photo").focus();
     return;
   }
@@ -261,7 +281,7 @@ async function startCamera() {
   showInput("camera");
   video.srcObject = stream;
   await video.play();
-  say("Hold one digit on paper inside the square, then classify the frame.");
+  keepReading(true);
   $("snap").focus();
 }
 
@@ -270,13 +290,14 @@ function cameraSquare() {
   const side = Math.min(video.videoWidth, video.videoHeight);
   frame.width = frame.height = side;
   const context = frame.getContext("2d");
-  context.drawImage(video, (video.videoWidth - side) / 2, (video.videoHeight - side) / 2, side, side, 0, 0, side, side);
+  const [left, top] = [(video.videoWidth - side) / 2, (video.videoHeight - side) / 2];
+  context.drawImage(video, left, top, side, side, 0, 0, side, side);
   return frame;
 }
 
 if (window.isSecureContext && navigator.mediaDevices?.getUserMedia) {
   $("live").addEventListener("click", startCamera);
-  $("snap").addEventListener("click", () => classify(cameraSquare(), "camera"));
+  $("snap").addEventListener("click", () => keepReading(reading === null));
 } else {
   $("live").hidden = true;
   noCamera("unavailable", "This browser offers no live camera here (it needs HTTPS or localhost)");
