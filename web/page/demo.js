@@ -1,5 +1,6 @@
 // The page's logic: load the model with MediaPipe Tasks (vendored, CPU); classify the draw pad, a camera
-// frame (read continuously), or a picked or dropped picture; apply the export's refusal rule, so "not a digit" is said as such.
+// frame (read continuously), or a picked or dropped picture; apply the export's refusal rule, so that
+// "not a digit" is said as such.
 import { FilesetResolver, ImageClassifier } from "./vendor/tasks-vision/vision_bundle.mjs";
 import { createPad } from "./pad.js";
 
@@ -89,6 +90,10 @@ async function loadModel() {
   $("facts").textContent = describe();
   $("measured").textContent = measured();
   $("rule").textContent = ruleText();
+  if (facts.refusal.label === null) {
+    $("works-else").textContent = "This model has no “not a digit” class: anything else may still be read as "
+      + `a digit, unless its top score is under ${threshold(facts.refusal.min_score)}.`;
+  }
   $("credits").textContent = facts.credits || "The export names no training data or licence.";
   const fileset = await FilesetResolver.forVisionTasks(new URL("vendor/tasks-vision/wasm", location.href).href);
   classifier = await ImageClassifier.createFromOptions(fileset, {
