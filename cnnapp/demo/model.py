@@ -29,6 +29,8 @@ INPUT_TYPES = ("uint8", "float32")
 OUTPUT_TYPES = ("uint8", "float32")
 # The page's rule when the export states none: a top score under this means "not one of the classes".
 DEFAULT_MIN_SCORE = 0.5
+# The world evaluation beside an export (digits as people have them, through MediaPipe), if there is one.
+WORLD_FILE = "world.json"
 # What the demo does show, named in the one-line refusal of anything else.
 CLASSIFIER_HINT = (
     "the demo shows image classifiers: pass a classifier's export (export/lenet5-digits/int8.tflite) "
@@ -51,6 +53,8 @@ class DemoModel:
         input_type: "uint8" or "float32".
         report: the export report beside the file (`<stem>.json`) if it describes this file, else None.
         about: the file's own metadata: `description` and `licence` (what trained it, whom to credit).
+        world: this file's row of the world evaluation beside it (`world.json`: digits as people have them,
+            read by MediaPipe), else None.
     """
 
     path: Path
@@ -59,6 +63,7 @@ class DemoModel:
     input_type: str
     report: dict | None
     about: dict = dataclasses.field(default_factory=dict)
+    world: dict | None = None
 
     @property
     def name(self) -> str:
@@ -112,6 +117,7 @@ class DemoModel:
             "trained_on": self.about.get("description"),
             "credits": self.about.get("licence"),
             "accuracy": accuracy,
+            "world": self.world,
         }
 
 
@@ -163,10 +169,27 @@ def read_model(path: str | Path) -> DemoModel:
             f"{path} has metadata but no labels file with {output_shape[-1]} lines in it: {EXPORT_HINT}"
         )
     height_width_channels = tuple(int(d) for d in input_shape[1:])
-    report, about = _report(path, len(content)), _about(content)
-    model = DemoModel(path, labels, height_width_channels, input_type, report, about)
+    report, about, world = _report(path, len(content)), _about(content), _world(path, len(content))
+    model = DemoModel(path, labels, height_width_channels, input_type, report, about, world)
     model.refusal()  # a report that contradicts the file fails here, not on the page
     return model
+
+
+def _world(path: Path, size: int) -> dict | None:
+    """This file's world evaluation from `world.json` beside it, if its row names this very file (name and
+    bytes): {"dataset", "client", "images", "scores": [{"set", "name", "percent"}, ...]}."""
+    try:
+        results = json.loads((path.parent / WORLD_FILE).read_text())
+        row = next(r for r in results["exports"] if r.get("file") == path.name and r.get("bytes") == size)
+        scores = [{"set": key, "name": name, "percent": row[key]} for key, name in results["sets"].items()]
+        return {
+            "dataset": results.get("dataset"),
+            "client": results.get("client"),
+            "images": results.get("images"),
+            "scores": scores,
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, StopIteration):
+        return None
 
 
 def _about(content: bytes) -> dict:

@@ -146,6 +146,9 @@ def test_the_refusal_rule_shown_is_the_exports(context, site):
     accuracy = model.facts()["accuracy"]
     assert f"Top-1 {100 * accuracy['top1']:.1f}% on the {accuracy['images']} held-out" in measured
     assert page.page.inner_text("#credits") == model.facts()["credits"]
+    if model.world:  # the world evaluation beside the export: every set's number is on the page
+        shown = page.page.inner_text("#world")
+        assert all(f"{s['name']} {s['percent']:.1f}%" in shown for s in model.world["scores"]), shown
     page.page.close()
 
 

@@ -232,3 +232,27 @@ def test_a_broken_or_missing_export_fails_the_demo_tests_not_skips(plain_tflite,
         pytest.fail.Exception, match="the page cannot run the committed export: .*no TFLite metadata"
     ):
         exports.demo_model("lenet5-digits")
+
+
+def test_the_world_evaluation_shown_is_this_files_row(plain_tflite, tmp_path):
+    from cnnapp.demo.model import _world
+
+    model = tmp_path / "int8.tflite"
+    shutil.copy(plain_tflite, model)
+    size = model.stat().st_size
+    row = {"file": "int8.tflite", "bytes": size, "ink_on_paper": 98.7, "refused": 96.5}
+    results = {
+        "dataset": "mnist4k validation split (never trained on)",
+        "sets": {"ink_on_paper": "ink on paper", "refused": "non-digit frames refused"},
+        "exports": [{**row, "file": "float32.tflite"}, row],
+    }
+    (tmp_path / "world.json").write_text(json.dumps(results))
+    shown = _world(model, size)
+    assert shown["dataset"] == results["dataset"]
+    assert shown["scores"] == [
+        {"set": "ink_on_paper", "name": "ink on paper", "percent": 98.7},
+        {"set": "refused", "name": "non-digit frames refused", "percent": 96.5},
+    ]
+    assert _world(model, size + 1) is None  # a row about another file is not shown
+    (tmp_path / "world.json").write_text("{not json")
+    assert _world(model, size) is None

@@ -54,6 +54,14 @@ function measured() {
     + `through LiteRT.${trained}`;
 }
 
+// The world evaluation: digits as people have them (on paper, in photos) and frames with none, read by
+// MediaPipe; each set's share of right answers.
+function world() {
+  const { dataset, scores } = facts.world;
+  const sets = scores.map((s) => `${s.name} ${Number(s.percent).toFixed(1)}%`).join(" · ");
+  return `As people have digits, read by MediaPipe${dataset ? ` on the ${dataset}` : ""}: ${sets}.`;
+}
+
 // The refusal rule as this page applies it, from the export's report, or the page's default.
 function ruleText() {
   const { label, min_score: minScore, source } = facts.refusal;
@@ -89,6 +97,10 @@ async function loadModel() {
   document.title = `${facts.name}: draw or show a digit`;
   $("facts").textContent = describe();
   $("measured").textContent = measured();
+  if (facts.world) {
+    $("world").textContent = world();
+    $("world").hidden = false;
+  }
   $("rule").textContent = ruleText();
   if (facts.refusal.label === null) {
     $("works-else").textContent = "This model has no “not a digit” class: anything else may still be read as "
