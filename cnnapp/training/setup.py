@@ -65,7 +65,9 @@ def load_data(recipe: Recipe) -> RunData:
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
         if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
+            ds, size = subsets.per_class(
+                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
+            )  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)
@@ -88,6 +90,14 @@ def load_data(recipe: Recipe) -> RunData:
         splits = {name: subsets.relabel(ds, ids) for name, ds in splits.items()}
         names = tuple(info.class_names[i] for i in ids)
         info = dataclasses.replace(info, num_classes=len(ids), class_names=names, split_sizes={})
+    config = recipe.data.pipeline
+    if "negatives" in config.augment and info.class_names[config.none_label : config.none_label + 1] != (
+        "none",
+    ):
+        raise CnnappError(
+            f"the negatives step labels its frames {config.none_label}, which {info.name} does not name "
+            "'none'; use a dataset with a `none` class (mnist4k) or set data.none_label to it"
+        )
     counts = subsets.split_class_counts(splits, sizes, info, strict=not limit)
     return RunData(info, *splits.values(), sizes, validation_name, counts)
 
@@ -124,6 +134,8 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        # The ink front runs in the pipelines; runs.build_model puts it in the exported graph.
+        **({"front": recipe.data.pipeline.front} if recipe.data.pipeline.front != "none" else {}),
     }
 
 
