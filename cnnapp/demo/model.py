@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.deploy import world
 from cnnapp.errors import CnnappError
 
 # The name of the model-level metadata buffer (ModelMetadata) in the TFLite schema.
@@ -30,7 +31,7 @@ OUTPUT_TYPES = ("uint8", "float32")
 # The page's rule when the export states none: a top score under this means "not one of the classes".
 DEFAULT_MIN_SCORE = 0.5
 # The world evaluation beside an export (digits as people have them, through MediaPipe), if there is one.
-WORLD_FILE = "world.json"
+WORLD_FILE = f"{world.FILE}.json"
 # What the demo does show, named in the one-line refusal of anything else.
 CLASSIFIER_HINT = (
     "the demo shows image classifiers: pass a classifier's export (export/lenet5-digits/int8.tflite) "
