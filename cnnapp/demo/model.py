@@ -28,8 +28,9 @@ METADATA_NAME = b"TFLITE_METADATA"
 # What MediaPipe's ImageClassifier accepts: uint8 or float32 in, uint8 or float32 out, 3 or 4 channels.
 INPUT_TYPES = ("uint8", "float32")
 OUTPUT_TYPES = ("uint8", "float32")
-# The page's rule when the export states none: a top score under this means "not one of the classes".
-DEFAULT_MIN_SCORE = 0.5
+# The page's rule when the export states none: a top score under this means "not one of the classes"
+# (the threshold the world evaluation counts answers by).
+DEFAULT_MIN_SCORE = world.MIN_SCORE
 # The world evaluation beside an export (digits as people have them, through MediaPipe), if there is one.
 WORLD_FILE = f"{world.FILE}.json"
 # What the demo does show, named in the one-line refusal of anything else.
