@@ -11,6 +11,7 @@ RUN/demo for a run). It must be served over http(s), not opened as a file://; --
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -40,6 +41,10 @@ def model_file(model: str) -> Path:
         raise CnnappError(
             f"{path} is a folder but not a run (no run.json): name a run folder or a .tflite file"
         )
+    if _is_segmentation_run(RunDir(path)):
+        from cnnapp.demo.model import CLASSIFIER_HINT
+
+        raise CnnappError(f"{path} is a segmentation run (its model scores every pixel): {CLASSIFIER_HINT}")
     from cnnapp import export
 
     exported = export.default_out(str(path)) / f"{RUN_EXPORT}.tflite"
@@ -47,6 +52,15 @@ def model_file(model: str) -> Path:
         print(f"{path} has no {exported.name} yet: python -m cnnapp.export {path} --mode {RUN_EXPORT}")
         export.main([str(path), "--mode", RUN_EXPORT])
     return exported
+
+
+def _is_segmentation_run(run: RunDir) -> bool:
+    """True for a run whose recipe put a segmentation head (run.json's "head") on its backbone; a run.json
+    this cannot read is left to the export, which names what is wrong with it."""
+    try:
+        return bool(json.loads(run.meta_file.read_text()).get("head"))
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def default_out(model: str, tflite: Path) -> Path:

@@ -1,29 +1,47 @@
 """The demo site in a real browser (`python -m pytest -m browser`): headless Chromium classifies the 20
-committed test digits through the page's own file input with LiteRT's answers, offline, and a dropped
-non-image file gets a message on the page.
+committed test digits through the page's own file input with LiteRT's answers, offline; digits drawn on the
+pad with the mouse and a finger are read, a blank pad is refused; the camera (Chromium's fake one, filming a
+digit on paper) classifies, and without a camera the page offers the file picker; a dropped non-image file
+gets a message on the page.
 
 Needs Debian's Chromium (`apt-get install chromium`), Playwright for Python (requirements.txt) and the page's
 runtime (`npm ci` in web/, which the demo command runs when npm is there); skips, saying which is missing.
+A missing or broken export fails.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from tests.demo import browser, exports
+from tests.demo import browser, exports, handwriting
 
 pytestmark = pytest.mark.browser
 ALLOWED_DIFFERENCES = 1  # the browser decodes the PNG itself
 
 
-@pytest.fixture(scope="module")
-def context(tmp_path_factory):
+# Drawn on the pad: by mouse, and by finger (multi-stroke 4).
+DRAWN = (("7", "mouse"), ("4", "touch"), ("0", "mouse"))
+FILMED = "3"  # the digit on paper the fake camera films
+
+
+def _needs_chromium():
     if browser.chromium() is None:
         pytest.skip("Chromium is not installed (apt-get install chromium)")
     pytest.importorskip(
         "playwright", reason="Playwright for Python is not installed (pip install -r requirements.txt)"
     )
-    with browser.launch(tmp_path_factory.mktemp("chromium-profile")) as ctx:
+
+
+@pytest.fixture(scope="module")
+def playwright():
+    _needs_chromium()
+    with browser.driver() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def context(playwright, tmp_path_factory):
+    with browser.launch(tmp_path_factory.mktemp("chromium-profile"), playwright=playwright) as ctx:
         yield ctx
 
 
@@ -86,6 +104,82 @@ def test_non_image_file_gets_a_message_not_an_error(context, site):
     assert page.console_errors == before and page.page_errors == []
     digit = exports.DIGITS[0]
     assert page.drop(digit.name, "image/png", digit.read_bytes()) == "done"  # and the page recovers
+    page.page.close()
+
+
+def test_a_digit_drawn_on_the_pad_is_read(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)
+    assert page.page.is_visible("#pad") and page.ready(), page.status
+    read = []
+    for digit, pointer in DRAWN:
+        page.page.click("#clear")
+        page.draw(handwriting.STROKES[digit], pointer)
+        assert page.answer() == exports.litert_verdict(model, page.pad_png()), "page vs LiteRT on the pad"
+        read.append((digit, pointer, page.answer(), page.status))
+    assert [answer for *_, answer, _ in read] == [("class", d) for d, _ in DRAWN], read
+    assert page.page_errors == []
+    page.page.close()
+
+
+def test_a_blank_pad_is_refused(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)
+    page.page.click("#classify-pad")  # nothing drawn: the pad is white paper
+    page.page.wait_for_function("document.getElementById('results').dataset.source === 'pad'")
+    assert page.answer() == ("none", ""), f"a blank pad read as a digit: {page.status}"
+    assert page.page.inner_text("#answer") == "Not a digit" and page.status.startswith("not a digit: ")
+    assert page.answer() == exports.litert_verdict(model, page.pad_png())
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_the_refusal_rule_shown_is_the_exports(context, site):
+    model, url = site
+    page = browser.DemoPage(context, url)
+    rule, shown = model.refusal(), page.page.inner_text("#rule")
+    if rule["source"] is None:
+        assert "has no refusal rule in its export" in shown and "under 50%" in shown
+    else:
+        assert f"“{rule['label']}”" in shown and f"under {100 * rule['min_score']:g}%" in shown, shown
+    measured = page.page.inner_text("#measured")
+    accuracy = model.facts()["accuracy"]
+    assert f"Top-1 {100 * accuracy['top1']:.1f}% on the {accuracy['images']} held-out" in measured
+    assert page.page.inner_text("#credits") == model.facts()["credits"]
+    if model.world:  # the world evaluation beside the export: every set's number is on the page
+        shown = page.page.inner_text("#world")
+        assert all(f"{s['name']} {s['percent']:.1f}%" in shown for s in model.world["scores"]), shown
+    page.page.close()
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_the_camera_reads_a_digit_on_paper(playwright, site, tmp_path):
+    _, url = site
+    video = handwriting.write_y4m(handwriting.render(FILMED), tmp_path / "digit.y4m")
+    with browser.launch(tmp_path / "profile", camera_video=video, playwright=playwright) as filming:
+        page = browser.DemoPage(filming, url)
+        page.snap_camera()
+        assert page.page.is_visible("#camera") and page.page_errors == []
+        assert page.answer() == ("class", FILMED), page.status
+
+
+@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+def test_without_a_camera_the_file_picker_is_offered(context, site):
+    _, url = site
+    page = browser.DemoPage(context, url, init_script="delete MediaDevices.prototype.getUserMedia")
+    assert page.page.is_hidden("#live") and page.page.is_visible("#camera-note")
+    assert page.page.get_attribute("#camera-note", "data-reason") == "unavailable"
+    assert "take a photo or choose a picture" in page.page.inner_text("#camera-note")
+    assert page.page.is_enabled("#photo") and page.page.is_enabled("#choose")
+    page.page.close()
+    refused = "Promise.reject(new DOMException('denied', 'NotAllowedError'))"
+    refusing = f"MediaDevices.prototype.getUserMedia = () => {refused}"
+    page = browser.DemoPage(context, url, init_script=refusing)
+    page.page.click("#live")
+    page.page.wait_for_selector("#camera-note", state="visible")
+    assert page.page.get_attribute("#camera-note", "data-reason") == "refused"
+    assert "permission was refused" in page.page.inner_text("#camera-note") and page.page.is_hidden("#camera")
+    assert page.pick(exports.DIGITS[0]) and page.page_errors == []  # the fallback works
     page.page.close()
 
 

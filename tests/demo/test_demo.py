@@ -49,6 +49,22 @@ def fake_web(tmp_path, monkeypatch) -> Path:
     return web
 
 
+@pytest.fixture(scope="module")
+def segmenter_tflite(tmp_path_factory) -> Path:
+    """A real TFLite image segmenter with MediaPipe's segmenter metadata: 8×8×3 in, 8×8×3 scores out."""
+    import keras
+    import tensorflow as tf
+
+    from cnnapp.deploy.metadata import Info, with_metadata
+
+    model = keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Conv2D(3, 1, activation="softmax")])
+    content = tf.lite.TFLiteConverter.from_keras_model(model).convert()
+    info = Info("seg", "a segmenter", "float32", "tests", "none", ("paper", "ink", "edge"))
+    path = tmp_path_factory.mktemp("seg") / "seg.tflite"
+    path.write_bytes(with_metadata(content, info, segmenter=True))
+    return path
+
+
 def _shown(tflite: Path) -> DemoModel:
     """The plain model as the page would take it, metadata check skipped: to test the site writer alone."""
     return DemoModel(tflite, ("cat", "dog", "bird"), (8, 8, 3), "float32", None)
@@ -107,7 +123,7 @@ def test_writes_a_static_site_and_replaces_only_sites(plain_tflite, fake_web, tm
     out = write_site(_shown(plain_tflite), tmp_path / "site", runtime.installed_dir())
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == sorted(
-        ["index.html", "demo.js", "model.json", "plain.tflite", site.MARKER]
+        ["index.html", "demo.js", "pad.js", "model.json", "plain.tflite", site.MARKER]
         + [f"vendor/tasks-vision/{name}" for name in runtime.FILES]
     )
     assert (out / "plain.tflite").read_bytes() == plain_tflite.read_bytes()
@@ -170,3 +186,75 @@ def test_a_report_describing_another_file_is_not_shown(plain_tflite, tmp_path):
     for bytes_in_report, shown in ((size, True), (size + 1, False)):
         (tmp_path / "int8.json").write_text(json.dumps({"model": "m", "size": {"bytes": bytes_in_report}}))
         assert (_report(model, size) is not None) == shown
+
+
+def test_a_segmenter_is_refused_in_one_line_naming_what_works(segmenter_tflite, tmp_path):
+    message = (
+        r"is an image segmenter \(a score per pixel\): it returns 1×8×8×3 scores.*shows image classifiers"
+    )
+    with pytest.raises(CnnappError, match=message) as error:
+        demo_cli.main([str(segmenter_tflite), "--out", str(tmp_path / "site")])
+    assert "\n" not in str(error.value) and "export/lenet5-digits/int8.tflite" in str(error.value)
+    run = tmp_path / "fcn-run"
+    run.mkdir()
+    (run / "run.json").write_text(json.dumps({"head": "fcn8s"}))
+    with pytest.raises(CnnappError, match="is a segmentation run .*the demo shows image classifiers"):
+        demo_cli.main([str(run)])  # refused before any export is made
+    assert not (run / "export").exists() and not (tmp_path / "site").exists()
+
+
+def test_the_refusal_rule_comes_from_the_export_report(plain_tflite):
+    def shown(report):
+        return DemoModel(plain_tflite, ("cat", "dog", "none"), (8, 8, 3), "float32", report)
+
+    assert shown(None).refusal() == {"label": None, "min_score": 0.5, "source": None}  # the page says so
+    rule = {"label": "none", "min_score": 0.6}
+    assert shown({"refusal": rule}).facts()["refusal"] == {**rule, "source": "export"}
+    with pytest.raises(CnnappError, match=r"refusal label 'nothing', which is not among the model's labels"):
+        shown({"refusal": {"label": "nothing", "min_score": 0.5}}).refusal()
+
+
+def test_the_page_credits_the_data_the_model_was_trained_on():
+    facts = exports.demo_model("lenet5-digits").facts()
+    licence = facts["credits"]
+    assert licence and licence.startswith("Trained on") and facts["trained_on"]
+    assert ("MNIST" in licence) == ("mnist" in (facts["trained_on"] + licence).lower())
+    assert facts["accuracy"]["split"] == "test" and facts["accuracy"]["images"] > 0
+
+
+def test_a_broken_or_missing_export_fails_the_demo_tests_not_skips(plain_tflite, tmp_path, monkeypatch):
+    monkeypatch.setattr(exports, "EXPORTS", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match="no int8 export of lenet5-digits"):
+        exports.demo_model("lenet5-digits")
+    (tmp_path / "lenet5-digits").mkdir()
+    shutil.copy(
+        plain_tflite, tmp_path / "lenet5-digits" / "int8.tflite"
+    )  # no metadata: the page cannot run it
+    with pytest.raises(
+        pytest.fail.Exception, match="the page cannot run the committed export: .*no TFLite metadata"
+    ):
+        exports.demo_model("lenet5-digits")
+
+
+def test_the_world_evaluation_shown_is_this_files_row(plain_tflite, tmp_path):
+    from cnnapp.demo.model import _world
+
+    model = tmp_path / "int8.tflite"
+    shutil.copy(plain_tflite, model)
+    size = model.stat().st_size
+    row = {"file": "int8.tflite", "bytes": size, "ink_on_paper": 98.7, "refused": 96.5}
+    results = {
+        "dataset": "mnist4k validation split (never trained on)",
+        "sets": {"ink_on_paper": "ink on paper", "refused": "non-digit frames refused"},
+        "exports": [{**row, "file": "float32.tflite"}, row],
+    }
+    (tmp_path / "world.json").write_text(json.dumps(results))
+    shown = _world(model, size)
+    assert shown["dataset"] == results["dataset"]
+    assert shown["scores"] == [
+        {"set": "ink_on_paper", "name": "ink on paper", "percent": 98.7},
+        {"set": "refused", "name": "non-digit frames refused", "percent": 96.5},
+    ]
+    assert _world(model, size + 1) is None  # a row about another file is not shown
+    (tmp_path / "world.json").write_text("{not json")
+    assert _world(model, size) is None
