@@ -59,9 +59,10 @@ class ArgumentParser(argparse.ArgumentParser):
 
     def parse_known_args(self, args=None, namespace=None):
         parsed, extra = super().parse_known_args(args, namespace)
-        quiet.start_tensorflow(verbose=parsed.verbose, backend=getattr(parsed, "backend", None))
-        if parsed.quiet:
-            _no_progress()
+        if not extra:  # extra arguments are an error parse_args is about to report: no work starts
+            quiet.start_tensorflow(verbose=parsed.verbose, backend=getattr(parsed, "backend", None))
+            if parsed.quiet:
+                _no_progress()
         return parsed, extra
 
 

@@ -63,7 +63,7 @@ _OS_FIXES = {
 def describe_os_error(error: OSError) -> str:
     """One line for an OSError: the file and the fix."""
     path = error.filename if error.filename is not None else "a file"
-    fix = _OS_FIXES.get(error.errno)
+    fix = _OS_FIXES.get(error.errno) if error.errno is not None else None
     if fix is not None:
         return fix.format(path=path)
     return f"{path}: {error.strerror or error}"

@@ -23,12 +23,19 @@ import tempfile
 from collections.abc import Iterator
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-_state = {"started": False, "log": ""}
+
+
+class _State:
+    started = False  # start_tensorflow has run in this process
+    log = ""  # what TensorFlow wrote while it was imported
+
+
+_state = _State()
 
 
 def startup_log() -> str:
     """What TensorFlow wrote while it was imported by `start_tensorflow` (empty before, or when shown)."""
-    return _state["log"]
+    return _state.log
 
 
 def _tensorflow_installed() -> bool:
@@ -48,16 +55,16 @@ def start_tensorflow(verbose: bool = False, backend: str | None = None) -> None:
     backend = backend or os.environ.get("KERAS_BACKEND", "tensorflow")
     if backend != "tensorflow" or not _tensorflow_installed():
         return
-    if not _state["started"]:
-        _state["started"] = True
+    if not _state.started:
+        _state.started = True
         if "tensorflow" not in sys.modules and os.environ.get("TF_CPP_MIN_LOG_LEVEL") != "0" and not verbose:
             with _captured_fds() as captured:
                 _import_tensorflow()
-            _state["log"] = captured.getvalue()
+            _state.log = captured.getvalue()
         else:
             _import_tensorflow()
-    if verbose and _state["log"]:
-        sys.stderr.write(_state["log"])
+    if verbose and _state.log:
+        sys.stderr.write(_state.log)
         sys.stderr.flush()
 
 

@@ -495,7 +495,7 @@ def from_any(path: str | os.PathLike, which: str = "best") -> ModelRef:
 
 def load_run(path: str | os.PathLike) -> Run:
     """Read the run folder `path` (or the run holding the checkpoint file `path`)."""
-    run = run_of(path) or RunDir(path)
+    run = run_of(path) or RunDir(Path(path))
     return Run(path=run.path, meta=run.read_meta(), recipe=run.read_recipe())
 
 

@@ -22,7 +22,7 @@ def test_the_start_up_captured_tensorflows_log():
 
 
 def test_verbose_writes_the_captured_log_to_stderr(monkeypatch, capsys):
-    monkeypatch.setitem(quiet._state, "log", "I0000 port.cc:153] oneDNN custom operations are on.\n")
+    monkeypatch.setattr(quiet._state, "log", "I0000 port.cc:153] oneDNN custom operations are on.\n")
     parser = cli.ArgumentParser(prog="python -m cnnapp.x")
     assert parser.parse_args([]).verbose is False
     assert capsys.readouterr().err == ""

@@ -38,10 +38,10 @@ def test_importing_every_module_leaves_tensorflow_unstarted_and_prints_nothing()
 def test_the_backend_a_command_asks_for_decides_whether_it_starts_tensorflow(monkeypatch):
     from cnnapp import quiet
 
-    monkeypatch.setitem(quiet._state, "started", False)
+    monkeypatch.setattr(quiet._state, "started", False)
     monkeypatch.setattr(quiet, "_import_tensorflow", lambda: pytest.fail("imported TensorFlow for jax"))
     monkeypatch.delenv("KERAS_BACKEND", raising=False)
     quiet.start_tensorflow(backend="jax")
     monkeypatch.setenv("KERAS_BACKEND", "torch")
     quiet.start_tensorflow()
-    assert quiet._state["started"] is False
+    assert quiet._state.started is False

@@ -13,10 +13,9 @@ from pathlib import Path
 import pytest
 
 import cnnapp
-from cnnapp import cli
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets", "mediapipe", "ai_edge_litert", "matplotlib")
+HEAVY = ("tensorflow", "keras", "tf_keras", "tensorflow_datasets", "mediapipe", "ai_edge_litert", "PIL")
 
 
 def _imported_after(code: str, *argv: str) -> set[str]:
@@ -46,9 +45,18 @@ def test_help_of_every_command_imports_no_tensorflow():
     assert _imported_after(code) == set()
 
 
-def test_a_command_starts_tensorflow_once_its_arguments_are_parsed():
-    code = "from cnnapp import cli\ncli.ArgumentParser(prog='x').parse_args([])"
-    assert "tensorflow" in _imported_after(code)
+def test_a_command_starts_tensorflow_once_its_arguments_are_parsed(monkeypatch):
+    from cnnapp import cli, quiet
+
+    started = []
+    monkeypatch.setattr(quiet._state, "started", False)
+    monkeypatch.setattr(quiet, "_import_tensorflow", lambda: started.append(True))
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    with pytest.raises(SystemExit):
+        cli.ArgumentParser(prog="x").parse_args(["--no-such-flag"])  # a bad flag: nothing is started
+    assert started == []
+    cli.ArgumentParser(prog="x").parse_args([])
+    assert started == [True]
 
 
 def test_the_notebook_functions_are_the_command_modules_made_callable():
