@@ -113,7 +113,8 @@ def test_reads_labels_and_input_from_the_committed_export():
     model = exports.demo_model("lenet5-digits")  # skips while the export has no metadata
     labels_txt = model.path.parent / "labels.txt"
     assert model.labels == tuple(labels_txt.read_text().split())
-    assert model.input_shape == (32, 32, 3) and model.input_type == "uint8"
+    assert model.input_shape == tuple(model.report["input"]["shape"]) and model.input_type == "uint8"
+    assert model.input_shape[-1] == 3  # RGB frames in, as MediaPipe gives them
     facts = model.facts()
     assert facts["name"] == "lenet5-digits" and facts["bytes"] == model.path.stat().st_size
     assert facts["accuracy"]["top1"] == model.report["evaluation"]["litert"]["top1"]
