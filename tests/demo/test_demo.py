@@ -116,7 +116,7 @@ def test_reads_labels_and_input_from_the_committed_export():
     assert model.input_shape == tuple(model.report["input"]["shape"]) and model.input_type == "uint8"
     assert model.input_shape[-1] == 3  # RGB frames in, as MediaPipe gives them
     facts = model.facts()
-    assert facts["name"] == "lenet5-digits" and facts["bytes"] == model.path.stat().st_size
+    assert facts["name"] == model.report["model"] and facts["bytes"] == model.path.stat().st_size
     assert facts["accuracy"]["top1"] == model.report["evaluation"]["litert"]["top1"]
 
 
