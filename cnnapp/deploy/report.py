@@ -148,7 +148,17 @@ def markdown(report: dict) -> str:
         quant = i.get("quantization")
         raw = f", quantized scale {quant['scale']:g}, zero point {quant['zero_point']}" if quant else ""
         front = " (RGB→grey front in the graph)" if i.get("grey_front") else ""
+        if i.get("front") == "ink":
+            front = " (ink front in the graph: grey, polarity and contrast from the frame)"
         lines.append(f"| input | {'×'.join(map(str, i['shape']))} {i['channels']}{front}{raw} |")
+    if "refusal" in report:
+        rule = report["refusal"]
+        said = (
+            f"top label `{rule['label']}`, or top score under {rule['min_score']}, means no digit"
+            if rule
+            else "none: the model names one of its classes for every frame"
+        )
+        lines.append(f"| refusal rule | {said} |")
     if report.get("float_layers"):
         f = report["float_layers"]
         gained = (

@@ -214,3 +214,31 @@ def write_world(results: dict, folder: Path) -> tuple[Path, Path]:
 def load_world(folder: Path) -> dict:
     """A folder's world.json."""
     return json.loads((folder / f"{FILE}.json").read_text())
+
+
+def comparison_table(folders) -> str:
+    """One Markdown table of several folders' committed world.json: every export, its five numbers, bytes
+    and latency (docs/phone.md's results table is this, generated, never typed)."""
+    keys = list(SETS)
+    lines = [
+        "| model | export | bytes | latency ms | " + " | ".join(SETS[k] for k in keys) + " |",
+        "|" + "---|" * (4 + len(keys)),
+    ]
+    for folder in folders:
+        results = load_world(Path(folder))
+        for row in results["exports"]:
+            cells = [results["folder"], row["file"].removesuffix(".tflite"), f"{row['bytes']:,}"]
+            cells += [f"{row['latency_ms']:.3f}", *(f"{row[k]:.2f}%" for k in keys)]
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+TABLE_START, TABLE_END = "<!-- world-table: generated from export/*/world.json -->", "<!-- /world-table -->"
+
+
+def refresh_table(doc: Path, folders) -> str:
+    """`doc` with the text between TABLE_START and TABLE_END replaced by `comparison_table(folders)`."""
+    text = doc.read_text()
+    head, rest = text.split(TABLE_START, 1)
+    _, tail = rest.split(TABLE_END, 1)
+    return f"{head}{TABLE_START}\n{comparison_table(folders)}{TABLE_END}{tail}"

@@ -112,6 +112,11 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True, evaluated=No
     if run.folder.log_file.is_file():
         curve = curves.draw_curves(run.path, out_dir / "curves.png")
         paths += [curve, curve.with_suffix(".json")]
+    from cnnapp.explain import camera_grid
+
+    if camera_grid.camera_steps(run):  # a phone camera in the pipeline: show what it made
+        grid = camera_grid.draw_camera_grid(run, out_dir / "camera.png")
+        paths += [grid, grid.with_suffix(".json")]
     if errors:
         which = (run.report or {}).get("checkpoint")
         if which is None:

@@ -23,11 +23,11 @@ TFDS = {
 
 
 def test_names_cover_every_dataset_with_class_names():
-    assert set(data.names()) == {*TFDS, "digits"}
+    assert set(data.names()) == {*TFDS, "digits", "mnist4k"}
     for name in data.names():
         names = data.class_names(name)
         assert len(names) == len(set(names)), name
-        expected = 10 if name == "digits" else TFDS[name][0]
+        expected = {"digits": 10, "mnist4k": 11}[name] if name in ("digits", "mnist4k") else TFDS[name][0]
         assert len(names) == expected, name
 
 
@@ -111,7 +111,7 @@ def test_unknown_dataset_lists_the_valid_names():
         data.load_dataset("imagenet")
     message = str(caught.value)
     assert "unknown dataset 'imagenet'" in message
-    for name in [*TFDS, "digits", "folder:PATH"]:
+    for name in [*TFDS, "digits", "mnist4k", "folder:PATH"]:
         assert name in message
 
 
