@@ -110,7 +110,7 @@ def test_refuses_bad_arguments(tmp_path):
 
 
 def test_reads_labels_and_input_from_the_committed_export():
-    model = exports.demo_model("lenet5-digits")  # skips while the export has no metadata
+    model = exports.demo_model(exports.PHONE_MODELS[0])
     labels_txt = model.path.parent / "labels.txt"
     assert model.labels == tuple(labels_txt.read_text().split())
     assert model.input_shape == tuple(model.report["input"]["shape"]) and model.input_type == "uint8"
@@ -214,7 +214,7 @@ def test_the_refusal_rule_comes_from_the_export_report(plain_tflite):
 
 
 def test_the_page_credits_the_data_the_model_was_trained_on():
-    facts = exports.demo_model("lenet5-digits").facts()
+    facts = exports.demo_model(exports.PHONE_MODELS[0]).facts()
     licence = facts["credits"]
     assert licence and licence.startswith("Trained on") and facts["trained_on"]
     assert ("MNIST" in licence) == ("mnist" in (facts["trained_on"] + licence).lower())
