@@ -107,6 +107,7 @@ def test_non_image_file_gets_a_message_not_an_error(context, site):
     page.page.close()
 
 
+@pytest.mark.parametrize("site", exports.PHONE_MODELS, indirect=True)
 def test_a_digit_drawn_on_the_pad_is_read(context, site):
     model, url = site
     page = browser.DemoPage(context, url)
@@ -122,6 +123,7 @@ def test_a_digit_drawn_on_the_pad_is_read(context, site):
     page.page.close()
 
 
+@pytest.mark.parametrize("site", exports.PHONE_MODELS, indirect=True)
 def test_a_blank_pad_is_refused(context, site):
     model, url = site
     page = browser.DemoPage(context, url)
@@ -152,7 +154,7 @@ def test_the_refusal_rule_shown_is_the_exports(context, site):
     page.page.close()
 
 
-@pytest.mark.parametrize("site", exports.MODELS[:1], indirect=True)
+@pytest.mark.parametrize("site", exports.PHONE_MODELS[:1], indirect=True)
 def test_the_camera_reads_a_digit_on_paper(playwright, site, tmp_path):
     _, url = site
     video = handwriting.write_y4m(handwriting.render(FILMED), tmp_path / "digit.y4m")

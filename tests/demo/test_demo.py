@@ -110,12 +110,13 @@ def test_refuses_bad_arguments(tmp_path):
 
 
 def test_reads_labels_and_input_from_the_committed_export():
-    model = exports.demo_model("lenet5-digits")  # skips while the export has no metadata
+    model = exports.demo_model(exports.PHONE_MODELS[0])
     labels_txt = model.path.parent / "labels.txt"
     assert model.labels == tuple(labels_txt.read_text().split())
-    assert model.input_shape == (32, 32, 3) and model.input_type == "uint8"
+    assert model.input_shape == tuple(model.report["input"]["shape"]) and model.input_type == "uint8"
+    assert model.input_shape[-1] == 3  # RGB frames in, as MediaPipe gives them
     facts = model.facts()
-    assert facts["name"] == "lenet5-digits" and facts["bytes"] == model.path.stat().st_size
+    assert facts["name"] == model.report["model"] and facts["bytes"] == model.path.stat().st_size
     assert facts["accuracy"]["top1"] == model.report["evaluation"]["litert"]["top1"]
 
 
@@ -215,7 +216,7 @@ def test_the_refusal_rule_comes_from_the_export_report(plain_tflite):
 
 
 def test_the_page_credits_the_data_the_model_was_trained_on():
-    facts = exports.demo_model("lenet5-digits").facts()
+    facts = exports.demo_model(exports.PHONE_MODELS[0]).facts()
     licence = facts["credits"]
     assert licence and licence.startswith("Trained on") and facts["trained_on"]
     assert ("MNIST" in licence) == ("mnist" in (facts["trained_on"] + licence).lower())
