@@ -22,9 +22,7 @@ CROP_NAMES = {"centre": "centre crop", "ten": "10-crop"}
 def parse_args(argv: Sequence[str] | None):
     parser = cli.ArgumentParser(prog="python -m cnnapp.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("paths", nargs="+", type=Path, help="run folders or checkpoints/*.keras files")
-    parser.add_argument(
-        "--which", choices=CHECKPOINTS, default="best", help="checkpoint of a run folder"
-    )
+    parser.add_argument("--which", choices=CHECKPOINTS, default="best", help="checkpoint of a run folder")
     parser.add_argument("--split", help="split to evaluate (default: the recipe's train.test_split)")
     parser.add_argument("--crops", nargs="+", choices=("centre", "ten"), default=["centre", "ten"])
     parser.add_argument("--limit", type=int, default=0, help="evaluate N examples only (stratified)")

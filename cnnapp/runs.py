@@ -494,4 +494,3 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
 
         model = with_grey_front(model, K)
     return model if training else models.inference_model(model)
-

@@ -71,5 +71,3 @@ def with_grey_front(model, keras_module=None):
     rgb = K.Model.from_config(config)
     rgb.set_weights(model.get_weights())
     return rgb
-
-

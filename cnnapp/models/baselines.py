@@ -1,7 +1,7 @@
 """The lectures' baselines: a linear softmax classifier and a 2-layer MLP.
 
-    linear: f = W x            (one template per class)
-    mlp:    f = W2 max(0, W1 x)
+linear: f = W x            (one template per class)
+mlp:    f = W2 max(0, W1 x)
 """
 
 from __future__ import annotations
@@ -66,11 +66,19 @@ _CIFAR = dict(input_shape=(32, 32, 3), num_classes=10, task="CIFAR-10", training
 
 ARCHITECTURES = (
     Architecture(
-        "linear", linear, {}, paper="Linear softmax classifier (CS231n baseline)",
-        published_params=32 * 32 * 3 * 10 + 10, params_source="3072·10 weights + 10 biases", **_CIFAR,
+        "linear",
+        linear,
+        {},
+        paper="Linear softmax classifier (CS231n baseline)",
+        published_params=32 * 32 * 3 * 10 + 10,
+        params_source="3072·10 weights + 10 biases",
+        **_CIFAR,
     ),
     Architecture(
-        "mlp", mlp, {}, paper="Two-layer network f = W2 max(0, W1 x) (CS231n baseline)",
+        "mlp",
+        mlp,
+        {},
+        paper="Two-layer network f = W2 max(0, W1 x) (CS231n baseline)",
         published_params=3072 * 100 + 100 + 100 * 10 + 10,
         params_source="3072·100 + 100 + 100·10 + 10",
         **_CIFAR,

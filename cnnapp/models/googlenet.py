@@ -192,9 +192,14 @@ def googlenet(
 # specified has 6,998,552 parameters at inference (the test pins the per-module counts).
 ARCHITECTURES = (
     Architecture(
-        "googlenet", googlenet, {},
+        "googlenet",
+        googlenet,
+        {},
         paper="Szegedy et al. 2014, Going Deeper with Convolutions",
-        input_shape=(224, 224, 3), num_classes=1000, task="ImageNet ILSVRC-2014", training_examples=1_281_167,
+        input_shape=(224, 224, 3),
+        num_classes=1000,
+        task="ImageNet ILSVRC-2014",
+        training_examples=1_281_167,
         published_params=6_998_552,
         params_source="computed from the paper's Table 1 with biases: 6,998,552 at inference (Table 1's "
         "params column, weights only, sums to 6.8M)",

@@ -232,20 +232,33 @@ def cifar_params(depth: int) -> tuple[int, int]:
 ARCHITECTURES = (
     *(
         Architecture(
-            f"resnet{depth}", resnet, {"depth": depth}, paper=f"{_PAPER} (Table 1, {depth}-layer)",
+            f"resnet{depth}",
+            resnet,
+            {"depth": depth},
+            paper=f"{_PAPER} (Table 1, {depth}-layer)",
             published_params=tv + 2 * bn,
             params_source=f"torchvision resnet{depth} {tv:,} + {2 * bn:,} BN moving statistics "
             f"(2 per BN channel, {bn:,} channels)"
-            + (f"; conv_bias=True: keras.applications {KERAS_APPLICATIONS_PARAMS[depth]:,}"
-               if depth in KERAS_APPLICATIONS_PARAMS else ""),
-            small_options=_SMALL, **_IMAGENET,
+            + (
+                f"; conv_bias=True: keras.applications {KERAS_APPLICATIONS_PARAMS[depth]:,}"
+                if depth in KERAS_APPLICATIONS_PARAMS
+                else ""
+            ),
+            small_options=_SMALL,
+            **_IMAGENET,
         )
         for depth, (tv, bn) in _TORCHVISION.items()
     ),
     *(
         Architecture(
-            f"resnet{depth}", cifar_resnet, {"depth": depth}, paper=f"{_PAPER} (section 4.2, {depth}-layer)",
-            input_shape=(32, 32, 3), num_classes=10, task="CIFAR-10", training_examples=50_000,
+            f"resnet{depth}",
+            cifar_resnet,
+            {"depth": depth},
+            paper=f"{_PAPER} (section 4.2, {depth}-layer)",
+            input_shape=(32, 32, 3),
+            num_classes=10,
+            task="CIFAR-10",
+            training_examples=50_000,
             published_params=cifar_params(depth)[0] + 2 * cifar_params(depth)[1],
             params_source=f"paper Table 6: {CIFAR_TABLE6_PARAMS[depth]}M; counted from section 4.2: "
             f"{cifar_params(depth)[0]:,} learned + {2 * cifar_params(depth)[1]:,} BN moving statistics",

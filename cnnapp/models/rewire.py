@@ -34,7 +34,6 @@ def insert_after_input(config: dict, entry: dict, after: str | None = None) -> N
     config["layers"].insert(position, entry)
 
 
-
 def with_normalization(model, mean, std, keras_module=None):
     """A copy of functional `model` (fresh weights) whose input first passes a `normalization` layer.
 
@@ -86,6 +85,7 @@ def with_channel_flip(model, keras_module=None):
     entry["name"] = "rgb_to_bgr"
     insert_after_input(config, entry, after="normalization")
     return K.Model.from_config(config)
+
 
 # Inbound nodes name the layer they read: Keras 3 as {"keras_history": [name, node, tensor]}, tf_keras as
 # [name, node, tensor, {kwargs}].

@@ -307,7 +307,7 @@ class TransferSection:
             )
         if self.unfreeze_epoch and self.freeze == "none":
             raise CnnappError(
-                "transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. \"head\")"
+                'transfer.unfreeze_epoch needs something frozen first: set transfer.freeze (e.g. "head")'
             )
 
 

@@ -65,7 +65,9 @@ def load_data(recipe: Recipe) -> RunData:
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
         if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, source.info.class_names)  # noqa: E501
+            ds, size = subsets.per_class(
+                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
+            )  # noqa: E501
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else _count(ds)

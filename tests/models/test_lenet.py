@@ -1,6 +1,5 @@
 """LeNet-5 (LeCun et al. 1998) and LeNet 1989 (LeCun et al. 1989): shapes, sizes and the custom layers."""
 
-
 import keras
 import numpy as np
 import pytest
