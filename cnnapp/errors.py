@@ -116,6 +116,14 @@ def missing_package(error: ModuleNotFoundError) -> str | None:
     return f"{needs} need the package {top}, which is not installed: {install}"
 
 
+def require_optional(module: str) -> None:
+    """Fail now, in one line naming its install, when the optional package `module` is missing."""
+    import importlib.util
+
+    if importlib.util.find_spec(module) is None:
+        raise CnnappError(missing_package(ModuleNotFoundError(name=module)) or f"{module} is not installed")
+
+
 def run_cli(
     main: Callable[[Sequence[str] | None], int | None], prog: str, argv: Sequence[str] | None = None
 ) -> None:

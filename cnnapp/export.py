@@ -158,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = [_options(args, spec) for spec in specs]
     for option in options:
         option.check()  # a bad mode or option fails before the model loads
+        if option.mode == "qat" or option.prune or option.cluster:
+            errors.require_optional("tensorflow_model_optimization")
     out = out_folder(args.out) or default_out(args.model)
     out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     # The converter's, Keras's SavedModel and LiteRT's own output, shown by --verbose (or when it fails)

@@ -98,7 +98,8 @@ def _captured_fds() -> Iterator[io.StringIO]:
 
 @contextlib.contextmanager
 def hidden_output(verbose: bool = False) -> Iterator[None]:
-    """Run the block with its output hidden, unless `verbose`; shown on stderr if the block raises."""
+    """Run the block with its output hidden, unless `verbose`; shown on stderr if the block fails other than
+    with a one-line error of cnnapp's."""
     if verbose:
         yield
         return
@@ -106,7 +107,18 @@ def hidden_output(verbose: bool = False) -> Iterator[None]:
         sink = stack.enter_context(_captured_fds())
         try:
             yield
-        except BaseException:
+        except BaseException as error:
             stack.close()  # restore the descriptors before writing what explains the failure
-            sys.stderr.write(sink.getvalue())
+            if not _explained(error):
+                sys.stderr.write(sink.getvalue())
             raise
+
+
+def _explained(error: BaseException) -> bool:
+    """Whether `error` is one cnnapp explains in one line (bad input, a missing optional package): then the
+    hidden output explains nothing more."""
+    from cnnapp import errors
+
+    if isinstance(error, errors.CnnappError):
+        return True
+    return isinstance(error, ModuleNotFoundError) and errors.missing_package(error) is not None
