@@ -5,6 +5,8 @@ rows = targets(result, cpu_info()["features"])   # [{"target", "measured", "met"
 
 from __future__ import annotations
 
+from pathlib import Path
+
 # The speed targets, stated in the bench's own output (`targets`).
 ROOF_SATURATION = 0.85  # the largest size tried within 15% of the roof: the sizes grew far enough
 VGG_ROOF_FRACTION = 0.40
@@ -44,8 +46,9 @@ def targets(result: dict, features: dict) -> list[dict]:
                   f"{row['default_ratio']:.2f}× {spread}" + ("" if amx else "; this CPU has no AMX"),
                   row["default_ratio"] >= AMX_DEFAULT_RATIO if amx else None)  # fmt: skip
     for row in result.get("litert", {}).get("rows", []):
-        if row["mode"] == "int8" and "speedup" in row:
-            check(f"{row['model']}: int8 latency ≤ float32", f"{row['speedup']:.2f}× float32's speed",
+        if row["mode"] in ("int8", "qat") and "speedup" in row:
+            name = Path(row["file"]).stem if row.get("file") else row["mode"]
+            check(f"{row['model']} {name}: int8 latency ≤ float32", f"{row['speedup']:.2f}× float32's speed",
                   row["speedup"] >= 1.0)  # fmt: skip
     for row in result.get("memory", []):
         if "error" in row:

@@ -18,8 +18,8 @@ def test_the_page_shows_the_committed_run():
 def test_refresh_replaces_only_the_block(tmp_path):
     doc, data = tmp_path / "page.md", tmp_path / "bench.json"
     data.write_text((DOCS / "bench.json").read_text())
-    doc.write_text(f"# before\n\n{tables.BEGIN}\nold\n{tables.END}\n\nafter\n")
+    doc.write_text(f"# before\n\n{tables.BEGIN}\nSTALE TABLE\n{tables.END}\n\nafter\n")
     tables.refresh_doc(doc, data)
     text = doc.read_text()
-    assert text.startswith("# before") and text.endswith("after\n") and "old" not in text
+    assert text.startswith("# before") and text.endswith("after\n") and "STALE TABLE" not in text
     assert tables.format_table(json.loads(data.read_text())) in text

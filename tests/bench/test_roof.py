@@ -75,5 +75,5 @@ def test_targets_say_met_missed_or_not_applicable():
     assert verdicts["vgg16 training ≥ 40% of the bfloat16 roof"] is True
     assert verdicts["vgg16 ≥ 1.0× keras.applications, same precision"] is False
     assert verdicts["vgg16 ≥ 1.8× keras.applications' default float32 fit (on an AMX CPU)"] is None
-    assert verdicts["lenet5-digits: int8 latency ≤ float32"] is False
+    assert verdicts["lenet5-digits int8: int8 latency ≤ float32"] is False
     assert targets.targets(result, {"amx": True})[3]["met"] is True
