@@ -41,6 +41,7 @@ def main() -> None:
         "imagenet2012": tfds_names("imagenet2012"),  # WordNet ids: tfds ships no readable names offline
         "imagenette": [IMAGENETTE[synset] for synset in tfds_names("imagenette")],
         "digits": [str(d) for d in range(10)],
+        "mnist4k": [*(str(d) for d in range(10)), "none"],  # none: the phone model's "no digit"
     }
     for dataset, labels in names.items():
         (ASSETS / dataset).mkdir(exist_ok=True)

@@ -1,5 +1,9 @@
 """Evaluate checkpoints the papers' way: `python -m cnnapp.evaluate RUN_OR_CHECKPOINT [...]`.
 
+`--world` evaluates a phone export folder as the world sees it instead (cnnapp.deploy.world): real digits
+white on black, ink on paper, camera-like and harder photos, and frames with no digit, through MediaPipe's
+ImageClassifier, float32 and int8 side by side; it writes world.json and world.md into the folder.
+
 Top-1 and top-5 accuracy with a centre crop and with AlexNet's 10-crop test (4 corners and the centre, and
 their mirrors, softmax averaged); given several runs or checkpoints, also their ensemble (mean probabilities).
 A run folder means its best checkpoint (`--which last` for the last); a path to `checkpoints/NAME.keras` means
@@ -29,7 +33,33 @@ def parse_args(argv: Sequence[str] | None):
     parser.add_argument("--data-dir", help="where tfds keeps its files (default: the recipe's)")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
+    parser.add_argument(
+        "--world",
+        action="store_true",
+        help="PATHS are export folders (or runs: their export/): read their .tflite files through MediaPipe "
+        "on real handwriting, photos and non-digit frames; writes world.json and world.md there",
+    )
+    parser.add_argument(
+        "--exports", nargs="+", default=["float32", "int8"], help="--world: the export tags to compare"
+    )
     return parser.parse_args(argv)
+
+
+def world(args) -> int:
+    """`--world`: the world evaluation of each export folder, written beside its reports."""
+    from cnnapp.deploy import world as world_eval
+    from cnnapp.runs import run_of
+
+    for path in args.paths:
+        run = run_of(path)
+        folder = run.export_dir if run is not None and run.path == path else path
+        if not folder.is_dir():
+            raise CnnappError(f"no export folder at {folder}; export first: python -m cnnapp.export RUN")
+        results = world_eval.evaluate_world(folder, tuple(args.exports), limit=args.limit or None)
+        world_eval.write_world(results, folder)
+        print(json.dumps(results, indent=2) if args.json else world_eval.markdown(results))
+        print(f"written to {folder}/{world_eval.FILE}.json and .md")
+    return 0
 
 
 def resolve(path: Path, which: str):
@@ -73,6 +103,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.limit < 0 or args.batch_size < 1:
         raise CnnappError("--limit must be ≥ 0 and --batch-size ≥ 1")
+    if args.world:
+        return world(args)
     from cnnapp.training.evaluation import evaluate_members
 
     members = [resolve(path, args.which) for path in args.paths]

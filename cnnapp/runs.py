@@ -461,7 +461,8 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
         training: keep training-only heads (GoogLeNet's auxiliary classifiers); the default is the inference
             model, whose weights a saved checkpoint's `get_weights()` fits.
         rgb_input: a grey (1-channel) model takes RGB through the weight-free `rgb_to_grey` front before
-            `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same.
+            `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same. A run
+            trained with the ink front (run.json `"front": "camera"`) gets the ink front `ink_front` instead.
     """
     from cnnapp import models
     from cnnapp.models import rewire
@@ -492,5 +493,5 @@ def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input
     if rgb_input and int(meta["input_shape"][-1]) == 1:
         from cnnapp.deploy.front import with_grey_front
 
-        model = with_grey_front(model, K)
+        model = with_grey_front(model, K, kind="camera" if meta.get("front") == "camera" else "grey")
     return model if training else models.inference_model(model)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from cnnapp.data.camera import CAMERA_STEPS
 from cnnapp.errors import CnnappError, unknown
 
 # How the native image is brought to the network's input size (both pipelines).
@@ -21,7 +22,10 @@ AUGMENTATIONS = {
     "pca_colour": "AlexNet: add eigvecs @ (alpha * eigvals) to every pixel, alpha ~ N(0, pca_std)",
     "scale_jitter": "VGG: short side S ~ U[scale_min, scale_max], then a random image_size crop",
     "inception_crop": "GoogLeNet: area_min..area_max of the area, aspect aspect_min..aspect_max, resized",
+    **CAMERA_STEPS,  # a phone camera (cnnapp.data.camera): real digits made into photos, and negatives
 }
+# What the network sees first: the image as it is, or the ink front (cnnapp.data.camera.front).
+FRONTS = ("none", "camera")
 
 # At most one of these decides the geometry of a training example.
 CROPS = ("random_crop", "pad_crop", "scale_jitter", "inception_crop")
@@ -63,6 +67,12 @@ class DataConfig:
             input-size examples fit in `cache_mb`.
         cache: "memory" caches the decoded, resized examples before augmentation; "none" never caches;
             "auto" caches when the split is known to fit in `cache_mb` megabytes.
+        front: "camera" puts the ink front (grey, ink bright on black whatever the paper, full contrast) in
+            front of the network, in both pipelines and in the exported model, which then takes any RGB
+            frame; "none" gives the network the image as it is. The camera steps need it.
+        negatives: the share of every training batch that the `negatives` step replaces with frames holding
+            no digit.
+        none_label: the label of those frames: the dataset's class `none` (mnist4k: 10, its last class).
         cache_mb: the pipeline's memory budget in megabytes of float32 pixels: the "auto" cache's limit, and
             the streaming shuffle's (two windows).
     """
@@ -86,6 +96,9 @@ class DataConfig:
     shuffle_buffer: int = 60_000
     cache: str = "auto"
     cache_mb: int = 2048
+    front: str = "none"
+    negatives: float = 0.2
+    none_label: int = 10
 
     def __post_init__(self):
         # TOML gives lists; freeze them so the config stays hashable and immutable.
@@ -117,6 +130,16 @@ class DataConfig:
         for name in self.augment:
             if name not in AUGMENTATIONS:
                 raise unknown("augmentation", name, AUGMENTATIONS)
+        if self.front not in FRONTS:
+            raise unknown("front", self.front, FRONTS)
+        camera = [name for name in self.augment if name in CAMERA_STEPS]
+        if camera and (self.front != "camera" or self.channels != 1):
+            raise CnnappError(
+                f"the camera steps {camera} make photos for the ink front; set data.front = 'camera' and "
+                "data.channels = 1"
+            )
+        if not 0 <= self.negatives < 1:
+            raise CnnappError(f"data.negatives is a share of each batch, in [0, 1); got {self.negatives}")
         crops = [name for name in self.augment if name in CROPS]
         if len(crops) > 1:
             raise CnnappError(f"data.augment has several crops {crops}; keep one of them")

@@ -21,7 +21,7 @@ import weakref
 import tensorflow as tf
 
 from cnnapp.data import augment as aug
-from cnnapp.data import folder
+from cnnapp.data import camera, folder
 from cnnapp.data.config import DataConfig
 from cnnapp.data.records import records_of
 from cnnapp.data.stats import colour_pca
@@ -104,9 +104,11 @@ def _batched_epoch(arrays, cfg, batch_size, seed, drop_remainder, pca, epoch) ->
     order = tf.random.experimental.stateless_shuffle(tf.range(tf.shape(labels, tf.int64)[0]), shuffle_seed)
 
     def augment(index, batch):
-        batch_images = _augment_batch(tf.gather(images, batch), cfg, _fold(example_seeds, index), pca)
+        batch_seed = _fold(example_seeds, index)
+        batch_images = _augment_batch(tf.gather(images, batch), cfg, batch_seed, pca)
+        batch_images, batch_labels = _camera_batch(batch_images, tf.gather(labels, batch), cfg, batch_seed)
         batch_images.set_shape([None, *cfg.input_shape])
-        return batch_images, tf.gather(labels, batch)
+        return batch_images, batch_labels
 
     batches = tf.data.Dataset.from_tensor_slices(order).batch(batch_size, drop_remainder=drop_remainder)
     return batches.enumerate().map(augment, num_parallel_calls=AUTOTUNE, deterministic=True)
@@ -193,6 +195,8 @@ def evaluation_image(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
     run's images, so a file is classified exactly as the run was evaluated."""
     image = _resize(aug.to_channels(image, cfg.channels), cfg)
     image = aug.centre_crop(image, cfg.image_size) if cfg.resize == "short_side" else image
+    if cfg.front == "camera":
+        image = camera.front(image[None])[0]
     image.set_shape(cfg.input_shape)
     return image
 
@@ -254,7 +258,26 @@ def _augment(image: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tens
         image = aug.flip(image, flip_seed)
     if pca is not None:
         image = aug.pca_colour(image, pca[0], pca[1], cfg.pca_std, colour_seed)
+    if cfg.front == "camera":  # one image: the camera without negatives (they replace part of a batch)
+        steps = tuple(name for name in _camera_steps(cfg) if name != "negatives")
+        frames = camera.photos(image[None], camera.TRAINING, colour_seed, cfg.image_size, steps)
+        image = camera.front(frames if steps else image[None])[0]
     return image
+
+
+def _camera_steps(cfg: DataConfig) -> tuple[str, ...]:
+    return tuple(name for name in cfg.augment if name in camera.CAMERA_STEPS)
+
+
+def _camera_batch(images, labels, cfg: DataConfig, seed):
+    """The camera steps and the ink front on a batch (which the `negatives` step may relabel)."""
+    if cfg.front != "camera":
+        return images, labels
+    steps = _camera_steps(cfg)
+    if steps:
+        seed = tf.random.experimental.stateless_fold_in(seed, 17)
+        images, labels = camera.augment_batch(images, labels, steps, cfg.negatives, cfg.none_label, seed)
+    return camera.front(images), labels
 
 
 def _augment_batch(images: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tensor:

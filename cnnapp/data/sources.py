@@ -33,7 +33,7 @@ TFDS_SPLITS = {
 }
 # Datasets whose files cannot be downloaded by tfds (licence): the user fetches them into the manual folder.
 MANUAL_DOWNLOAD = ("imagenet2012",)
-SHIPPED = ("digits",)
+SHIPPED = ("digits", "mnist4k")
 
 
 def names() -> list[str]:
@@ -46,8 +46,8 @@ def load_dataset(name: str, data_dir: str | None = None) -> Source:
 
     Args:
         name: a tfds name (mnist, fashion_mnist, cifar10, cifar100, imagenette, imagenet2012; a tfds config
-            may follow a slash, e.g. "imagenette/320px-v2"), "digits" (shipped in assets/), or "folder:PATH"
-            (or a path to an existing folder) holding one subfolder of images per class.
+            may follow a slash, e.g. "imagenette/320px-v2"), "digits" or "mnist4k" (shipped in assets/), or
+            "folder:PATH" (or a path to an existing folder) holding one subfolder of images per class.
         data_dir: where tfds keeps its prepared datasets (tfds's default, ~/tensorflow_datasets, when None);
             imagenet2012's manual files go in DATA_DIR/downloads/manual.
 
@@ -61,6 +61,8 @@ def load_dataset(name: str, data_dir: str | None = None) -> Source:
         return load_folder(name.removeprefix(FOLDER_PREFIX))
     if name == "digits":
         return load_digits()
+    if name == "mnist4k":
+        return load_mnist4k()
     if name.split("/")[0] in TFDS_SPLITS:
         return load_tfds(name, data_dir)
     raise unknown("dataset", name, [*names(), f"{FOLDER_PREFIX}PATH"])
@@ -97,6 +99,29 @@ def load_digits() -> Source:
     names_ = class_names("digits")
     info = DatasetInfo("digits", len(names_), names_, sizes, (8, 8, 1))
     return Source(info, splits)
+
+
+def load_mnist4k() -> Source:
+    """4,000 real MNIST digits shipped in assets/mnist4k (28×28 grey, 3,200 train / 800 validation, served
+    again as test). Its labels add `none` (no digit) after 0-9; no image has it: the `negatives`
+    augmentation makes them."""
+    path = ASSETS / "mnist4k" / "mnist4k.npz"
+    if not path.is_file():
+        raise CnnappError(
+            f"the shipped digits file {path} is missing; restore it from the repository "
+            "(git checkout -- assets/mnist4k) or run assets/mnist4k/make_mnist4k.py"
+        )
+    with np.load(path) as data:
+        arrays = {key: data[key] for key in data.files}
+    splits, sizes = {}, {}
+    for split in ("train", "validation"):
+        images = arrays[f"{split}_images"][..., None].astype(np.float32)
+        labels = arrays[f"{split}_labels"].astype(np.int32)
+        splits[split] = records.in_memory(images, labels)
+        sizes[split] = len(labels)
+    splits["test"], sizes["test"] = splits["validation"], sizes["validation"]
+    names_ = class_names("mnist4k")
+    return Source(DatasetInfo("mnist4k", len(names_), names_, sizes, (28, 28, 1)), splits)
 
 
 def load_tfds(name: str, data_dir: str | None = None) -> Source:

@@ -179,6 +179,16 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
     rep["size"]["metadata_bytes"] = len(content) - len(bare)
     channels = "RGB" if lite.input_shape[-1] == 3 else "grey"
     rep["input"] = {"shape": list(lite.input_shape), "channels": channels, "grey_front": subject.grey_front}
+    rep["input"]["front"] = _front_name(subject)
+    rep["refusal"] = subject.refusal
+    if subject.refusal is None:
+        rep.setdefault("notes", []).append(
+            "no refusal class: this model names one of its classes for every frame, digit or not"
+        )
+    if subject.front != "camera":
+        rep.setdefault("notes", []).append(
+            "no ink front: the model reads only the polarity and contrast it was trained on"
+        )
     if lite.input_dtype.kind in "iu":
         scale, zero_point = lite.input_detail["quantization"]
         rep["input"]["quantization"] = {"scale": float(scale), "zero_point": int(zero_point)}
@@ -187,6 +197,13 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
             model, options, io, representative, content, bare, probs, labels, baseline.images
         )
     return Result(options.tag, content, model, rep, debug_rows)
+
+
+def _front_name(subject) -> str:
+    """What the file's first layers do to a frame: "ink" (cnnapp.data.camera.front), "grey" or "none"."""
+    if subject.front == "camera" and subject.grey_front:
+        return "ink"
+    return "grey" if subject.grey_front else "none"
 
 
 def _float_layers_gain(model, options, io, representative, content, bare, probs, labels, images) -> dict:
@@ -203,15 +220,33 @@ def _float_layers_gain(model, options, io, representative, content, bare, probs,
 
 
 def metadata_info(subject, tag: str):
-    """The metadata of `subject`'s export `tag`: name, description, version, author, licence, labels."""
+    """The metadata of `subject`'s export `tag`: name, description, version, author, licence, labels.
+
+    The description says what the run was (architecture, dataset, classes) and what input the file expects,
+    from the run itself, and the refusal rule when the model has one.
+    """
     model = subject.model
     height, width, channels = (int(d) for d in model.input_shape[1:])
     kind = "RGB" if channels == 3 else f"{channels}-channel"
-    front = " (converted to grey inside: trained on grey images)" if subject.grey_front else ""
+    if subject.front == "camera" and subject.grey_front:
+        front = (
+            "; dark ink on light paper or light ink on dark, any light: grey, polarity and contrast are "
+            "decided inside the model"
+        )
+    else:
+        front = " (converted to grey inside: trained on grey images)" if subject.grey_front else ""
+    what = subject.trained or subject.description or subject.name
+    classes = (
+        ", ".join(subject.class_names) if len(subject.class_names) <= 20 else f"{len(subject.class_names)}"
+    )
+    refusal = ""
+    if subject.refusal:
+        rule = subject.refusal
+        refusal = f" No digit: the top label is '{rule['label']}' or its score is under {rule['min_score']}."
     description = (
-        f"{subject.description or subject.name}. Input: {kind} image {height}×{width}{front}, "
-        "raw pixels 0–255, "
-        f"normalization inside; output: probabilities of {len(subject.class_names)} classes."
+        f"{what}. Classes: {classes}. Input: {kind} image {height}×{width} (an app or the SDK resizes any "
+        f"frame to it){front}, raw pixels 0–255, normalization inside; output: probabilities of "
+        f"{len(subject.class_names)} classes.{refusal}"
     )
     return metadata.Info(
         name=subject.name,

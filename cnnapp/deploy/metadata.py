@@ -25,6 +25,8 @@ CNNAPP_VERSION = "0.1.0"  # pyproject.toml's
 DATA_LICENCES = {
     "digits": "Trained on the UCI ML Optical Recognition of Handwritten Digits (Alpaydin & Kaynak 1998, "
     "https://doi.org/10.24432/C50P49), CC BY 4.0: attribute when you ship it.",
+    "mnist4k": "Trained on 4,000 digits of the MNIST database (Y. LeCun, C. Cortes, C. J. C. Burges), "
+    "CC BY-SA 3.0: credit MNIST where the model is shown; its 'none' examples are made by cnnapp.",
 }
 
 

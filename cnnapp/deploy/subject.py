@@ -36,6 +36,11 @@ class Subject:
         dataset: the dataset it was trained on (names its licence in the metadata).
         grey_front: whether `model` and the twin got the RGB→grey front (cnnapp.deploy.front): the model
             takes RGB and `load_split` gives RGB, while the run itself was trained on grey images.
+        front: the run's `data.front`: "camera" (trained behind the ink front: its RGB model gets the ink
+            front, its calibration images are camera photos) or "none".
+        trained: what the run was, for the file's metadata ("lenet5 trained on mnist4k (3200 images)").
+        refusal: the app's rule for "no digit", {"label": "none", "min_score": 0.5}, when the model has a
+            refusal class (trained on the `negatives` step), else None.
     """
 
     name: str
@@ -48,6 +53,9 @@ class Subject:
     description: str = ""
     dataset: str = ""
     grey_front: bool = False
+    front: str = "none"
+    refusal: dict | None = None
+    trained: str = ""
 
     def images(self, split: str, limit: int | None = None, need: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Images and labels of `split`; `need` says what for, in the error when there is no data."""
@@ -106,24 +114,43 @@ def with_rgb_input(subject: Subject) -> Subject:
     import keras
 
     build_twin, load_split = subject.build_twin, subject.load_split
+    kind = "camera" if subject.front == "camera" else "grey"
 
     def rgb_twin():
         import tf_keras
 
         twin = build_twin()  # a run's twin is built with the front already (runs.build_model(rgb_input=True))
-        return with_grey_front(twin, tf_keras) if needs_front(twin) else twin
+        return with_grey_front(twin, tf_keras, kind) if needs_front(twin) else twin
 
     def rgb_split(split, limit=None):
         images, labels = load_split(split, limit)
+        if kind == "camera" and split == "train":  # calibrate the ink front on what a phone will give it
+            return camera_photos(images, labels, subject.refusal is not None), labels
         return np.repeat(images, 3, axis=-1), labels
 
     return dataclasses.replace(
         subject,
-        model=with_grey_front(subject.model, keras),
+        model=with_grey_front(subject.model, keras, kind),
         build_twin=rgb_twin if build_twin is not None else None,
         load_split=rgb_split if load_split is not None else None,
         grey_front=True,
     )
+
+
+def camera_photos(images: np.ndarray, labels: np.ndarray, negatives: bool) -> np.ndarray:
+    """White-on-black digits (N, H, W, 1) as the training camera's photos (N, H, W, 3), a fifth of them
+    frames with no digit when the model refuses (a fixed seed: the same calibration every export)."""
+    import tensorflow as tf
+
+    from cnnapp.data import camera
+
+    steps = (
+        tuple(camera.CAMERA_STEPS) if negatives else tuple(s for s in camera.CAMERA_STEPS if s != "negatives")
+    )
+    frames, _ = camera.augment_batch(
+        tf.constant(images), tf.constant(labels), steps, 0.2, 0, tf.constant([0, 24], tf.int64)
+    )
+    return frames.numpy()
 
 
 def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> Subject:
@@ -134,19 +161,41 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
     run = runs.load_run(path)
     model = run.model(which) if path.is_dir() else _load(path)
     data = run.recipe.data
-    config = data.pipeline
+    # The raw images: a run's front goes into the model (with_rgb_input), not into its data.
+    config = dataclasses.replace(data.pipeline, front="none", augment=())
     name = dataset or data.dataset
+    names = tuple(run.meta["class_names"])
     return Subject(
         name=run.recipe.name,
         model=model,
-        class_names=tuple(run.meta["class_names"]),
+        class_names=names,
         load_split=_split_loader(name, data.data_dir or None, config),
         build_twin=lambda: runs.build_model(run.meta, tf_keras, rgb_input=rgb_input),
         batch_size=int(run.recipe.train.batch_size),
         source=str(path),
         description=run.recipe.description,
         dataset=name,
+        front=data.pipeline.front,
+        refusal=refusal_rule(names) if "negatives" in data.pipeline.augment else None,
+        trained=_trained(run, name),
     )
+
+
+def _trained(run, dataset: str) -> str:
+    meta = run.meta.to_dict() if hasattr(run.meta, "to_dict") else dict(run.meta)
+    size = (meta.get("sizes") or {}).get("train")
+    images = f" ({size} training images)" if size else ""
+    extra = (
+        " and frames with no digit made by cnnapp" if "negatives" in run.recipe.data.pipeline.augment else ""
+    )
+    return f"{meta['architecture']} trained by cnnapp on {dataset}{images}{extra}"
+
+
+def refusal_rule(class_names) -> dict | None:
+    """The rule an app applies to say "no digit": the top label is `none`, or its score is under 0.5."""
+    from cnnapp.deploy.world import MIN_SCORE, NONE
+
+    return {"label": NONE, "min_score": MIN_SCORE} if NONE in class_names else None
 
 
 def _load(path: Path):

@@ -90,6 +90,14 @@ def load_data(recipe: Recipe) -> RunData:
         splits = {name: subsets.relabel(ds, ids) for name, ds in splits.items()}
         names = tuple(info.class_names[i] for i in ids)
         info = dataclasses.replace(info, num_classes=len(ids), class_names=names, split_sizes={})
+    config = recipe.data.pipeline
+    if "negatives" in config.augment and info.class_names[config.none_label : config.none_label + 1] != (
+        "none",
+    ):
+        raise CnnappError(
+            f"the negatives step labels its frames {config.none_label}, which {info.name} does not name "
+            "'none'; use a dataset with a `none` class (mnist4k) or set data.none_label to it"
+        )
     counts = subsets.split_class_counts(splits, sizes, info, strict=not limit)
     return RunData(info, *splits.values(), sizes, validation_name, counts)
 
@@ -126,6 +134,8 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        # The ink front runs in the pipelines; runs.build_model puts it in the exported graph.
+        **({"front": recipe.data.pipeline.front} if recipe.data.pipeline.front != "none" else {}),
     }
 
 
