@@ -115,6 +115,9 @@ def quantities(audit) -> dict:
         "first_layer_output": _first_output(first),
         "first_layer_kernel": _first_kernel(first),
     }
+    side = int(audit.input_shape[0])  # AlexNet's crops of a 256×256 image, and their mirror images
+    q["crop_positions"] = 2 * (256 - side + 1) ** 2 if side <= 256 else 0
+    q["crop_positions_224"] = 2 * (256 - 224) ** 2  # the paper's count: 32 offsets per axis
     if audit.name == "lenet5":  # the paper's network, which the lecture's LeNet-5 figures quote
         q["paper_connections"] = quantities(_audit("lenet5-paper"))["connections_with_bias_without_output"]
     if audit.name == "googlenet":

@@ -10,6 +10,7 @@ import csv
 import io
 import math
 import os
+import textwrap
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -145,7 +146,10 @@ def tile_grid(
     canvas = mosaic(tiles, columns, gap, band)
     scale = tile_inches / w  # inches per pixel
     width, height = canvas.shape[1] * scale, canvas.shape[0] * scale
-    fig_w, fig_h = max(width, 3.0) + 0.2, height + 0.5
+    fig_w = max(width, 3.0) + 0.2
+    # ~12 characters an inch at 10 pt: a long title (LeNet-5's C1 grid is 3 in wide) wraps instead of clipping
+    title = textwrap.fill(title, width=max(20, int(fig_w * 12)))
+    fig_h = height + 0.32 + 0.18 * (title.count("\n") + 1)
     figure = new_figure(fig_w, fig_h, layout=None)
     axis = figure.add_axes(((fig_w - width) / 2 / fig_w, 0.05 / fig_h, width / fig_w, height / fig_h))
     axis.imshow(canvas, interpolation="nearest")

@@ -6,10 +6,51 @@ Every function takes *inference* models (raw pixels in, softmax probabilities ou
 
 from __future__ import annotations
 
+import logging
+import weakref
 from collections.abc import Sequence
 
 import numpy as np
 import tensorflow as tf
+
+# One traced forward pass per model and input rank (4: images, 5: crops), reused by every call (centre crop,
+# 10 crops, an ensemble's members). One function per rank: a relaxed shape of unknown rank fits neither path.
+_FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+class _ExpectedTracing(logging.Filter):
+    """Drops TensorFlow's "excessive retracing" warning about these forward passes: every model is a new
+    graph and must be traced once per input rank (and once more for a short last batch), which TensorFlow's
+    detector, counting across all functions of the same code, takes for a tf.function made in a loop."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not ("_forward.<locals>.run" in text and "retracing" in text)
+
+
+logging.getLogger("tensorflow").addFilter(_ExpectedTracing())
+
+
+def _forward(model, rank: int):
+    per_rank = _FORWARD.setdefault(model, {})
+    if rank not in per_rank:
+        if rank == 5:
+
+            @tf.function(reduce_retracing=True)
+            def run(images):
+                shape = tf.shape(images)
+                flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
+                probs = tf.cast(model(flat, training=False), tf.float32)
+                return tf.reduce_mean(tf.reshape(probs, [shape[0], shape[1], -1]), axis=1)
+
+        else:
+
+            @tf.function(reduce_retracing=True)
+            def run(images):
+                return tf.cast(model(images, training=False), tf.float32)
+
+        per_rank[rank] = run
+    return per_rank[rank]
 
 
 def probabilities(model, dataset: tf.data.Dataset, on_batch=None) -> tuple[np.ndarray, np.ndarray]:
@@ -20,19 +61,9 @@ def probabilities(model, dataset: tf.data.Dataset, on_batch=None) -> tuple[np.nd
     probs, labels)`, when given, sees every batch as numbers: what else a caller needs from the same pass
     (the run's error analysis keeps its worst mistakes' images), without a second one.
     """
-
-    @tf.function(reduce_retracing=True)
-    def run(images):
-        shape = tf.shape(images)
-        if images.shape.rank == 5:
-            flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
-            probs = tf.cast(model(flat, training=False), tf.float32)
-            return tf.reduce_mean(tf.reshape(probs, [shape[0], shape[1], -1]), axis=1)
-        return tf.cast(model(images, training=False), tf.float32)
-
     probs, labels = [], []
     for images, batch_labels in dataset:
-        probs.append(run(images).numpy())
+        probs.append(_forward(model, len(images.shape))(images).numpy())
         labels.append(batch_labels.numpy().astype(np.int64))
         if on_batch is not None:
             on_batch(images, probs[-1], labels[-1])

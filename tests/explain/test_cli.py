@@ -18,8 +18,11 @@ def test_explain_draws_every_figure_of_a_run(digits_run, tmp_path, capsys):
     written = {p.name for p in out.iterdir()}
     for name in ("curves.png", "confusion.png", "worst_errors.png", "filters-C1.png",
                  "activations-C3_act.png",
-                 "patches-C3_act.png", "occlusion.png", "gradcam.png"):  # fmt: skip
+                 "patches-C3.png", "dead-relu.json", "occlusion.png", "gradcam.png"):  # fmt: skip
         assert name in written, name
+    # Top patches default to C3 before its scaled tanh, whose saturated outputs (~1.72) tie the top images.
+    top = json.loads((out / "patches-C3.json").read_text())["channels"][0]
+    assert top[0]["value"] > 1.8 or len({round(h["value"], 3) for h in top}) > 3
     cam = json.loads((out / "gradcam.json").read_text())
     assert cam["layers"] == ["C3_act"] and len(cam["images"]) == 2
     assert np.array(cam["images"][0]["cam"]).shape == (10, 10)

@@ -66,3 +66,16 @@ def test_ensemble_averages_probabilities():
     assert evaluation.top_k_accuracy(evaluation.ensemble([m1, m2]), labels, 1) == 1.0
     with pytest.raises(ValueError):
         evaluation.ensemble([a, np.ones((3, 2))])
+
+
+def test_evaluating_models_again_and_again_does_not_warn_of_retracing(caplog):
+    image = np.zeros((37, 37, 1), "float32")
+    ds = tf.data.Dataset.from_tensors((image, np.int32(0))).repeat(5)
+    cfg = data.DataConfig(image_size=32, channels=1, resize="short_side", short_side=37)
+    members = [corner_detector(), corner_detector()]
+    with caplog.at_level("WARNING", logger="tensorflow"):
+        for _ in range(3):  # as evaluate's centre crop and 10 crops for an ensemble's members
+            for model in members:
+                evaluation.probabilities(model, data.evaluation_pipeline(ds, cfg, 2))
+                evaluation.probabilities(model, data.ten_crop_pipeline(ds, cfg, 2))
+    assert "retracing" not in caplog.text
