@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import atomic, cli
+from cnnapp.audit import chart
 from cnnapp.errors import CnnappError, run_cli, unknown
 
 TABLES = ("ilsvrc", "human", "vgg-table7", "digits", "cifar10")
@@ -166,14 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = select(args.table or TABLES, args.run)
     if args.chart:
-        if not args.chart.lower().endswith(".png"):
-            raise CnnappError(f"--chart writes a PNG; give a file name ending in .png, not {args.chart!r}")
+        chart.check_png_name(args.chart)
         atomic.write_bytes(args.chart, chart_png(rows))
-    text = render(rows, args.format)
-    if args.output:
-        atomic.write_text(args.output, text)
-    else:
-        print(text, end="")
+    chart.emit(render(rows, args.format), args.output)
     return 0
 
 
