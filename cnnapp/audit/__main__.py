@@ -156,15 +156,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.chart:
             from cnnapp.audit import chart
 
-            if not args.chart.lower().endswith(".png"):
-                raise CnnappError(
-                    f"--chart writes a PNG; give a file name ending in .png, not {args.chart!r}"
-                )
+            chart.check_png_name(args.chart)
             atomic.write_bytes(args.chart, chart.png(result))
-    if args.output:
-        atomic.write_text(args.output, text)
-    else:
-        print(text, end="")
+    from cnnapp.audit.chart import emit
+
+    emit(text, args.output)
     return 0
 
 

@@ -10,6 +10,24 @@ COLOURS = {CONV: "tab:blue", FC: "tab:orange", POOL: "tab:green", NORM: "tab:pur
 OTHER_COLOUR = "tab:gray"
 
 
+def check_png_name(path: str) -> None:
+    """--chart takes a .png name: a clear error for any other, before the work is done."""
+    from cnnapp.errors import CnnappError
+
+    if not path.lower().endswith(".png"):
+        raise CnnappError(f"--chart writes a PNG; give a file name ending in .png, not {path!r}")
+
+
+def emit(text: str, output: str | None) -> None:
+    """A command's report: to the file --output names (written whole), else to the terminal."""
+    from cnnapp import atomic
+
+    if output:
+        atomic.write_text(output, text)
+    else:
+        print(text, end="")
+
+
 def png(audit, title: str | None = None) -> bytes:
     """The chart of `audit` as PNG bytes: weights (top) and multiply-adds (bottom) of every layer that has
     either, coloured by kind; auxiliary-head layers hatched."""

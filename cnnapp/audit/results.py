@@ -17,11 +17,13 @@ import functools
 import io
 import json
 import re
+import textwrap
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import atomic, cli
+from cnnapp.audit import chart
 from cnnapp.errors import CnnappError, run_cli, unknown
 
 TABLES = ("ilsvrc", "human", "vgg-table7", "digits", "cifar10")
@@ -109,7 +111,7 @@ def render(rows: list[Result], fmt: str = "table") -> str:
     if notes:
         out += ["", "Notes:"] + [f"- {n}" for n in notes]
     if any(r.ours for r in rows):
-        out += ["", "Ours are top-1 errors on their own test split (10 classes), not ImageNet top-5 errors."]
+        out += ["", "Ours are top-1 errors on their own test split and classes, not ImageNet top-5 errors."]
     return "\n".join(out) + "\n"
 
 
@@ -127,7 +129,9 @@ def chart_png(rows: list[Result]) -> bytes:
     figure = Figure(figsize=(max(7.0, 0.9 * len(bars) + 2), 5.5), dpi=100, layout="constrained")
     axis = figure.subplots()
     labels = [
-        f"{r.year}\n{re.split('[,:]', r.entry)[0]}" if not r.ours else r.entry.replace(", ", "\n", 1)
+        textwrap.fill(r.entry.removeprefix("ours: "), 18)
+        if r.ours
+        else f"{r.year}\n{re.split('[,:]', r.entry)[0]}"
         for r in bars
     ]
     colours = ["tab:orange" if r.ours else ("tab:gray" if "SVM" in r.entry else "tab:blue") for r in bars]
@@ -166,14 +170,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     rows = select(args.table or TABLES, args.run)
     if args.chart:
-        if not args.chart.lower().endswith(".png"):
-            raise CnnappError(f"--chart writes a PNG; give a file name ending in .png, not {args.chart!r}")
+        chart.check_png_name(args.chart)
         atomic.write_bytes(args.chart, chart_png(rows))
-    text = render(rows, args.format)
-    if args.output:
-        atomic.write_text(args.output, text)
-    else:
-        print(text, end="")
+    chart.emit(render(rows, args.format), args.output)
     return 0
 
 

@@ -20,6 +20,12 @@ PANELS = (
     ("top-1 accuracy", "accuracy", "val_accuracy"),
     ("top-5 accuracy", "top5", "val_top5"),
 )
+# A segmenter's log (cnnapp.segmentation.metrics): its "accuracy" is pixel accuracy, and it logs mean IoU.
+SEGMENTATION_PANELS = (
+    ("loss", "loss", "val_loss"),
+    ("pixel accuracy", "accuracy", "val_accuracy"),
+    ("mean IoU", "mean_iou", "val_mean_iou"),
+)
 CUT_SCHEDULES = ("plateau", "step")  # schedules whose rate drops in discrete cuts
 
 
@@ -101,11 +107,18 @@ def _marks(axis, data, colour="black", label=True) -> None:
         )
 
 
+def panels_for(series) -> list[tuple[str, str, str]]:
+    """The panels a log has columns for: a classifier's top-1 and top-5, a segmenter's pixel accuracy and
+    mean IoU (its log has `mean_iou`)."""
+    segmenter = "mean_iou" in series or "val_mean_iou" in series
+    return [p for p in (SEGMENTATION_PANELS if segmenter else PANELS) if p[1] in series or p[2] in series]
+
+
 def draw_curves(run_path: str | Path, out: str | Path) -> Path:
     """`curves.png` and `curves.json` for one run: three metric panels and the learning rate."""
     data = curves_data(run_path)
     series = data["series"]
-    panels = [p for p in PANELS if p[1] in series or p[2] in series]
+    panels = panels_for(series)
     has_lr = "lr" in series
     width = 3.6 * (len(panels) + has_lr)
     figure = fig.new_figure(width, 3.2, layout=None)  # fixed margins: the constrained layout costs seconds

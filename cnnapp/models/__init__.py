@@ -13,12 +13,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnapp.errors import CnnappError
+from cnnapp.models import local
 from cnnapp.models.layers import register_keras3
 from cnnapp.models.registry import build, get, inference_model, names, options
 from cnnapp.models.segmenter import build_segmenter
 from cnnapp.models.spec import Architecture
 
 register_keras3()  # so a saved `.keras` model with our layers loads in a fresh process
+local.register_keras3()
 
 __all__ = ["Architecture", "build", "build_segmenter", "get", "inference_model", "load", "names", "options"]
 

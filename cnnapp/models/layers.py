@@ -557,9 +557,7 @@ def register_keras3() -> None:
     """Define (and so register) every custom layer for Keras 3."""
     import keras
 
-    from cnnapp.models.local import locally_connected_layer  # its own module; it imports this one
-
-    for factory in (*_FACTORIES, locally_connected_layer):
+    for factory in _FACTORIES:
         factory(keras)
 
 
@@ -567,7 +565,5 @@ def register_tf_keras() -> None:
     """Define (and so register) every custom layer for tf_keras; call it before loading a tf_keras model."""
     import tf_keras
 
-    from cnnapp.models.local import locally_connected_layer
-
-    for factory in (*_FACTORIES, locally_connected_layer):
+    for factory in _FACTORIES:
         factory(tf_keras)

@@ -105,3 +105,10 @@ def locally_connected_layer(K):
             }
 
     return LocallyConnected2D
+
+
+def register_keras3() -> None:
+    """Define (and so register) the Keras 3 class, as `layers.register_keras3` does for the others."""
+    import keras
+
+    locally_connected_layer(keras)

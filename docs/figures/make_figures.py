@@ -39,7 +39,7 @@ FIGURES = {
     ],
 }
 KEEP = {
-    "lenet5": ["curves", "confusion", "worst_errors", "filters-C1", "activations-C3_act", "patches-C3_act",
+    "lenet5": ["curves", "confusion", "worst_errors", "filters-C1", "activations-C3_act", "patches-C3",
                "occlusion", "gradcam"],
     "linear": ["filters-predictions"],
     "alexnet": ["filters-conv1_gpu1", "filters-conv1_gpu2", "gradcam", "patches-conv2_gpu1"],

@@ -77,3 +77,12 @@ def test_errors(argv, message):
 def test_cli_prints(capsys):
     assert main(["7x7x1", "conv:1:3:3"]) == 0
     assert "doesn't fit!" in capsys.readouterr().out
+
+
+def test_the_lectures_pattern():
+    specs = calc.pattern(2, 3, 1)
+    assert [s.kind for s in specs] == ["conv", "conv", "pool"] * 3 + ["fc", "fc"]
+    steps = calc.calculate_layers((32, 32, 3), specs)
+    assert steps[-3].output_shape == (4, 4, 128) and steps[-1].output_shape == (10,)
+    with pytest.raises(CnnappError, match="the pattern needs"):
+        calc.pattern(0, 0, 1)

@@ -95,6 +95,21 @@ def parse_layer(text: str) -> Spec:
     return Spec(kind, numbers[0], numbers[1], stride, numbers[3] if len(numbers) > 3 else padding)
 
 
+def pattern(
+    n: int, m: int, k: int, *, pool: bool = True, filters: int = 32, fc_units: int = 512, classes: int = 10
+) -> list[Spec]:
+    """The lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC as layers: 3×3 'same' convs,
+    `filters` doubled at every stage after the first (the usual choice; the lecture leaves it open), 2×2 max
+    pools, K hidden FC layers of `fc_units`, a `classes`-way FC."""
+    if min(n, m, k) < 0 or n == m == 0:
+        raise CnnappError(f"the pattern needs N, M, K ≥ 0 and some layer; got N={n}, M={m}, K={k}")
+    specs = []
+    for stage in range(m):
+        specs += [Spec("conv", filters * 2**stage, 3, 1, "same")] * n
+        specs += [Spec("pool", 0, 2, 2)] if pool else []
+    return specs + [Spec("fc", fc_units)] * k + [Spec("fc", classes)]
+
+
 @dataclasses.dataclass
 class Step:
     """One layer's result: its output and cost, and the arithmetic that gives them."""

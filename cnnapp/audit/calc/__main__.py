@@ -45,6 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="STAGE",
         help="GoogLeNet's inception STAGE (e.g. 3a) naive and with 1×1 reductions",
     )
+    parser.add_argument("--pattern", nargs=3, type=int, metavar=("N", "M", "K"), help="after an input: the "
+                        "lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC")  # fmt: skip
     args = parser.parse_args(argv)
 
     chosen = [args.input is not None, args.stack is not None, args.story, args.inception is not None]
@@ -65,6 +67,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     elif args.inception is not None:
         title = f"GoogLeNet inception {args.inception} at 224×224: naive (Figure 2a) and with 1×1 reductions"
         text = stories.render(title, stories.inception(args.inception), receptive_field=False)
+    elif args.pattern is not None:
+        n, m, k = args.pattern
+        text = calc.render(calc.calculate_layers(calc.parse_input(args.input), calc.pattern(n, m, k)))
     else:
         if not args.layers:
             raise CnnappError("give at least one layer after the input, e.g. 227x227x3 conv:96:11:4")
