@@ -9,8 +9,8 @@
   SGD with momentum 1×, RMSProp 1×, Adam 2× the trainable parameters), and every activation of the forward
   pass kept for backprop (input included), times the batch size. Activations are counted at float32.
 - Not counted: the framework's workspace — initializers' and the backward pass's temporaries, oneDNN scratch
-  and reordered weight copies, the allocator's cached blocks. Measured by `python -m cnnapp.bench --sections
-  memory` (VGG-16, 224², batch 8: +36% above this estimate; ResNet-50: within 3%).
+  and reordered weight copies, the allocator's cached blocks. `python -m cnnapp.bench --sections memory`
+  measures the gap per model (docs/bench.md: VGG-16's is well beyond 25%, ResNet-50's within a few %).
 """
 
 from __future__ import annotations

@@ -150,7 +150,10 @@ def _tune(config: BenchConfig, gpus: int) -> dict | None:
     chosen = config.precision
     if chosen == "auto":
         chosen = precision.cpu_auto_precision()["precision"]
-    result = tuning.tune(chosen, cpu_cores())
+    try:
+        result = tuning.tune(chosen, cpu_cores())
+    except (RuntimeError, subprocess.TimeoutExpired) as error:  # a child failed: the defaults, said
+        return {"precision": chosen, "error": f"{type(error).__name__}: {error}"}
     try:
         tuning.apply_threads(result["chosen"])
     except RuntimeError as error:  # the runtime had started (a caller in the same process ran TensorFlow)

@@ -122,6 +122,8 @@ def _machine_lines(machine: dict) -> list[str]:
 
 def tuning_lines(tuning: dict) -> list[str]:
     """Threads and oneDNN candidates, each child process's median step (ms) per round, and the choice."""
+    if "error" in tuning:
+        return ["", f"Threads and oneDNN: not tuned, TensorFlow's defaults used ({tuning['error']})"]
     lines = [
         "",
         f"Threads and oneDNN, chosen by measurement ({tuning['precision']} probe-net step, one process each, "
