@@ -82,46 +82,38 @@ def class_names(dataset: str) -> tuple[str, ...]:
 
 def load_digits() -> Source:
     """The UCI handwritten digits shipped in assets/digits (8×8 grey, 1,437 train / 360 test)."""
-    path = ASSETS / "digits" / "digits.npz"
-    if not path.is_file():
-        raise CnnappError(
-            f"the shipped digits file {path} is missing; restore it from the repository "
-            "(git checkout -- assets/digits)"
-        )
-    with np.load(path) as data:
-        arrays = {key: data[key] for key in data.files}
-    splits, sizes = {}, {}
-    for split in ("train", "test"):
-        images = arrays[f"{split}_images"][..., None].astype(np.float32)
-        labels = arrays[f"{split}_labels"].astype(np.int32)
-        splits[split] = records.in_memory(images, labels)
-        sizes[split] = len(labels)
-    names_ = class_names("digits")
-    info = DatasetInfo("digits", len(names_), names_, sizes, (8, 8, 1))
-    return Source(info, splits)
+    return _load_shipped("digits", ("train", "test"), "git checkout -- assets/digits")
 
 
 def load_mnist4k() -> Source:
     """4,000 real MNIST digits shipped in assets/mnist4k (28×28 grey, 3,200 train / 800 validation, served
     again as test). Its labels add `none` (no digit) after 0-9; no image has it: the `negatives`
     augmentation makes them."""
-    path = ASSETS / "mnist4k" / "mnist4k.npz"
+    restore = "git checkout -- assets/mnist4k, or run assets/mnist4k/make_mnist4k.py"
+    return _load_shipped("mnist4k", ("train", "validation"), restore, test="validation")
+
+
+def _load_shipped(name: str, split_names: tuple[str, ...], restore: str, test: str = "") -> Source:
+    """assets/NAME/NAME.npz: `<split>_images` (N×H×W uint8) and `<split>_labels` per split, held in memory;
+    `test` names a split served again as test."""
+    path = ASSETS / name / f"{name}.npz"
     if not path.is_file():
         raise CnnappError(
-            f"the shipped digits file {path} is missing; restore it from the repository "
-            "(git checkout -- assets/mnist4k) or run assets/mnist4k/make_mnist4k.py"
+            f"the shipped digits file {path} is missing; restore it from the repository ({restore})"
         )
     with np.load(path) as data:
         arrays = {key: data[key] for key in data.files}
     splits, sizes = {}, {}
-    for split in ("train", "validation"):
+    for split in split_names:
         images = arrays[f"{split}_images"][..., None].astype(np.float32)
         labels = arrays[f"{split}_labels"].astype(np.int32)
         splits[split] = records.in_memory(images, labels)
         sizes[split] = len(labels)
-    splits["test"], sizes["test"] = splits["validation"], sizes["validation"]
-    names_ = class_names("mnist4k")
-    return Source(DatasetInfo("mnist4k", len(names_), names_, sizes, (28, 28, 1)), splits)
+    if test:
+        splits["test"], sizes["test"] = splits[test], sizes[test]
+    names_ = class_names(name)
+    shape = (*arrays[f"{split_names[0]}_images"].shape[1:], 1)
+    return Source(DatasetInfo(name, len(names_), names_, sizes, shape), splits)
 
 
 def load_tfds(name: str, data_dir: str | None = None) -> Source:
