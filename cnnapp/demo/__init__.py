@@ -1,6 +1,6 @@
 """The phone demo in a browser: a static site that classifies a photo or camera frame with an exported model.
 
-    python -m cnnapp.demo export/lenet5-digits/int8.tflite --serve
+    python -m cnnapp.demo export/lenet5-phone/int8.tflite --serve
 
 `read_model` checks the file (TFLite metadata with labels, an input MediaPipe can feed), `runtime` installs
 the pinned MediaPipe Tasks for the web with `npm ci`, `write_site` writes the page, the model, its facts and

@@ -1,7 +1,7 @@
 """Write (and serve) the browser demo of an exported model: `python -m cnnapp.demo EXPORT.tflite|RUN`.
 
-    python -m cnnapp.demo export/lenet5-digits/int8.tflite --serve   # then open http://127.0.0.1:8000/
-    python -m cnnapp.demo runs/lenet5-digits --out site/        # the run's int8 export (made if missing)
+    python -m cnnapp.demo export/lenet5-phone/int8.tflite --serve   # then open http://127.0.0.1:8000/
+    python -m cnnapp.demo runs/lenet5-phone --out site/         # the run's int8 export (made if missing)
 
 Writes a static site (page, script, model, model.json, the runtime's JS/wasm vendored from the pinned npm
 package; `npm ci` runs in web/ the first time) into --out (default: demo/<folder>-<file> for a .tflite,

@@ -1,7 +1,7 @@
 """What the demo page needs to know about a `.tflite` file, read from the file itself and its export report.
 
-    model = read_model("export/lenet5-digits/int8.tflite")
-    model.labels        # ("0", "1", ..., "9"): the labels file embedded in the metadata
+    model = read_model("export/lenet5-phone/int8.tflite")
+    model.labels        # ("0", ..., "9", "none"): the labels file embedded in the metadata
     model.facts()       # the page's model.json: name, bytes, quantization, accuracy, refusal rule, credits
 
 MediaPipe's ImageClassifier (the page's runtime, as in a phone app) reads the labels and the input's
@@ -35,7 +35,7 @@ DEFAULT_MIN_SCORE = world.MIN_SCORE
 WORLD_FILE = f"{world.FILE}.json"
 # What the demo does show, named in the one-line refusal of anything else.
 CLASSIFIER_HINT = (
-    "the demo shows image classifiers: pass a classifier's export (export/lenet5-digits/int8.tflite) "
+    "the demo shows image classifiers: pass a classifier's export (export/lenet5-phone/int8.tflite) "
     "or its run folder"
 )
 EXPORT_HINT = (

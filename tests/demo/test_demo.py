@@ -195,7 +195,7 @@ def test_a_segmenter_is_refused_in_one_line_naming_what_works(segmenter_tflite, 
     )
     with pytest.raises(CnnappError, match=message) as error:
         demo_cli.main([str(segmenter_tflite), "--out", str(tmp_path / "site")])
-    assert "\n" not in str(error.value) and "export/lenet5-digits/int8.tflite" in str(error.value)
+    assert "\n" not in str(error.value) and "export/lenet5-phone/int8.tflite" in str(error.value)
     run = tmp_path / "fcn-run"
     run.mkdir()
     (run / "run.json").write_text(json.dumps({"head": "fcn8s"}))

@@ -255,7 +255,12 @@ let stream = null;
 let reading = null;
 
 function readFrame() {
-  if (stream) classify(cameraSquare(), "camera");
+  if (!stream || !video.videoWidth) return; // no frame yet: the next tick reads one
+  try {
+    classify(cameraSquare(), "camera");
+  } catch (error) {
+    say(`Could not read the camera frame: ${error.message}`, true);
+  }
 }
 
 // Read the frame continuously, or pause: the frame freezes and its answer stays.
