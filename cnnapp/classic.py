@@ -21,6 +21,7 @@ import numpy as np
 
 from cnnapp import atomic, cli
 from cnnapp.errors import CnnappError, run_cli, unknown
+from cnnapp.runs import RunDir
 
 FEATURES = ("hog", "colour", "hog+colour", "pixels")
 HOG_SIZE = 32  # images are resized to 32×32 first: 4×4 cells of 8×8 pixels (the digits are 8×8 scans)
@@ -189,7 +190,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if out.exists() and not out.is_dir():
             raise CnnappError(f"--out {out} is a file; give a folder for report.json")
         out.mkdir(parents=True, exist_ok=True)
-        atomic.write_text(out / "report.json", json.dumps(report, indent=2) + "\n")
+        atomic.write_text(RunDir(out).report_file, json.dumps(report, indent=2) + "\n")
     print(format_report(report, out))
     return 0
 

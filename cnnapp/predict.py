@@ -41,7 +41,7 @@ def predict(
     with_logits: bool = False,
 ):
     """The top classes of each image file (one path or several): {image path: [(class name, probability)]};
-    with `with_logits`, (that, whether the model's outputs were logits that softmax turned into probabilities).
+    with `with_logits`, (that, whether the model's outputs were logits that softmax made probabilities).
 
     `verbose` shows LiteRT's own log (its XNNPACK line), hidden otherwise.
     """

@@ -25,6 +25,7 @@ from pathlib import Path
 from cnnapp import atomic, cli
 from cnnapp.audit import chart
 from cnnapp.errors import CnnappError, run_cli, unknown
+from cnnapp.runs import RunDir
 
 TABLES = ("ilsvrc", "human", "vgg-table7", "digits", "cifar10")
 FORMATS = ("table", "markdown", "json", "csv")
@@ -64,7 +65,7 @@ def published() -> tuple[Result, ...]:
 def ours(run: str | Path) -> Result:
     """Our run (a run folder or a classic-baseline folder with report.json) as a result row."""
     path = Path(run)
-    report_path = path / "report.json" if path.is_dir() else path
+    report_path = RunDir(path).report_file if path.is_dir() else path
     if not report_path.is_file():
         raise CnnappError(f"{run}: no report.json; give a finished run folder (python -m cnnapp.train)")
     try:

@@ -103,7 +103,8 @@ def _load_shipped(name: str, split_names: tuple[str, ...], restore: str, test: s
     path = ASSETS / name / f"{name}.npz"
     if not path.is_file():
         raise CnnappError(
-            f"the shipped digits file {path} is missing; restore it: reinstall cnnapp, or in a checkout {restore}"
+            f"the shipped digits file {path} is missing; restore it: reinstall cnnapp, "
+            f"or in a checkout {restore}"
         )
     with np.load(path) as data:
         arrays = {key: data[key] for key in data.files}
