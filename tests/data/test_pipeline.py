@@ -176,7 +176,7 @@ def test_digits_statistics():
 @pytest.mark.parametrize(
     "fields, match",
     [
-        (dict(augment=("mixup",)), "unknown augmentation 'mixup'; valid augmentations: flip, inception_crop"),
+        (dict(augment=("mixup",)), "unknown augmentation 'mixup'; valid augmentations: camera_geometry, flip, inception_crop"),
         (dict(augment=("pad_crop", "random_crop"), resize="short_side"), "several crops"),
         (dict(augment=("random_crop",)), "resize = 'short_side'"),
         (dict(augment=("pca_colour",), channels=1), "needs RGB"),
