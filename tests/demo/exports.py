@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 EXPORTS = Path(os.environ.get("CNNAPP_DEMO_EXPORTS", ROOT / "export"))
 # The phone models a person meets on the page (real handwriting, the ink front, the `none` class): the pad,
 # the blank pad and the camera are tested on these.
-PHONE_MODELS = ("lenet5-phone",)
+PHONE_MODELS = ("lenet5-phone", "googlenet-phone")
 # Every committed int8 export: the page shows LiteRT's answers for each (the UCI quickstart models too).
 MODELS = (*PHONE_MODELS, "lenet5-digits", "googlenet-digits")
 DIGITS = sorted((Path(__file__).parent / "digits").glob("*.png"))
