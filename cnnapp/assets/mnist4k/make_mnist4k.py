@@ -1,8 +1,8 @@
 """Make `mnist4k.npz` from the project's copy of 4,000 real MNIST digits (run once; numpy only).
 
-    python assets/mnist4k/make_mnist4k.py [SOURCE.npz]
+    python cnnapp/assets/mnist4k/make_mnist4k.py [SOURCE.npz]
 
-SOURCE defaults to /work/shared/data/mnist-4k/mnist-4k.npz; its sha256 is checked first, so the committed file
+SOURCE defaults to ../shared/data/mnist-4k/mnist-4k.npz beside the checkout; its sha256 is checked first, so the committed file
 comes only from that exact sample (no other copy of MNIST enters the project). The split is stratified and
 seeded: 3,200 training and 800 validation digits (80 of each class), the same file every time.
 """
@@ -16,7 +16,8 @@ import sys
 
 import numpy as np
 
-SOURCE = pathlib.Path("/work/shared/data/mnist-4k/mnist-4k.npz")
+# The checkout's sibling folder shared/ (this file is CHECKOUT/cnnapp/assets/mnist4k/make_mnist4k.py).
+SOURCE = pathlib.Path(__file__).resolve().parents[4] / "shared" / "data" / "mnist-4k" / "mnist-4k.npz"
 SHA256 = "be0f6b344b0c0339d5cd7efaf4bca20472c98cf5c19d76d2f3223b14ca72351c"
 SEED = 0
 VALIDATION_SIZE = 800  # 20% of 4,000: 80 per class, enough to see a tenth of a point move
