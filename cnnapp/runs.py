@@ -230,12 +230,17 @@ class RunLock:
         self.release()
 
 
+OUTPUT_LOCK = ".lock-cnnapp"  # the lock file inside an export folder (output_lock)
+
+
 def output_lock(out: str | os.PathLike, what: str = "export") -> RunLock:
-    """The lock of an output folder that is replaced whole (`atomic.staged_folder`): a lock file beside it
-    (`.OUT.lock-cnnapp`, the folder itself is swapped), so two exports into one folder cannot mix."""
+    """The lock of an output folder that is replaced whole (`atomic.staged_folder`), so two exports into one
+    folder cannot mix: a file inside it, `OUT/.lock-cnnapp`. The folder is swapped, but its files are
+    hard-linked into the new one, so every exporter locks the same inode before and after a swap, and nothing
+    is written beside the folder the user named."""
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    return RunLock(out.parent / f".{out.name}.lock-cnnapp", out, what, on_folder=False)
+    out.mkdir(parents=True, exist_ok=True)
+    return RunLock(out / OUTPUT_LOCK, out, what, on_folder=False)
 
 
 def _holder(fd: int) -> str:

@@ -66,3 +66,20 @@ def test_an_output_folder_takes_one_export_at_a_time(tmp_path):
             output_lock(tmp_path / "export").acquire()
     with output_lock(tmp_path / "export"):  # released
         pass
+
+
+def test_the_output_lock_holds_across_the_swap_and_lives_inside_the_folder(tmp_path):
+    from cnnapp.atomic import staged_folder
+    from cnnapp.errors import CnnappError
+    from cnnapp.runs import output_lock
+
+    out = tmp_path / "export"
+    with output_lock(out):
+        with staged_folder(out) as staging:
+            (staging / "int8.tflite").write_bytes(b"new")
+        # The folder is a new one now; its lock file is the same inode, so a second export is still refused.
+        with pytest.raises(CnnappError, match="export is in use by another export"):
+            output_lock(out).acquire()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # nothing beside the named folder
+    with output_lock(out):  # released
+        pass
