@@ -161,12 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if option.mode == "qat" or option.prune or option.cluster:
             errors.require_optional("tensorflow_model_optimization")
     out = out_folder(args.out) or default_out(args.model)
-    out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
     # The converter's, Keras's SavedModel and LiteRT's own output, shown by --verbose (or when it fails)
     with quiet.hidden_output(args.verbose):
+        # A model that cannot be loaded fails before anything is written
         subject = load_subject(
             args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
         )
+        out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
         reports = export(subject, options, out)
     if len(reports) == 1:
         print(report.markdown(reports[0]))

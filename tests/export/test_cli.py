@@ -14,12 +14,14 @@ from cnnapp.deploy.exporter import Options
 from cnnapp.deploy.exporter import export as export_core
 from cnnapp.deploy.subject import Subject
 from cnnapp.errors import CnnappError
+from cnnapp.runs import OUTPUT_LOCK
 
 COMMITTED = ROOT / "export" / "lenet5-digits"
 
 
 def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The files an export wrote (its lock file aside: runs.OUTPUT_LOCK)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != OUTPUT_LOCK) if folder.exists() else []
 
 
 def test_export_cli_on_a_run_folder(lenet_run, tmp_path, capsys):

@@ -11,10 +11,12 @@ from cnnapp.deploy import converter
 from cnnapp.deploy.exporter import Options
 from cnnapp.deploy.exporter import export as export_core
 from cnnapp.errors import CnnappError
+from cnnapp.runs import OUTPUT_LOCK
 
 
 def _files(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
+    """The files an export wrote (its lock file aside: runs.OUTPUT_LOCK)."""
+    return sorted(p.name for p in folder.iterdir() if p.name != OUTPUT_LOCK) if folder.exists() else []
 
 
 def test_tensor_names_map_to_keras_layers():
