@@ -2,9 +2,9 @@
 
     python cnnapp/assets/mnist4k/make_mnist4k.py [SOURCE.npz]
 
-SOURCE defaults to ../shared/data/mnist-4k/mnist-4k.npz beside the checkout; its sha256 is checked first, so the committed file
-comes only from that exact sample (no other copy of MNIST enters the project). The split is stratified and
-seeded: 3,200 training and 800 validation digits (80 of each class), the same file every time.
+SOURCE defaults to ../shared/data/mnist-4k/mnist-4k.npz beside the checkout; its sha256 is checked first, so
+the committed file comes only from that exact sample (no other copy of MNIST enters the project). The split is
+stratified and seeded: 3,200 training and 800 validation digits (80 of each class), the same file every time.
 """
 
 from __future__ import annotations
