@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import pytest
 
+from cnnapp.demo import runtime
 from tests.demo import browser, exports, handwriting
 
 pytestmark = pytest.mark.browser
@@ -204,6 +205,6 @@ def test_controls_are_labelled_and_file_urls_are_explained(context, site):
     assert page.page.get_by_role("status").get_attribute("aria-live") == "polite"
     page.page.close()
     local = context.new_page()  # the same page opened as a file: it cannot run, and says so
-    local.goto(f"file://{exports.ROOT / 'web' / 'page' / 'index.html'}")
+    local.goto(f"file://{runtime.WEB / 'page' / 'index.html'}")
     assert "must be served over http(s)" in local.inner_text("#status")
     local.close()
