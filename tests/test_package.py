@@ -33,6 +33,12 @@ def test_import_cnnapp_imports_no_tensorflow_and_reads_no_command_line():
     assert _imported_after("import cnnapp", "--backend", "tensorflow", "--recipe", "x") == set()
 
 
+def test_every_shipped_recipe_loads_without_tensorflow():
+    # A notebook or a tool lists and reads recipes before any work starts (.ci/run does, from outside).
+    code = "from cnnapp import recipes\nfor name in recipes.names():\n    recipes.load_recipe(name)"
+    assert _imported_after(code) == set()
+
+
 def test_help_of_every_command_imports_no_tensorflow():
     code = (
         "import contextlib, io\nfrom cnnapp import cli\n"

@@ -22,15 +22,10 @@ import tensorflow as tf
 
 from cnnapp.data import glyphs
 
-# The camera's steps, by the name a recipe's `data.augment` gives them (applied in this order).
-CAMERA_STEPS = {
-    "stroke": "stroke width: erode or dilate the ink by a pixel (thin pencil to thick marker)",
-    "camera_geometry": "digit at 20-100% of the frame height, anywhere in it, rotated ±15°, some perspective",
-    "paper": "dark ink on tinted paper (3 in 4) or light on dark; ruled or squared paper",
-    "light": "uneven light: a brightness gradient and a soft shadow across the frame",
-    "sensor": "focus or motion blur, sensor noise, JPEG at quality 30-95",
-    "negatives": "replace `data.negatives` of every batch with frames holding no digit, labelled `none`",
-}
+# The camera's steps by the name `data.augment` gives them, in the order they are applied: they live with the
+# other augmentations' names in cnnapp.data.config, which a recipe loads without TensorFlow.
+from cnnapp.data.config import CAMERA_STEPS
+
 # MNIST normalises a digit into a 20×20 box of its 28×28 field: its height is 20/28 of the image.
 DIGIT_BOX = 20 / 28
 # The front never stretches less than this contrast (grey levels) to full scale: blank paper stays dark.

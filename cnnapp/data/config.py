@@ -8,11 +8,20 @@ from __future__ import annotations
 
 import dataclasses
 
-from cnnapp.data.camera import CAMERA_STEPS
 from cnnapp.errors import CnnappError, unknown
 
 # How the native image is brought to the network's input size (both pipelines).
 RESIZE_MODES = ("stretch", "pad", "centre", "short_side")
+
+# A phone camera's steps (cnnapp.data.camera), named in data.augment like the lectures' augmentations.
+CAMERA_STEPS = {
+    "stroke": "stroke width: erode or dilate the ink by a pixel (thin pencil to thick marker)",
+    "camera_geometry": "digit at 20-100% of the frame height, anywhere in it, rotated ±15°, some perspective",
+    "paper": "dark ink on tinted paper (3 in 4) or light on dark; ruled or squared paper",
+    "light": "uneven light: a brightness gradient and a soft shadow across the frame",
+    "sensor": "focus or motion blur, sensor noise, JPEG at quality 30-95",
+    "negatives": "replace `data.negatives` of every batch with frames holding no digit, labelled `none`",
+}
 
 # Augmentations by name, each from a paper the lectures cover.
 AUGMENTATIONS = {
