@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic, cli
+from cnnapp.colour import LUMA
 from cnnapp.errors import CnnappError, run_cli, unknown
 from cnnapp.runs import RunDir
 
@@ -48,7 +49,7 @@ def arrays(dataset: str, split: str) -> tuple[np.ndarray, np.ndarray]:
 def _grey(images: np.ndarray) -> np.ndarray:
     if images.shape[-1] == 1:
         return images[..., 0]
-    return images[..., :3] @ np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R 601 luma
+    return images[..., :3] @ np.array(LUMA, dtype=np.float32)
 
 
 def hog_features(images: np.ndarray) -> np.ndarray:

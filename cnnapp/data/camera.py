@@ -20,6 +20,7 @@ import math
 
 import tensorflow as tf
 
+from cnnapp.colour import LUMA  # the grey front's weights
 from cnnapp.data import glyphs
 
 # The camera's steps by the name `data.augment` gives them, in the order they are applied: they live with the
@@ -30,7 +31,6 @@ from cnnapp.data.config import CAMERA_STEPS
 DIGIT_BOX = 20 / 28
 # The front never stretches less than this contrast (grey levels) to full scale: blank paper stays dark.
 FRONT_FLOOR = 40.0
-LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601, as tf.image.rgb_to_grayscale (and the grey front)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -21,12 +21,12 @@ import functools
 
 import numpy as np
 
+from cnnapp.colour import LUMA
+
 LAYER_NAME = "rgb_to_grey"
 INK_LAYER_NAME = "ink_front"
 # A run's data.front → the layer its export starts with.
 FRONT_KINDS = ("grey", "camera")
-# ITU-R BT.601 luma weights of R, G, B.
-LUMA = (0.299, 0.587, 0.114)
 INPUT_CHANNELS = ("rgb", "native")
 
 
