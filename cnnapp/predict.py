@@ -3,6 +3,7 @@
     python -m cnnapp.predict export/lenet5-digits/int8.tflite seven.png
     python -m cnnapp.predict runs/lenet5-digits/checkpoints/best.keras photo.jpg --top 3
     python -m cnnapp.predict runs/lenet5-digits photo.jpg          # a run folder: its best checkpoint
+    python -m cnnapp.predict --number export/lenet5-phone meter.jpg  # a whole number: docs/number.md
 
 MODEL is a `.tflite` (run through LiteRT, integer I/O handled), a `.keras` file or a run folder. Prints the
 top classes with their probabilities for each image. A model of a run (a run folder, or a checkpoint inside
@@ -30,6 +31,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("images", nargs="+", help="image files: PNG, JPEG, BMP, GIF; grey or colour")
     parser.add_argument("--top", type=int, default=5, help="how many classes to show (default 5)")
+    parser.add_argument(
+        "--number",
+        action="store_true",
+        help="read a handwritten number in each photo (MODEL: a digit classifier's run or export folder, or "
+        "its .tflite); prints PATH<TAB>NUMBER, ? for a digit it cannot read (docs/number.md)",
+    )
     return parser.parse_args(argv)
 
 
@@ -59,6 +66,10 @@ def predict(
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.number:
+        from cnnapp.number.reader import print_numbers
+
+        return print_numbers(args.model, args.images)
     if args.top < 1:
         raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
     from cnnapp.paths import printable
