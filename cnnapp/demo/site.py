@@ -18,6 +18,7 @@ from pathlib import Path
 from cnnapp.demo import runtime
 from cnnapp.demo.model import DemoModel
 from cnnapp.errors import CnnappError
+from cnnapp.number import inkmap
 
 PAGE = runtime.WEB / "page"
 FACTS = "model.json"
@@ -43,6 +44,8 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
         for page_file in sorted(PAGE.iterdir()):
             shutil.copy2(page_file, staging / page_file.name)
         shutil.copy2(model.path, staging / model.path.name)
+        # The page's "read a number" mode runs the ink map before the classifier (cnnapp.number).
+        (staging / inkmap.FILE).write_bytes(inkmap.inkmap_tflite())
         (staging / FACTS).write_text(json.dumps(model.facts(), indent=2) + "\n")
         (staging / MARKER).write_text("written by python -m cnnapp.demo; this folder is replaced whole\n")
         for name in runtime.FILES:

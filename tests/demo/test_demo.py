@@ -124,7 +124,16 @@ def test_writes_a_static_site_and_replaces_only_sites(plain_tflite, fake_web, tm
     out = write_site(_shown(plain_tflite), tmp_path / "site", runtime.installed_dir())
     files = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.is_file())
     assert files == sorted(
-        ["index.html", "demo.js", "pad.js", "model.json", "plain.tflite", site.MARKER]
+        [
+            "index.html",
+            "demo.js",
+            "pad.js",
+            "number.js",
+            "inkmap.tflite",
+            "model.json",
+            "plain.tflite",
+            site.MARKER,
+        ]
         + [f"vendor/tasks-vision/{name}" for name in runtime.FILES]
     )
     assert (out / "plain.tflite").read_bytes() == plain_tflite.read_bytes()

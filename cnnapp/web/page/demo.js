@@ -3,6 +3,7 @@
 // "not a digit" is said as such.
 import { FilesetResolver, ImageClassifier } from "./vendor/tasks-vision/vision_bundle.mjs";
 import { createPad } from "./pad.js";
+import { createNumberReader } from "./number.js";
 
 const TOP = 5;
 const $ = (id) => document.getElementById(id);
@@ -13,6 +14,8 @@ const preview = $("preview");
 const video = $("camera");
 const frame = document.createElement("canvas"); // the camera's centre square, as classified
 let classifier = null;
+let numberReader = null; // "Read a number": the ink map, then the classifier on each digit (number.js)
+let numberMode = false;
 let facts = null;
 
 function say(text, isError = false) {
@@ -117,7 +120,15 @@ async function loadModel() {
   // One run on a blank frame first, so the time shown for a picture is the model's, not the start-up's.
   const [height, width] = facts.input.shape;
   classifier.classify(new ImageData(width, height));
-  for (const id of ["choose", "photo", "live", "draw", "classify-pad"]) $(id).disabled = false;
+  numberReader = await createNumberReader(fileset, "inkmap.tflite", classifier, facts.input.shape);
+  // The browser test reads photos here and in Python and compares: the same glue, the same answer.
+  window.cnnappReadNumber = async (url) => {
+    const bitmap = await createImageBitmap(await (await fetch(url)).blob());
+    const reading = numberReader.read(bitmap);
+    bitmap.close();
+    return reading;
+  };
+  for (const id of ["choose", "photo", "live", "draw", "classify-pad", "number-mode"]) $(id).disabled = false;
   say("Ready: draw a digit, or show one to the camera.");
 }
 
@@ -153,7 +164,30 @@ function show(categories, milliseconds, source) {
   say(result.refused ? `${refusedName()}: ${result.why}; ${time}.` : `${answer.textContent}, ${time}.`);
 }
 
+// "Read a number": the whole frame's digits, left to right, "?" for a digit the classifier refuses.
+function readNumber(image, source) {
+  const start = performance.now();
+  const reading = numberReader.read(image);
+  const milliseconds = performance.now() - start;
+  results.replaceChildren(
+    ...reading.digits.map((d) => {
+      const item = document.createElement("li");
+      item.dataset.label = d.label;
+      item.textContent = `${d.label === "?" ? "? (not sure)" : d.label}  ${percent(d.score)}`;
+      return item;
+    }),
+  );
+  answer.dataset.verdict = "number";
+  answer.dataset.label = reading.number;
+  answer.textContent = reading.number || "No number";
+  results.dataset.source = source;
+  results.dataset.state = "done";
+  results.dataset.count = Number(results.dataset.count || 0) + 1;
+  say(`${reading.number || reading.note}; read in ${milliseconds.toFixed(1)} ms on this device.`);
+}
+
 function classify(image, source) {
+  if (numberMode) return readNumber(image, source);
   const start = performance.now();
   const result = classifier.classify(image);
   const milliseconds = performance.now() - start;
@@ -190,6 +224,14 @@ $("clear").addEventListener("click", () => {
 });
 $("classify-pad").addEventListener("click", () => classify($("pad"), "pad"));
 $("draw").addEventListener("click", () => showInput("pad"));
+$("number-mode").addEventListener("click", () => {
+  numberMode = !numberMode;
+  $("number-mode").setAttribute("aria-pressed", String(numberMode));
+  $("number-mode").textContent = numberMode ? "Read one digit" : "Read a number";
+  $("pad-hint").textContent = numberMode ? "Write a number here" : "Draw one digit here";
+  forget();
+  say(numberMode ? "Write a number of up to 12 digits in a row, or show one to the camera." : "Draw one digit.");
+});
 
 function refuse(file, why) {
   forget();
@@ -257,7 +299,7 @@ let reading = null;
 function readFrame() {
   if (!stream || !video.videoWidth) return; // no frame yet: the next tick reads one
   try {
-    classify(cameraSquare(), "camera");
+    classify(numberMode ? video : cameraSquare(), "camera"); // a number reads the whole frame
   } catch (error) {
     say(`Could not read the camera frame: ${error.message}`, true);
   }
