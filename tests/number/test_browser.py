@@ -58,3 +58,34 @@ def test_the_page_and_python_read_the_same_numbers(site, tmp_path):
     want = [(r.number, [list(d[2]) for d in r.digits]) for r in python]
     assert got == want, (got, want)
     assert all(len(r.number) > 1 for r in python[:-1]), want  # numbers were found, not empty frames
+
+
+def test_a_number_written_on_the_pad_is_read_as_python_reads_it(site, tmp_path):
+    import io
+
+    import numpy as np
+
+    from cnnapp.number.reader import NumberReader
+    from tests.demo import handwriting
+
+    url, _ = site
+    # "7" then "4", each in its half of the pad, at half the pad's height.
+    strokes = [
+        [(left + 0.45 * x, 0.25 + 0.5 * y) for x, y in stroke]
+        for left, digit in ((0.03, "7"), (0.52, "4"))
+        for stroke in handwriting.STROKES[digit]
+    ]
+    with browser.launch(tmp_path / "profile") as context:
+        page = browser.DemoPage(context, url)
+        assert page.ready(), page.status
+        page.page.click("#number-mode")
+        page.draw(strokes)
+        shown = page.page.get_attribute("#answer", "data-label")
+        assert page.page.get_attribute("#answer", "data-verdict") == "number"
+        pad = np.asarray(Image.open(io.BytesIO(page.pad_png())).convert("RGB"))
+        assert page.page_errors == []
+    reader = NumberReader(exports.int8_export(MODEL))
+    try:
+        assert shown == reader.read(pad).number and len(shown) == 2, shown
+    finally:
+        reader.close()
