@@ -9,8 +9,10 @@ constants; the browser test reads the same photos with both and compares the ans
 
 1. Marks: pixels of ink ≥ THRESHOLD, joined 8-connected; marks under MIN_AREA pixels are noise.
 2. Pieces of one digit: marks whose columns overlap by MERGE_OVERLAP of the narrower are one digit (a broken
-   stroke, the dot over a 5's bar); then marks far smaller than the largest (under SMALL_HEIGHT of the
-   tallest's height or SMALL_AREA of its area) are dropped: specks, dust.
+   stroke, the dot over a 5's bar), and so are marks one above the other (their rows overlap by at most
+   STACKED of the shorter's height) whose columns meet: the two halves of a stroke broken on a slant;
+   then marks far smaller than the largest (under SMALL_HEIGHT of the tallest's height or SMALL_AREA of its
+   area) are dropped: specks, dust.
 3. More than MAX_DIGITS left is not a number (a page of text, a texture).
 4. Touching digits: a mark wider than SPLIT_ASPECT × its height, unless the classifier reads it whole as a
    digit with a score of SURE or more and it is at most MAX_ASPECT wide, is cut into round(width /
@@ -34,6 +36,7 @@ from cnnapp.number.inkmap import HEIGHT, WIDTH
 THRESHOLD = 0.35
 MIN_AREA = 12
 MERGE_OVERLAP = 0.5
+STACKED = 0.25
 SMALL_HEIGHT = 0.3
 SMALL_AREA = 0.04
 MAX_DIGITS = 12
@@ -113,7 +116,9 @@ def _merge(marks: list[Piece]) -> list[Piece]:
             for j in range(i + 1, len(marks)):
                 a, b = marks[i], marks[j]
                 overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
-                if overlap >= MERGE_OVERLAP * min(a.x1 - a.x0, b.x1 - b.x0):
+                rows = min(a.y1, b.y1) - max(a.y0, b.y0)
+                stacked = overlap >= 0 and rows <= STACKED * min(a.y1 - a.y0, b.y1 - b.y0)
+                if overlap >= MERGE_OVERLAP * min(a.x1 - a.x0, b.x1 - b.x0) or stacked:
                     marks[i] = _join(a, b)
                     del marks[j]
                     merged = True

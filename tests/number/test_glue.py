@@ -85,3 +85,12 @@ def test_any_frame_fits_the_reader_frame(shape):
     image = np.full(shape, 200, np.uint8)
     frame = glue.fit_frame(image)
     assert frame.shape == (HEIGHT, WIDTH, 3) and frame.dtype == np.uint8 and (frame == 200).all()
+
+
+def test_a_stroke_broken_on_a_slant_is_one_digit():
+    # The halves of a stroke broken on a slant: one above the other, their columns just meeting.
+    ink = ink_with((120, 60, 150, 98), (100, 104, 121, 140))
+    found = glue.read_digits(ink, always(), 40)
+    assert len(found) == 1 and (found[0][0].x0, found[0][0].x1) == (100, 150)
+    # Side by side on one baseline they stay two digits.
+    assert len(glue.read_digits(ink_with((100, 60, 121, 140), (126, 60, 150, 140)), always(), 40)) == 2

@@ -6,7 +6,7 @@
 import { ImageSegmenter } from "./vendor/tasks-vision/vision_bundle.mjs";
 
 export const HEIGHT = 240, WIDTH = 320;
-const THRESHOLD = 0.35, MIN_AREA = 12, MERGE_OVERLAP = 0.5, SMALL_HEIGHT = 0.3, SMALL_AREA = 0.04;
+const THRESHOLD = 0.35, MIN_AREA = 12, MERGE_OVERLAP = 0.5, STACKED = 0.25, SMALL_HEIGHT = 0.3, SMALL_AREA = 0.04;
 const MAX_DIGITS = 12, SPLIT_ASPECT = 1.1, MAX_ASPECT = 1.5, SURE = 0.9, DIGIT_ASPECT = 0.8, BOX = 20 / 28;
 const NONE = "none", MIN_SCORE = 0.5, REFUSED = "?";
 
@@ -88,7 +88,9 @@ function merge(marks) {
       for (let j = i + 1; j < marks.length; j++) {
         const a = marks[i], b = marks[j];
         const overlap = Math.min(a.x1, b.x1) - Math.max(a.x0, b.x0);
-        if (overlap >= MERGE_OVERLAP * Math.min(a.x1 - a.x0, b.x1 - b.x0)) {
+        const rows = Math.min(a.y1, b.y1) - Math.max(a.y0, b.y0);
+        const stacked = overlap >= 0 && rows <= STACKED * Math.min(a.y1 - a.y0, b.y1 - b.y0);
+        if (overlap >= MERGE_OVERLAP * Math.min(a.x1 - a.x0, b.x1 - b.x0) || stacked) {
           marks[i] = join(a, b);
           marks.splice(j, 1);
           merged = true;
