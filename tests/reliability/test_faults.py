@@ -347,7 +347,7 @@ CASES = {
     "sigterm-saves-and-says-how-to-resume": Case(
         "train",
         rows.sigterm_in_epoch_3,
-        "stopped by SIGTERM in epoch 3; its resume point is the end of epoch 2",
+        "stopped by SIGTERM in epoch 3 after step 1 of 3; its resume point is that step",
         may_change=TRAINING_FILES,
     ),
     "one-class": Case("train", rows.new("data.classes=['3']"), "names 1 distinct class"),
