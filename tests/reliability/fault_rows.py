@@ -132,6 +132,12 @@ def class_folder(tmp: Path, layout: dict[str, int], nested: str = "") -> Path:
     return root
 
 
+def folder_with_huge_image(tmp, run, mp):
+    root = class_folder(tmp, {"a": 3, "b": 3})
+    huge_png(root / "b")
+    return train_argv(tmp / "new", f'data.dataset="folder:{root}"')
+
+
 def edit_json(path: Path, change) -> None:
     value = json.loads(path.read_text())
     change(value)

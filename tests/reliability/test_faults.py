@@ -353,6 +353,9 @@ CASES = {
     "one-class": Case("train", rows.new("data.classes=['3']"), "names 1 distinct class"),
     "one-class-twice": Case("train", rows.new("data.classes=['3', '3']"), "name each class once"),
     "folder-one-class": Case("train", rows.folder_dataset({"a": 3}), "has one class folder ('a')"),
+    "folder-huge-image": Case(
+        "train", rows.folder_with_huge_image, "huge.png is 100000×100000 pixels, more than cnnapp reads"
+    ),
     "folder-empty-class": Case("train", rows.folder_dataset({"a": 3, "b": 0}), "b' holds no images"),
     "folder-nested-class": Case(
         "train", rows.folder_dataset({"a": 3, "b": 3}, nested="more"), "holds images in sub-folders ['more']"
