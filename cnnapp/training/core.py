@@ -35,7 +35,7 @@ from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, preemption, setup, transfer, tricks
+from cnnapp.training import evaluation, preemption, recorded, setup, transfer, tricks
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -128,6 +128,7 @@ def train(
         if lock is not None:
             lock.acquire()
             run.remove_stray_temps()
+        recipe = recorded.as_recorded(recipe, run)  # a run from before the holdout default, as it was made
         try:
             session, progress, extended_from = _prepare(
                 recipe, run, loop, strategy, chief, resume, verbose, precision, jit

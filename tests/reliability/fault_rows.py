@@ -145,6 +145,38 @@ def edit_json(path: Path, change) -> None:
 
 
 # -- setups --------------------------------------------------------------------------------------------
+def run_from_before_the_holdout_default(*overrides: str):
+    """The tiny run as cnnapp wrote it before validation defaulted to a holdout (validated on "test", no
+    fingerprint, no warning), resumed with --recipe NAME for one more epoch (`overrides` on top)."""
+
+    def setup(tmp, run, mp):
+        recipe = run / "recipe.toml"
+        text = recipe.read_text().replace('validation = "holdout"', 'validation = "test"')
+        recipe.write_text(text.replace("holdout = 0.1\n", "holdout = 0.0\n"))
+
+        def old(meta):
+            for key in ("fingerprint", "validation_warning"):
+                meta.pop(key, None)
+            meta["splits"]["validation"] = "test"
+
+        edit_json(run / "run.json", old)
+        with np.load(run / "resume.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        extra = json.loads(str(arrays["extra"]))
+        extra.pop("fingerprint")
+        arrays["extra"] = np.array(json.dumps(extra))
+        np.savez(run / "resume.npz", **arrays)
+        return train_argv(run, "train.epochs=3", *overrides)
+
+    return setup
+
+
+def validated_on_test_as_recorded(tmp, run, stdout):
+    report = json.loads((run / "report.json").read_text())
+    assert report["validation"] == "test" and report["resumed_from_epoch"] == 2, report
+    assert json.loads((run / "run.json").read_text())["splits"]["validation"] == "test"
+
+
 def lock_is_a_symlink(tmp, run, mp):
     precious = tmp / "precious.txt"
     precious.write_text("keep me")

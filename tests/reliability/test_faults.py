@@ -339,6 +339,19 @@ CASES = {
     "classes-renamed": Case(
         "train", rows.fingerprint_changed("classes", lambda v: ["zero", *v[1:]]), "gone ['zero']"
     ),
+    "resume-run-from-before-the-holdout-default": Case(
+        "train",
+        rows.run_from_before_the_holdout_default(),
+        "WARNING: train.validation = 'test' is the reported split",
+        may_change=("",),  # the run goes on: every file of it is rewritten
+        ok=True,
+        check=rows.validated_on_test_as_recorded,
+    ),
+    "resume-run-from-before-the-holdout-default-changed": Case(
+        "train",
+        rows.run_from_before_the_holdout_default("train.holdout=0.2"),
+        "a different recipe (differs in train.holdout, train.validation)",
+    ),
     "log-shortened": Case("train", rows.log_shortened, "lacks the rows of epoch(s) 2"),
     # a run that cannot be trusted says so
     "loss-diverges-keeps-last-state": Case(
