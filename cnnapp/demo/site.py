@@ -54,7 +54,7 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
         runtime_dir: the installed npm package (`cnnapp.demo.runtime.ensure_installed`).
     """
     out, runtime_dir = Path(out), Path(runtime_dir)
-    _check_replaceable(out)
+    check_replaceable(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:
@@ -74,7 +74,8 @@ def write_site(model: DemoModel, out: str | Path, runtime_dir: str | Path) -> Pa
     return out
 
 
-def _check_replaceable(out: Path) -> None:
+def check_replaceable(out: Path) -> None:
+    """Refuse, in one line, an `out` that is a file or a non-empty folder that is not a site cnnapp wrote."""
     if out.exists() and not out.is_dir():
         raise CnnappError(f"--out {out} is a file: name a folder for the site")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).is_file() and not _site_before_marker(out):

@@ -351,6 +351,30 @@ def explain_with(kind: str, *extra: str):
     return setup
 
 
+def demo_over_a_web_project(tmp, run, mp):
+    """A classifier export (labels in its metadata) and --out a web project: index.html, model.json, more."""
+    import keras
+
+    from cnnapp.deploy import converter, metadata
+
+    inputs = keras.Input((8, 8, 3), name="image")
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(pooled)
+    content = converter.convert(keras.Model(inputs, outputs), "float32")
+    info = metadata.Info(name="c", description="", version="1", author="t", licence="t", labels=("a", "b"))
+    path = tmp / "c.tflite"
+    path.write_bytes(metadata.with_metadata(content, info))
+    web = tmp / "web"
+    web.mkdir()
+    for name in ("index.html", "model.json", "app.js"):
+        (web / name).write_text("{}")
+    return [str(path), "--out", str(web)]
+
+
+def web_project_kept(tmp, run, out):
+    assert sorted(p.name for p in (tmp / "web").iterdir()) == ["app.js", "index.html", "model.json"]
+
+
 def segmentation_tflite(tmp, run, mp):
     """A tiny per-pixel model exported with image-segmenter metadata, as the demo would be given."""
     import keras

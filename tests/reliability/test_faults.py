@@ -454,6 +454,15 @@ CASES = {
     "explain-segmenter": Case(
         "explain", rows.explain_with("segmenter", "filters"), "is a segmentation model"
     ),
+    "demo-over-a-web-project": Case(
+        "demo",
+        rows.demo_over_a_web_project,
+        "is not a demo site cnnapp wrote",
+        check=rows.web_project_kept,
+    ),
+    "folder-class-name-escaped": Case(
+        "train", rows.folder_dataset({"a": 3, rows.ESCAPE: 0}), "\\x1b]0;pwned\\x07' holds no images"
+    ),
     "demo-segmenter": Case("demo", rows.segmentation_tflite, "is a segmentation model (output 1×8×8×3)"),
 }
 
