@@ -5,11 +5,12 @@ Layouts:
     PATH/train/<class>/..., PATH/test/<class>/... (and/or validation/): the user's own split (without
                                         test/ and validation/, test is held out of train/ as above)
 
-Loading a folder lists its files and reads the first bytes of one image per class (size and channels), nothing
-more: it takes a second or two for 100,000 files. The paths are stored in a seeded shuffled order (the same on
-every load), so that a split's first examples (statistics, a streaming shuffle window) mix the classes; the
-labels come from the paths. Images are decoded when the pipelines read them, in their parallel maps
-(`cnnapp.data.images.decode`: EXIF orientation, any PNG/JPEG/GIF/BMP colour type to the channels wanted).
+Loading a folder lists its files and reads the first bytes of every image (its size: an image over
+`images.MAX_PIXELS`, a decompression bomb, is refused before training), nothing more: it takes seconds for
+100,000 files. The paths are stored in a seeded shuffled order (the same on every load), so that a split's
+first examples (statistics, a streaming shuffle window) mix the classes; the labels come from the paths.
+Images are decoded when the pipelines read them, in their parallel maps (`cnnapp.data.images.decode`: EXIF
+orientation, any PNG/JPEG/GIF/BMP colour type to the channels wanted).
 
 A file that does not decode **stops the run with its name**: skipping it would silently change what the model
 learns from, and a broken copy is something the user wants to know about (the fix is one `rm` away).
@@ -47,6 +48,9 @@ def load_folder(path: str) -> Source:
     """
     root, class_names, files = _layout(path)
     channels = _channels([p for items in files.values() for p in _first_per_class(items)])
+    for items in files.values():  # a decompression bomb stops here, not in the middle of a run
+        for image, _ in items:
+            img.refuse_huge(image, img.header(image), "scale it down, or move it out of the folder")
     splits = {}
     for split, items in files.items():
         if split == "test" and items is files.get("validation"):

@@ -20,6 +20,8 @@ import struct
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.errors import CnnappError
+
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
 
 # IFD0's first entries are scanned for the orientation tag (cameras write a dozen or so, sorted by tag).
@@ -213,6 +215,18 @@ _FLIPS = np.array(
         [True, False],
     ]
 )
+
+
+# Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS × 2): a larger decode would take gigabytes.
+MAX_PIXELS = 178_956_970
+
+
+def refuse_huge(path, shape: tuple[int, int, int] | None, fix: str = "scale it down") -> None:
+    """Refuse, in one line naming the file, an image whose header (`header`) says more than `MAX_PIXELS`."""
+    if shape is not None and shape[0] * shape[1] > MAX_PIXELS:
+        raise CnnappError(
+            f"{path} is {shape[1]}×{shape[0]} pixels, more than cnnapp reads ({MAX_PIXELS:,}); {fix}"
+        )
 
 
 def header(path: str) -> tuple[int, int, int] | None:

@@ -77,11 +77,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise CnnappError(f"--port must be in 0..65535; got {args.port}")
     from cnnapp.demo import runtime, serve
     from cnnapp.demo.model import read_model
-    from cnnapp.demo.site import write_site
+    from cnnapp.demo.site import check_replaceable, write_site
 
     model = read_model(model_file(args.model))  # a bad file fails before npm or any writing
-    package = runtime.ensure_installed(log=print)
     out = out_folder(args.out) or default_out(args.model, model.path)
+    check_replaceable(out)  # a folder that is not a site is refused before npm too
+    package = runtime.ensure_installed(log=print)
     write_site(model, out, package)
     facts = model.facts()
     classes = len(model.labels)

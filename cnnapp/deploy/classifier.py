@@ -33,9 +33,6 @@ if TYPE_CHECKING:
     from cnnapp.data.config import DataConfig
 
 
-MAX_PIXELS = 178_956_970  # Pillow's decompression-bomb limit (Image.MAX_IMAGE_PIXELS × 2)
-
-
 @dataclasses.dataclass
 class Classifier:
     """A loaded model and its class names. `predict` takes float pixels (N, H, W, C) in [0, 255].
@@ -195,17 +192,13 @@ def read_image(
     """
     import tensorflow as tf
 
-    from cnnapp.data.images import decode_bytes, header
+    from cnnapp.data.images import decode_bytes, header, refuse_huge
     from cnnapp.data.pipeline import evaluation_image
 
     path = Path(path)
     if not path.is_file():
         raise CnnappError(f"no image file at {path}")
-    size = header(str(path))
-    if size is not None and size[0] * size[1] > MAX_PIXELS:  # a decode would take gigabytes
-        raise CnnappError(
-            f"{path} is {size[1]}×{size[0]} pixels, more than predict reads ({MAX_PIXELS:,}); scale it down"
-        )
+    refuse_huge(path, header(str(path)))  # before a decode that would take gigabytes
     height, width, channels = input_shape
     try:  # the training pipelines' decode: EXIF orientation, grey(+alpha)/palette/RGBA/CMYK to the channels
         image = decode_bytes(path.read_bytes(), channels)

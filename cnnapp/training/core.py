@@ -35,7 +35,7 @@ from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, preemption, setup, transfer, tricks
+from cnnapp.training import evaluation, preemption, recorded, setup, transfer, tricks
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -58,6 +58,7 @@ class Session:
         strategy: the tf.distribute strategy the model was built under.
         steps: optimizer steps per epoch.
         initial_epoch: epochs already done (a resumed run starts there).
+        initial_step: steps of the next epoch already done (a run stopped inside an epoch resumes there).
         chief: whether this process writes the run folder.
         verbose: the loop's verbosity.
     """
@@ -73,6 +74,7 @@ class Session:
     strategy: tf.distribute.Strategy
     steps: int
     initial_epoch: int = 0
+    initial_step: int = 0
     chief: bool = True
     verbose: int | str = "auto"
     phases: keras.callbacks.Callback | None = None  # freezing and the two phases (cnnapp.training.transfer)
@@ -126,6 +128,7 @@ def train(
         if lock is not None:
             lock.acquire()
             run.remove_stray_temps()
+        recipe = recorded.as_recorded(recipe, run)  # a run from before the holdout default, as it was made
         try:
             session, progress, extended_from = _prepare(
                 recipe, run, loop, strategy, chief, resume, verbose, precision, jit
@@ -147,7 +150,7 @@ def train(
         else:  # the same best-epoch rule, in memory: this worker reports the chief's checkpoint
             checkpoint.save = False
             callbacks.append(checkpoint)
-        _run_stoppable(session, loop, callbacks)
+        _run_stoppable(session, loop, callbacks, checkpoint)
         worst = WorstMistakes()  # kept during the report's test pass, for the error analysis figures
         report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
         if chief:
@@ -165,32 +168,32 @@ def train(
             lock.release()
 
 
-def _run_stoppable(session: Session, loop: StepLoop, callbacks: list) -> None:
-    """`loop.run`, stopped between two steps by SIGTERM or Ctrl-C with the command that resumes.
+def _run_stoppable(session: Session, loop: StepLoop, callbacks: list, checkpoint: RunCheckpoint) -> None:
+    """`loop.run`, stopped between two steps by SIGTERM or Ctrl-C (that step saved) with the command that
+    resumes.
 
     The multi-worker loop keeps the default signals: one worker stopping alone would leave the others
     waiting in a collective; a killed multi-worker run resumes from its last finished epoch."""
     if loop.name == "multi-worker":
         loop.run(session, callbacks)
         return
-    stop = preemption.StopOnSignal()
+    stop = preemption.StopOnSignal(checkpoint, (session.initial_epoch, session.initial_step))
     stop.install()
     try:
         loop.run(session, [*callbacks, stop])
     except preemption.Preempted as stopped:
-        run, done = session.run, stopped.epoch
-        kept = (
-            f"its resume point is the end of epoch {done} (checkpoints and {run.state_file.name}; the "
-            f"{stopped.step} step(s) of epoch {done + 1} are redone)"
-            if done > 0
-            else "no epoch had finished, so it starts again"
+        run, epoch, step = session.run, stopped.epoch + 1, stopped.step
+        where = (
+            f"in epoch {epoch} after step {step} of {session.steps}; its resume point is that step "
+            f"({run.state_file.name}; "
+            + (f"the checkpoints hold epoch {epoch - 1})" if epoch > 1 else "no checkpoint yet)")
+            if step
+            else f"after epoch {epoch - 1}; its resume point is the end of epoch {epoch - 1}"
         )
         command = (
             f"python -m cnnapp.train --recipe {shlex.quote(str(run.path))} --out {shlex.quote(str(run.path))}"
         )
-        raise CnnappError(
-            f"stopped by {stopped.signal_name} in epoch {done + 1}; {kept}; resume with: {command}"
-        ) from None
+        raise CnnappError(f"stopped by {stopped.signal_name} {where}; resume with: {command}") from None
     finally:
         stop.restore()
 
@@ -216,6 +219,7 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
         meta = transfer.run_meta(recipe, run_data, weights)  # setup.run_meta, with the weights' normalization
     steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
     initial_epoch = int(progress["epochs_done"]) if progress else 0
+    initial_step = int(progress.get("steps_done", 0)) if progress else 0  # a run stopped inside an epoch
     with strategy.scope():
         model, inference = setup.build_models(meta, recipe)
         schedule = setup.compile_model(model, recipe, device, steps)
@@ -224,6 +228,7 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
         phases, meta = transfer.start(model, recipe, meta, weights, schedule, initial_epoch)
     session = Session(recipe, run, meta, device, run_data, model, inference, schedule, strategy, steps)
     session.initial_epoch, session.chief, session.verbose = initial_epoch, chief, verbose
+    session.initial_step = initial_step
     session.phases = phases
     return session, progress, extended_from
 
@@ -295,10 +300,12 @@ def check_folder(recipe: Recipe, run: RunDir, resume: bool | None) -> tuple[dict
             "choose another --out"
         )
     done, epochs = int(progress["epochs_done"]), recipe.train.epochs
-    if epochs < done:
+    begun = done + bool(progress.get("steps_done"))  # a run stopped inside an epoch has begun the next
+    if epochs < begun:
+        part = " and part of the next" if begun > done else ""
         raise CnnappError(
-            f"{run.path} has already trained {done} epochs; train.epochs={epochs} would relabel it: "
-            f"set train.epochs ≥ {done}, or choose another --out"
+            f"{run.path} has already trained {done} epochs{part}; train.epochs={epochs} would relabel it: "
+            f"set train.epochs ≥ {begun}, or choose another --out"
         )
     report = run.read_report() if status == "finished" or run.report_file.is_file() else None
     if status == "finished" and epochs == done:

@@ -2,11 +2,13 @@
 
 The scaffold (`core.train`: lock, checks, data, model, resume, callbacks, report) is shared with the
 multi-worker loop; this module holds only what `fit` does differently: a pipeline of the remaining epochs
-(the last batch of an epoch may be partial) and the call to `fit`, with Keras's progress bar.
+(the last batch of an epoch may be partial) and the call to `fit`, with Keras's progress bar. A run stopped
+inside an epoch calls `fit` twice: the rest of that epoch, then the epochs after it.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import tensorflow as tf
@@ -37,27 +39,50 @@ class FitLoop:
         return setup.steps_per_epoch(recipe, train_size)  # the last batch may be partial
 
     def run(self, session: core.Session, callbacks) -> None:
-        recipe, model = session.recipe, session.model
-        if session.initial_epoch >= recipe.train.epochs:
+        recipe, steps = session.recipe, session.steps
+        epoch, step = session.initial_epoch, session.initial_step
+        if epoch >= recipe.train.epochs:
             return  # a run killed during its final evaluation: only the report is missing
-        train = _training_batches(session.data.train, recipe, session.initial_epoch, session.steps)
+        if step:  # stopped inside an epoch: the rest of it (its first `step` batches skipped), then the next
+            rest = _training_batches(session.data.train, recipe, epoch, steps).skip(step).take(steps - step)
+            last = epoch + 1 >= recipe.train.epochs
+            with contextlib.nullcontext() if last else _weights_left_raw(session.model.optimizer):
+                self._fit(session, callbacks, rest, epoch, epoch + 1, steps - step, epoch * steps + step)
+            epoch += 1
+        if epoch < recipe.train.epochs:
+            train = _training_batches(session.data.train, recipe, epoch, steps)
+            self._fit(session, callbacks, train, epoch, recipe.train.epochs, steps, epoch * steps)
+
+    @staticmethod
+    def _fit(session, callbacks, train, initial_epoch: int, epochs: int, steps: int, done: int) -> None:
+        """`fit` on the training batches of epochs initial_epoch..epochs-1, the first being step `done`."""
+        recipe, model = session.recipe, session.model
         # RandAugment, MixUp, CutMix, ... on whole batches, seeded by the optimizer step they feed
-        done = session.initial_epoch * session.steps
         train = mixing.augment_batches(
             train, recipe.batch_augment, session.meta.num_classes, recipe.train.seed, done
         )
-        validation = session.validation_batches()
         names = model.output_names
         model.fit(
             setup.with_targets(train, names),
-            epochs=recipe.train.epochs,
-            initial_epoch=session.initial_epoch,
-            steps_per_epoch=session.steps,
-            validation_data=setup.with_targets(validation, names),
+            epochs=epochs,
+            initial_epoch=initial_epoch,
+            steps_per_epoch=steps,
+            validation_data=setup.with_targets(session.validation_batches(), names),
             callbacks=callbacks,
             verbose=session.verbose,
             shuffle=False,  # the tf.data pipeline shuffles (seeded, resumable); Keras warns it cannot
         )
+
+
+@contextlib.contextmanager
+def _weights_left_raw(optimizer):
+    """Within, `fit` ends without writing the Polyak averages over the weights (its
+    `finalize_variable_values`): the end of a stopped epoch's rest is not the end of the run."""
+    optimizer.finalize_variable_values = lambda var_list: None
+    try:
+        yield
+    finally:
+        del optimizer.finalize_variable_values
 
 
 def train_and_evaluate(

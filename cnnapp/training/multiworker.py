@@ -153,6 +153,11 @@ class StrategyLoop:
     def run(self, session: core.Session, callbacks) -> None:
         recipe, model, strategy, steps = session.recipe, session.model, session.strategy, session.steps
         batch, epochs = recipe.train.batch_size, recipe.train.epochs
+        if session.initial_step:  # its epochs are whole: a step's resume point is the fit loop's
+            raise CnnappError(
+                f"{session.run.state_file} is the resume point of a run stopped inside epoch "
+                f"{session.initial_epoch + 1}; resume it with --strategy auto, one-device or mirrored"
+            )
         if recipe.transfer.unfreeze_epoch:  # its step is traced once, over phase 1's trainable weights
             raise CnnappError(
                 "two-phase fine-tuning (transfer.unfreeze_epoch) runs on --strategy auto, one-device "

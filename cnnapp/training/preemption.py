@@ -1,11 +1,13 @@
-"""SIGTERM (a cluster's preemption) and Ctrl-C during training: finish the step, stop, say how to resume.
+"""SIGTERM (a cluster's preemption) and Ctrl-C during training: finish the step, save it, say how to resume.
 
 A training process told to stop lets the running step finish (a signal only sets a flag; the handler never
-interrupts TensorFlow), then leaves the loop before the next step. Nothing of the unfinished epoch is
-saved as if it were complete: the run folder keeps the resume point of the last finished epoch (its
-checkpoints and resume.npz, written at every epoch's end), from which a resumed run is bit-identical to an
-uninterrupted one. The process exits non-zero with the command that resumes, as TF Model Garden's Orbit
-does on preemption. A second signal stops at once (Python's default).
+interrupts TensorFlow), writes the resume point of that step and leaves the loop before the next one, as TF
+Model Garden's Orbit does on preemption. The resume point (`RunCheckpoint.save_mid_epoch`) holds every
+variable (weights, dropout seed states, optimizer step and slots), the step within the epoch and the epoch's
+running metrics; the data pipeline of an epoch depends on (seed, epoch) only, so the resumed run skips the
+batches already trained and continues bit-identically to an uninterrupted run, log row included. A signal
+that arrives between epochs (during validation) stops at the end of the epoch, once it is saved. The process
+exits non-zero with the command that resumes. A second signal stops at once (Python's default).
 """
 
 from __future__ import annotations
@@ -15,11 +17,14 @@ import threading
 
 import keras
 
+from cnnapp.training.state import add_metric_values
+
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class Preempted(Exception):
-    """Raised between steps after a stop signal: `signal_name`, `epoch` (0-based) and `step` done."""
+    """Raised after a stop signal: `signal_name`, `epoch` (0-based) and the `step`s of it done and saved
+    (0: stopped at the end of the epoch before it, once saved)."""
 
     def __init__(self, signal_name: str, epoch: int, step: int):
         super().__init__(f"{signal_name} in epoch {epoch + 1} after step {step}")
@@ -27,12 +32,22 @@ class Preempted(Exception):
 
 
 class StopOnSignal(keras.callbacks.Callback):
-    """Install the handlers for the run (main thread only; `restore` puts the previous ones back)."""
+    """Install the handlers for the run (main thread only; `restore` puts the previous ones back).
 
-    def __init__(self):
+    Args:
+        checkpoint: the run's `RunCheckpoint` (it writes the resume point of a stopped step), or None.
+        start: (epoch, step) the run starts at: a run resumed inside an epoch counts its steps from `step`,
+            and its first epoch's running metrics come back from the resume state.
+    """
+
+    def __init__(self, checkpoint=None, start: tuple[int, int] = (0, 0)):
         super().__init__()
+        self.checkpoint = checkpoint
+        self.start = start
         self.received: int | None = None
         self.epoch = 0
+        self.offset = 0  # steps of the running epoch trained before this process
+        self._add_metrics = False
         self._previous: dict[int, object] = {}
 
     def install(self) -> None:
@@ -54,7 +69,19 @@ class StopOnSignal(keras.callbacks.Callback):
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch
+        self.offset = self.start[1] if epoch == self.start[0] else 0
+        self._add_metrics = bool(self.offset) and self.checkpoint is not None
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._add_metrics:  # the stopped epoch's running sums, added to those of its first resumed step
+            self._add_metrics = False
+            add_metric_values(self.checkpoint.run.state_file, self.model)
         if self.received is not None:
-            raise Preempted(signal.Signals(self.received).name, self.epoch, batch + 1)
+            step = self.offset + batch + 1
+            if self.checkpoint is not None:
+                self.checkpoint.save_mid_epoch(self.epoch, step)
+            raise Preempted(signal.Signals(self.received).name, self.epoch, step)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.received is not None:  # during validation: the epoch is saved (this callback runs last)
+            raise Preempted(signal.Signals(self.received).name, epoch + 1, 0)

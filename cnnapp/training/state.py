@@ -7,6 +7,11 @@ After every epoch, in this order:
    momenta, averages), and as JSON the finished epoch count, the plateau schedule's state and the best error.
 Each file is written to a temporary name and renamed, so a run killed at any instant leaves the previous
 complete version; a kill between 1 and 2 only makes the resumed run redo that epoch, identically.
+
+A run stopped by SIGTERM or Ctrl-C inside an epoch (`cnnapp.training.preemption`) writes `resume.npz` at
+that step instead (`RunCheckpoint.save_mid_epoch`): the same variables, `steps_done` in the JSON, and the
+epoch's running metrics (`metric_*`), so that the resumed run finishes the epoch with the same weights and
+the same log row as an uninterrupted one. The checkpoints stay those of the last finished epoch.
 """
 
 from __future__ import annotations
@@ -25,9 +30,11 @@ from cnnapp.runs import RunDir
 from cnnapp.training.schedules import PlateauCut, validation_error, validation_loss
 
 
-def save_state(path: Path, model, optimizer, extra: dict) -> None:
+def save_state(path: Path, model, optimizer, extra: dict, metrics=()) -> None:
+    """Write the resume state; `metrics`: the running metric variables of a stopped epoch (else none)."""
     arrays = {f"model_{i}": np.asarray(v.numpy()) for i, v in enumerate(model.variables)}
     arrays.update({f"optimizer_{i}": np.asarray(v.numpy()) for i, v in enumerate(optimizer.variables)})
+    arrays.update({f"metric_{i}": np.asarray(v.numpy()) for i, v in enumerate(metrics)})
     arrays["extra"] = np.array(json.dumps(extra))
     with atomic_path(path) as tmp:
         np.savez(tmp, **arrays)
@@ -56,6 +63,22 @@ def load_state(path: Path, model, optimizer, fingerprint: str = "") -> dict:
             for key, variable in zip(keys, variables, strict=True):
                 variable.assign(data[key])
         return extra
+
+
+def add_metric_values(path: Path, model) -> None:
+    """Add a stopped epoch's running metrics (`save_mid_epoch`) to `model`'s, after the resumed epoch's first
+    step (Keras builds the compiled metrics' variables in that step). The metrics are running sums (totals,
+    counts, confusion matrices) and a float sum commutes: the epoch's values are the uninterrupted run's."""
+    variables = model.metrics_variables
+    with np.load(path) as data:
+        keys = [f"metric_{i}" for i in range(len(variables))]
+        if any(key not in data.files for key in keys) or f"metric_{len(variables)}" in data.files:
+            raise CnnappError(
+                f"{path} holds no running metrics of this model for its stopped epoch; restore the run's "
+                "own resume.npz, or start a new run with --out NEW_FOLDER"
+            )
+        for key, variable in zip(keys, variables, strict=True):
+            variable.assign(data[key] + variable.numpy())
 
 
 def load_model_variables(path: Path, model) -> None:
@@ -141,8 +164,22 @@ class RunCheckpoint(keras.callbacks.Callback):
                 self.top.update(epoch + 1, error, loss, self._save_model)
         if improved:
             self.best, self.best_epoch, self.best_loss = error, epoch + 1, loss
-        extra = {
-            "epochs_done": epoch + 1,
+        save_state(self.run.state_file, self.model, self.model.optimizer, self._extra(epoch + 1))
+
+    def save_mid_epoch(self, epoch: int, steps_done: int) -> None:
+        """The resume point of a run stopped after step `steps_done` of `epoch` (0-based): the variables as
+        they are, the epoch's running metrics and elapsed time; the checkpoints are left as they are."""
+        if not self.save:
+            return
+        extra = self._extra(epoch)
+        extra["steps_done"] = steps_done
+        extra["clock"]["in_epoch"] = self.clock.in_epoch()
+        model = self.model
+        save_state(self.run.state_file, model, model.optimizer, extra, model.metrics_variables)
+
+    def _extra(self, epochs_done: int) -> dict:
+        return {
+            "epochs_done": epochs_done,
             "plateau": self.plateau.state(),
             "best": self.best,
             "best_epoch": self.best_epoch,
@@ -151,7 +188,6 @@ class RunCheckpoint(keras.callbacks.Callback):
             **({"fingerprint": self.fingerprint} if self.fingerprint else {}),
             **({"top_k": self.top.state()} if self.top is not None else {}),
         }
-        save_state(self.run.state_file, self.model, self.model.optimizer, extra)
 
     def _save_model(self, which: str) -> None:
         with atomic_path(self.run.checkpoint_file(which)) as tmp:
@@ -190,6 +226,7 @@ class EpochClock(keras.callbacks.Callback):
         self.images_per_epoch = images_per_epoch
         self.seconds = 0.0
         self.images = 0
+        self.carried = 0.0  # seconds a stopped epoch had trained before its run was stopped
         self._start = self._train_end = None
 
     def state(self) -> dict:
@@ -197,9 +234,15 @@ class EpochClock(keras.callbacks.Callback):
 
     def restore(self, state: dict) -> None:
         self.seconds, self.images = float(state["seconds"]), int(state["images"])
+        self.carried = float(state.get("in_epoch", 0.0))
+
+    def in_epoch(self) -> float:
+        """Seconds the running epoch has trained so far (with those before a stop)."""
+        return self.carried + (time.perf_counter() - self._start if self._start is not None else 0.0)
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start, self._train_end = time.perf_counter(), None
+        self._start, self._train_end = time.perf_counter() - self.carried, None
+        self.carried = 0.0
 
     def on_test_begin(self, logs=None):
         if self._start is not None and self._train_end is None:

@@ -44,7 +44,9 @@ def fake_web(tmp_path, monkeypatch) -> Path:
     for name in runtime.FILES:
         (package / name).parent.mkdir(parents=True, exist_ok=True)
         (package / name).write_text(f"placeholder {name}\n")
-    (package / "package.json").write_text(json.dumps({"version": runtime.pinned_version(web)}))
+    (package / "package.json").write_text(
+        json.dumps({"name": runtime.PACKAGE, "version": runtime.pinned_version(web)})
+    )
     monkeypatch.setattr(runtime, "WEB", web)
     return web
 
@@ -151,6 +153,28 @@ def test_writes_a_static_site_and_replaces_only_sites(plain_tflite, fake_web, tm
     with pytest.raises(CnnappError, match="is not a demo site cnnapp wrote"):
         write_site(_shown(plain_tflite), tmp_path / "mine", runtime.installed_dir())
     assert (tmp_path / "mine" / "thesis.txt").read_text() == "keep"
+
+
+def test_a_site_written_before_the_marker_is_replaced_and_nothing_like_it_is(
+    plain_tflite, fake_web, tmp_path
+):
+    def earlier_site(name: str) -> Path:  # what an earlier cnnapp wrote: the same files, no marker
+        out = write_site(_shown(plain_tflite), tmp_path / name, runtime.installed_dir())
+        (out / site.MARKER).unlink()
+        return out
+
+    write_site(_shown(plain_tflite), earlier_site("old"), runtime.installed_dir())
+    assert (tmp_path / "old" / site.MARKER).is_file()  # replaced, and marked from now on
+    (earlier_site("notes") / "notes.txt").write_text("mine")  # a file cnnapp never writes
+    edited = earlier_site("edited")
+    (edited / "index.html").write_text((edited / "index.html").read_text() + "<!-- my page -->")
+    (earlier_site("two") / "other.tflite").write_bytes(plain_tflite.read_bytes())
+    (earlier_site("folder") / "vendor" / "mine").mkdir()
+    for name in ("notes", "edited", "two", "folder"):
+        before = sorted(p.relative_to(tmp_path) for p in (tmp_path / name).rglob("*"))
+        with pytest.raises(CnnappError, match="is not a demo site cnnapp wrote"):
+            write_site(_shown(plain_tflite), tmp_path / name, runtime.installed_dir())
+        assert sorted(p.relative_to(tmp_path) for p in (tmp_path / name).rglob("*")) == before
 
 
 def test_serves_the_site_on_localhost_with_the_types_browsers_need(plain_tflite, fake_web, tmp_path):

@@ -132,6 +132,12 @@ def class_folder(tmp: Path, layout: dict[str, int], nested: str = "") -> Path:
     return root
 
 
+def folder_with_huge_image(tmp, run, mp):
+    root = class_folder(tmp, {"a": 3, "b": 3})
+    huge_png(root / "b")
+    return train_argv(tmp / "new", f'data.dataset="folder:{root}"')
+
+
 def edit_json(path: Path, change) -> None:
     value = json.loads(path.read_text())
     change(value)
@@ -139,6 +145,38 @@ def edit_json(path: Path, change) -> None:
 
 
 # -- setups --------------------------------------------------------------------------------------------
+def run_from_before_the_holdout_default(*overrides: str):
+    """The tiny run as cnnapp wrote it before validation defaulted to a holdout (validated on "test", no
+    fingerprint, no warning), resumed with --recipe NAME for one more epoch (`overrides` on top)."""
+
+    def setup(tmp, run, mp):
+        recipe = run / "recipe.toml"
+        text = recipe.read_text().replace('validation = "holdout"', 'validation = "test"')
+        recipe.write_text(text.replace("holdout = 0.1\n", "holdout = 0.0\n"))
+
+        def old(meta):
+            for key in ("fingerprint", "validation_warning"):
+                meta.pop(key, None)
+            meta["splits"]["validation"] = "test"
+
+        edit_json(run / "run.json", old)
+        with np.load(run / "resume.npz") as data:
+            arrays = {k: data[k] for k in data.files}
+        extra = json.loads(str(arrays["extra"]))
+        extra.pop("fingerprint")
+        arrays["extra"] = np.array(json.dumps(extra))
+        np.savez(run / "resume.npz", **arrays)
+        return train_argv(run, "train.epochs=3", *overrides)
+
+    return setup
+
+
+def validated_on_test_as_recorded(tmp, run, stdout):
+    report = json.loads((run / "report.json").read_text())
+    assert report["validation"] == "test" and report["resumed_from_epoch"] == 2, report
+    assert json.loads((run / "run.json").read_text())["splits"]["validation"] == "test"
+
+
 def lock_is_a_symlink(tmp, run, mp):
     precious = tmp / "precious.txt"
     precious.write_text("keep me")
@@ -311,6 +349,30 @@ def explain_with(kind: str, *extra: str):
         return [str(keras_model(tmp, kind)), *extra]
 
     return setup
+
+
+def demo_over_a_web_project(tmp, run, mp):
+    """A classifier export (labels in its metadata) and --out a web project: index.html, model.json, more."""
+    import keras
+
+    from cnnapp.deploy import converter, metadata
+
+    inputs = keras.Input((8, 8, 3), name="image")
+    pooled = keras.layers.GlobalAveragePooling2D()(inputs)
+    outputs = keras.layers.Dense(2, activation="softmax", name="predictions")(pooled)
+    content = converter.convert(keras.Model(inputs, outputs), "float32")
+    info = metadata.Info(name="c", description="", version="1", author="t", licence="t", labels=("a", "b"))
+    path = tmp / "c.tflite"
+    path.write_bytes(metadata.with_metadata(content, info))
+    web = tmp / "web"
+    web.mkdir()
+    for name in ("index.html", "model.json", "app.js"):
+        (web / name).write_text("{}")
+    return [str(path), "--out", str(web)]
+
+
+def web_project_kept(tmp, run, out):
+    assert sorted(p.name for p in (tmp / "web").iterdir()) == ["app.js", "index.html", "model.json"]
 
 
 def segmentation_tflite(tmp, run, mp):

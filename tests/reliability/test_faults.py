@@ -339,6 +339,19 @@ CASES = {
     "classes-renamed": Case(
         "train", rows.fingerprint_changed("classes", lambda v: ["zero", *v[1:]]), "gone ['zero']"
     ),
+    "resume-run-from-before-the-holdout-default": Case(
+        "train",
+        rows.run_from_before_the_holdout_default(),
+        "WARNING: train.validation = 'test' is the reported split",
+        may_change=("",),  # the run goes on: every file of it is rewritten
+        ok=True,
+        check=rows.validated_on_test_as_recorded,
+    ),
+    "resume-run-from-before-the-holdout-default-changed": Case(
+        "train",
+        rows.run_from_before_the_holdout_default("train.holdout=0.2"),
+        "a different recipe (differs in train.holdout, train.validation)",
+    ),
     "log-shortened": Case("train", rows.log_shortened, "lacks the rows of epoch(s) 2"),
     # a run that cannot be trusted says so
     "loss-diverges-keeps-last-state": Case(
@@ -347,12 +360,15 @@ CASES = {
     "sigterm-saves-and-says-how-to-resume": Case(
         "train",
         rows.sigterm_in_epoch_3,
-        "stopped by SIGTERM in epoch 3; its resume point is the end of epoch 2",
+        "stopped by SIGTERM in epoch 3 after step 1 of 3; its resume point is that step",
         may_change=TRAINING_FILES,
     ),
     "one-class": Case("train", rows.new("data.classes=['3']"), "names 1 distinct class"),
     "one-class-twice": Case("train", rows.new("data.classes=['3', '3']"), "name each class once"),
     "folder-one-class": Case("train", rows.folder_dataset({"a": 3}), "has one class folder ('a')"),
+    "folder-huge-image": Case(
+        "train", rows.folder_with_huge_image, "huge.png is 100000×100000 pixels, more than cnnapp reads"
+    ),
     "folder-empty-class": Case("train", rows.folder_dataset({"a": 3, "b": 0}), "b' holds no images"),
     "folder-nested-class": Case(
         "train", rows.folder_dataset({"a": 3, "b": 3}, nested="more"), "holds images in sub-folders ['more']"
@@ -437,6 +453,15 @@ CASES = {
     ),  # fmt: skip
     "explain-segmenter": Case(
         "explain", rows.explain_with("segmenter", "filters"), "is a segmentation model"
+    ),
+    "demo-over-a-web-project": Case(
+        "demo",
+        rows.demo_over_a_web_project,
+        "is not a demo site cnnapp wrote",
+        check=rows.web_project_kept,
+    ),
+    "folder-class-name-escaped": Case(
+        "train", rows.folder_dataset({"a": 3, rows.ESCAPE: 0}), "\\x1b]0;pwned\\x07' holds no images"
     ),
     "demo-segmenter": Case("demo", rows.segmentation_tflite, "is a segmentation model (output 1×8×8×3)"),
 }

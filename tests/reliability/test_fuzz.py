@@ -136,5 +136,5 @@ def test_huge_dimensions_are_refused_before_any_decode(tmp_path, tiny_classifier
     chunk = struct.pack(">I", 13) + b"IHDR" + ihdr + struct.pack(">I", zlib.crc32(b"IHDR" + ihdr))
     path = tmp_path / "huge.png"
     path.write_bytes(b"\x89PNG\r\n\x1a\n" + chunk)
-    with pytest.raises(CnnappError, match="more than predict reads"):
+    with pytest.raises(CnnappError, match="more than cnnapp reads"):
         read_image(path, tiny_classifier.input_shape)

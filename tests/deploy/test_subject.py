@@ -1,0 +1,18 @@
+"""An export is scored on the classes its run learnt: a run of data.classes = 5..9 on those test images only,
+relabelled 0..4 as in training (not on every digit, under labels the model never had)."""
+
+import numpy as np
+
+from cnnapp.data import DataConfig, load_dataset
+from cnnapp.deploy.subject import _split_loader
+
+
+def test_the_export_loader_keeps_the_runs_classes_relabelled_as_it_trained():
+    config = DataConfig(image_size=32, channels=1)
+    everything = _split_loader("digits", None, config)("test")[1]
+    images, labels = _split_loader("digits", None, config, ("5", "6", "7", "8", "9"))("test")
+    names = load_dataset("digits").info.class_names
+    expected = np.isin(everything, [names.index(c) for c in "56789"]).sum()
+    assert len(labels) == len(images) == expected and 0 < expected < len(everything)
+    assert sorted(set(labels.tolist())) == [0, 1, 2, 3, 4]
+    assert np.bincount(labels).tolist() == [int((everything == names.index(c)).sum()) for c in "56789"]
