@@ -193,6 +193,12 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
 
     run = runs.load_run(path)
     model = run.model(which) if path.is_dir() else _load(path)
+    if any(layer.dtype_policy.compute_dtype != "float32" for layer in model.layers):
+        # Trained in mixed precision (bfloat16 or float16 compute, float32 weights): TFLite converts float32
+        # graphs only, so the same graph is built in float32 and given the same weights.
+        float32 = runs.build_model(run.meta)
+        float32.set_weights(model.get_weights())
+        model = float32
     data = run.recipe.data
     # The raw images: a run's front goes into the model (with_rgb_input), not into its data.
     config = dataclasses.replace(data.pipeline, front="none", augment=())
