@@ -22,20 +22,16 @@ T_RANGE = (0.05, 20.0)
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
     """The expected calibration error of the top answer: the gap between its score and how often it is
     right, averaged over `bins` equal score bins weighted by their share of frames (0 = calibrated)."""
-    return top_answer_ece(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+    from cnnapp.training.evaluation import expected_calibration_error
+
+    return expected_calibration_error(probs, labels, bins)
 
 
 def top_answer_ece(scores: np.ndarray, right: np.ndarray, bins: int = BINS) -> float:
     """`ece` from the top answers' scores and whether each was right (all a client like MediaPipe returns)."""
-    scores, right = np.asarray(scores, np.float64), np.asarray(right, bool)
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    which = np.clip(np.digitize(scores, edges[1:-1]), 0, bins - 1)
-    gap = 0.0
-    for b in range(bins):
-        inside = which == b
-        if inside.any():
-            gap += inside.mean() * abs(right[inside].mean() - scores[inside].mean())
-    return float(gap)
+    from cnnapp.training.evaluation import top_answer_ece as ece_of_answers
+
+    return ece_of_answers(scores, right, bins)
 
 
 def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
