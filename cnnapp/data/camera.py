@@ -75,6 +75,10 @@ HARDER = Camera(
     height=(0.25, 0.45), rotation=15.0, perspective=0.3, ink_on_paper=1.0, ruled=1.0, gradient=0.6,
     shadow=1.0, noise=10.0, blur=1.2, motion=1.0, jpeg=(30, 60),
 )  # fmt: skip
+# The training camera's second lens: small digits photographed badly, either polarity. TRAINING alone draws
+# a digit under half the frame's height, on lined paper, with a shadow, in one photo of 30; half of every
+# training batch is taken by SMALL instead, so the network sees them as often as the large ones.
+SMALL = dataclasses.replace(HARDER, height=(0.2, 0.5), ink_on_paper=0.75, ruled=0.6, jpeg=(30, 95))
 
 
 def _uniform(seed, shape, low=0.0, high=1.0):
@@ -338,20 +342,35 @@ def negatives(count, size: int, camera: Camera, seed: tf.Tensor) -> tf.Tensor:
     return tf.where(pick, texture, shot)
 
 
+def _two_lenses(images, seed, size: int, steps) -> tf.Tensor:
+    """Photos of a batch of digits: the first half by TRAINING, the rest by SMALL (the batch is shuffled)."""
+    count = tf.shape(images)[0]
+    half = count // 2
+    s = _seeds(seed, 2)
+
+    def shoot(part, cam, part_seed):  # no convolution of no images: a batch of one has no first half
+        empty = lambda: tf.zeros([0, size, size, 3])  # noqa: E731
+        return tf.cond(tf.shape(part)[0] > 0, lambda: photos(part, cam, part_seed, size, steps), empty)
+
+    wide = shoot(images[:half], TRAINING, s[0])
+    small = shoot(images[half:], SMALL, s[1])
+    return tf.concat([wide, small], axis=0)
+
+
 def augment_batch(images, labels, steps, share: float, none_label: int, seed):
     """The training pipeline's camera: photos of the batch's digits by TRAINING, a `share` of them replaced by
     negatives labelled `none_label` when "negatives" is among `steps`; returns RGB frames and labels."""
     s = _seeds(seed, 2)
     size = int(images.shape[1])
     if "negatives" not in steps:
-        return photos(images, TRAINING, s[0], size, steps), labels
+        return _two_lenses(images, s[0], size, steps), labels
     # The batch is in random order: its first `share` become negatives (made only for those).
     count = tf.cast(tf.round(share * tf.cast(tf.shape(images)[0], tf.float32)), tf.int32)
     # (An empty batch of negatives is not made: convolutions of no images report a padded shape.)
     none = tf.cond(
         count > 0, lambda: negatives(count, size, TRAINING, s[1]), lambda: tf.zeros([0, size, size, 3])
     )
-    frames = tf.concat([none, photos(images[count:], TRAINING, s[0], size, steps)], axis=0)
+    frames = tf.concat([none, _two_lenses(images[count:], s[0], size, steps)], axis=0)
     labels = tf.concat([tf.fill([count], tf.cast(none_label, labels.dtype)), labels[count:]], axis=0)
     return frames, labels
 

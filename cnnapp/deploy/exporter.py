@@ -186,6 +186,7 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
     rep["input"] = {"shape": list(lite.input_shape), "channels": channels, "grey_front": subject.grey_front}
     rep["input"]["front"] = _front_name(subject)
     rep["refusal"] = subject.refusal
+    rep["calibration"] = subject.calibration  # temperature scaling (cnnapp.deploy.calibration), or None
     if subject.refusal is None:
         rep.setdefault("notes", []).append(
             "no refusal class: this model names one of its classes for every frame, digit or not"

@@ -212,6 +212,12 @@ def markdown(report: dict) -> str:
             else "none: the model names one of its classes for every frame"
         )
         lines.append(f"| refusal rule | {said} |")
+    if report.get("calibration"):
+        c = report["calibration"]
+        lines.append(
+            f"| calibration | temperature {c['temperature']:g}, fitted on {c['frames']} frames "
+            f"({c['fitted_on']}): expected calibration error {c['ece_before']:.3f} → {c['ece_after']:.3f} |"
+        )
     if report.get("float_layers"):
         f = report["float_layers"]
         gained = (

@@ -42,6 +42,8 @@ class Subject:
         trained: what the run was, for the file's metadata ("lenet5 trained on mnist4k (3200 images)").
         refusal: the app's rule for "no digit", {"label": "none", "min_score": 0.5}, when the model has a
             refusal class (trained on the `negatives` step), else None.
+        calibration: the temperature folded into the model's softmax layer and the expected calibration
+            error before and after (cnnapp.deploy.calibration), or None when the model was not calibrated.
     """
 
     name: str
@@ -57,6 +59,7 @@ class Subject:
     front: str = "none"
     refusal: dict | None = None
     trained: str = ""
+    calibration: dict | None = None
 
     def images(self, split: str, limit: int | None = None, need: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Images and labels of `split`; `need` says what for, in the error when there is no data."""
@@ -129,13 +132,42 @@ def with_rgb_input(subject: Subject) -> Subject:
             return camera_photos(images, labels, subject.refusal is not None), labels
         return np.repeat(images, 3, axis=-1), labels
 
+    model = with_grey_front(subject.model, keras, kind)
+    calibration = subject.calibration
+    if kind == "camera" and subject.refusal is not None and load_split is not None:
+        calibration = calibrate_on_photos(
+            model, load_split, subject.class_names.index(subject.refusal["label"])
+        )
     return dataclasses.replace(
         subject,
-        model=with_grey_front(subject.model, keras, kind),
+        model=model,
+        calibration=calibration,
         build_twin=rgb_twin if build_twin is not None else None,
         load_split=rgb_split if load_split is not None else None,
         grey_front=True,
     )
+
+
+# The validation photos temperature scaling is fitted on: their own seed (training's are (run seed, epoch);
+# the world evaluation's photos are by other cameras and seeds).
+CALIBRATION_SEED = (7, 24)
+
+
+def calibrate_on_photos(model, load_split, none_label: int) -> dict:
+    """Fit `model`'s temperature (in place) on the validation digits as the training camera's photos, a fifth
+    of them frames with no digit labelled `none_label`: the scores a phone app reads are then honest."""
+    import tensorflow as tf
+
+    from cnnapp.data import camera
+    from cnnapp.deploy import calibration
+
+    images, labels = load_split("validation", None)
+    frames, labels = camera.augment_batch(
+        tf.constant(images), tf.constant(labels), tuple(camera.CAMERA_STEPS), 0.2, none_label,
+        tf.constant(CALIBRATION_SEED, tf.int64),
+    )  # fmt: skip
+    result = calibration.calibrate(model, frames.numpy(), labels.numpy())
+    return {**result, "fitted_on": "the validation digits as training-camera photos, a fifth no-digit frames"}
 
 
 def camera_photos(images: np.ndarray, labels: np.ndarray, negatives: bool) -> np.ndarray:
@@ -161,6 +193,12 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
 
     run = runs.load_run(path)
     model = run.model(which) if path.is_dir() else _load(path)
+    if any(layer.dtype_policy.compute_dtype != "float32" for layer in model.layers):
+        # Trained in mixed precision (bfloat16 or float16 compute, float32 weights): TFLite converts float32
+        # graphs only, so the same graph is built in float32 and given the same weights.
+        float32 = runs.build_model(run.meta)
+        float32.set_weights(model.get_weights())
+        model = float32
     data = run.recipe.data
     # The raw images: a run's front goes into the model (with_rgb_input), not into its data.
     config = dataclasses.replace(data.pipeline, front="none", augment=())

@@ -95,7 +95,8 @@ def world_inputs(limit: int | None = None, batch: int = 100) -> dict[str, tuple[
 
 
 def sdk_answers(content: bytes, images: np.ndarray) -> list[tuple[str, float]]:
-    """(top category name, score) of each uint8 RGB frame through MediaPipe's ImageClassifier."""
+    """(top category name, score) of each uint8 RGB frame (or `mediapipe.Image`) through MediaPipe's
+    ImageClassifier."""
     import mediapipe as mp
     from mediapipe.tasks.python import vision
     from mediapipe.tasks.python.core.base_options import BaseOptions
@@ -106,10 +107,16 @@ def sdk_answers(content: bytes, images: np.ndarray) -> list[tuple[str, float]]:
     answers = []
     with vision.ImageClassifier.create_from_options(options) as classifier:
         for image in images:
-            frame = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
-            top = classifier.classify(frame).classifications[0].categories[0]
+            if not isinstance(image, mp.Image):
+                image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image))
+            top = classifier.classify(image).classifications[0].categories[0]
             answers.append((top.category_name, float(top.score)))
     return answers
+
+
+def sdk_answers_of(content: bytes, image) -> tuple[str, float]:
+    """(top category name, score) of one `mediapipe.Image` (any format the SDK reads from a file)."""
+    return sdk_answers(content, [image])[0]
 
 
 def score(answers, labels: np.ndarray, names) -> float:
@@ -126,7 +133,7 @@ def score(answers, labels: np.ndarray, names) -> float:
 
 def evaluate_file(path: Path, inputs: dict) -> dict:
     """The five numbers of one .tflite, with its size and LiteRT latency."""
-    from cnnapp.deploy import metadata, runtime
+    from cnnapp.deploy import calibration, metadata, runtime
 
     content = path.read_bytes()
     info = metadata.read_metadata(content)
@@ -140,8 +147,15 @@ def evaluate_file(path: Path, inputs: dict) -> dict:
     latency = lite.latency_ms(sample, runs=50)["median"]
     row = {"file": path.name, "bytes": len(content), "latency_ms": round(latency, 4)}
     row["refusal_class"] = NONE in names
+    scores, right = [], []
     for key, (images, labels) in inputs.items():
-        row[key] = round(100 * score(sdk_answers(content, images), labels, names), 2)
+        answers = sdk_answers(content, images)
+        row[key] = round(100 * score(answers, labels, names), 2)
+        scores += [top for _, top in answers]
+        truth = [names[label] if label >= 0 else NONE for label in labels]
+        right += [name == want for (name, _), want in zip(answers, truth, strict=True)]
+    # How honest the top score is over all five sets (the refused set's right answer is `none`).
+    row["ece"] = round(calibration.top_answer_ece(np.array(scores), np.array(right)), 4)
     return row
 
 
@@ -178,7 +192,8 @@ def evaluate_world(folder: Path, tags=("float32", "int8"), limit: int | None = N
 def markdown(results: dict) -> str:
     """The results as a Markdown table: one row per export."""
     keys = list(SETS)
-    head = "| export | bytes | LiteRT latency (ms, 1 thread) | " + " | ".join(SETS[k] for k in keys) + " |"
+    head = "| export | bytes | LiteRT latency (ms, 1 thread) | " + " | ".join(SETS[k] for k in keys)
+    head += " | calibration error (ECE, all sets) |"
     lines = [
         f"# World evaluation: {results['folder']}",
         "",
@@ -189,7 +204,7 @@ def markdown(results: dict) -> str:
         + ".",
         "",
         head,
-        "|" + "---|" * (3 + len(keys)),
+        "|" + "---|" * (4 + len(keys)),
     ]
     for row in results["exports"]:
         cells = [
@@ -197,6 +212,7 @@ def markdown(results: dict) -> str:
             f"{row['bytes']:,}",
             f"{row['latency_ms']:.3f}",
             *(f"{row[k]:.2f}%" for k in keys),
+            f"{row['ece']:.3f}" if "ece" in row else "—",
         ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", *(f"Note: {n}" for n in results["notes"])]
@@ -221,14 +237,15 @@ def comparison_table(folders) -> str:
     and latency (docs/phone.md's results table is this, generated, never typed)."""
     keys = list(SETS)
     lines = [
-        "| model | export | bytes | latency ms | " + " | ".join(SETS[k] for k in keys) + " |",
-        "|" + "---|" * (4 + len(keys)),
+        "| model | export | bytes | latency ms | " + " | ".join(SETS[k] for k in keys) + " | ECE |",
+        "|" + "---|" * (5 + len(keys)),
     ]
     for folder in folders:
         results = load_world(Path(folder))
         for row in results["exports"]:
             cells = [results["folder"], row["file"].removesuffix(".tflite"), f"{row['bytes']:,}"]
             cells += [f"{row['latency_ms']:.3f}", *(f"{row[k]:.2f}%" for k in keys)]
+            cells.append(f"{row['ece']:.3f}" if "ece" in row else "—")
             lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from cnnapp.errors import unknown
+from cnnapp.errors import CnnappError, unknown
 from cnnapp.models import layers
 from cnnapp.models.common import ACTIVATIONS, activation_layer, initializer, resolve_keras, start, top
 from cnnapp.models.spec import Architecture
@@ -67,6 +67,7 @@ def lenet5(
     subsampling: str = "average",
     init: str = "paper",
     classifier_activation: str | None = "softmax",
+    width: float = 1.0,
     keras_module=None,
 ):
     """LeNet-5 (LeCun et al. 1998, section II.B and Fig. 2).
@@ -87,6 +88,8 @@ def lenet5(
         subsampling: S2's and S4's kind: "average" (the paper's sum, or the lecture's average) or "max".
         init: "paper" (uniform ±2.4/F_in, the paper's appendix A), "lecun", "glorot" or "he".
         classifier_activation: "softmax", or None for logits.
+        width: multiplies C1's and C3's filter counts (6 and 16; rounded), for inputs harder than MNIST's
+            (the lecture variant only: the paper's C3 is wired by its Table I).
         include_top: False gives the backbone (C1 to C5_act, whose 1×1×120 maps F6 reads), its layers named
             as in the full network.
         pooling: for a backbone, None (its last maps), "avg" or "max" (a global pool of them).
@@ -98,6 +101,9 @@ def lenet5(
     _check_choice("subsampling", subsampling, SUBSAMPLINGS)
     inputs = start(K, input_shape, num_classes, "lenet5", 32, (include_top, pooling))
     paper = variant == "paper"
+    if width != 1.0 and paper:
+        raise CnnappError("width applies to the lecture LeNet-5: the paper's C3 is wired for 6 and 16 maps")
+    c1, c3 = max(1, round(6 * width)), max(1, round(16 * width))
     kernel = lambda fan_in=None: initializer(init, _paper_init(K, fan_in))  # noqa: E731
 
     def subsample(x, name):
@@ -109,13 +115,13 @@ def lenet5(
         pool = K.layers.AveragePooling2D if subsampling == "average" else K.layers.MaxPooling2D
         return pool(2, name=name)(x)
 
-    x = K.layers.Conv2D(6, 5, kernel_initializer=kernel(), name="C1")(inputs)
+    x = K.layers.Conv2D(c1, 5, kernel_initializer=kernel(), name="C1")(inputs)
     x = _activation(K, activation, "C1_act")(x)
     x = subsample(x, "S2")
     if paper:
         x = layers.partial_conv_layer(K)(C3_TABLE, 5, kernel_initializer=kernel(), name="C3")(x)
     else:
-        x = K.layers.Conv2D(16, 5, kernel_initializer=kernel(), name="C3")(x)
+        x = K.layers.Conv2D(c3, 5, kernel_initializer=kernel(), name="C3")(x)
     x = _activation(K, activation, "C3_act")(x)
     x = subsample(x, "S4")
     x = K.layers.Conv2D(120, 5, kernel_initializer=kernel(), name="C5")(x)

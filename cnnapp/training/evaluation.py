@@ -84,8 +84,13 @@ def expected_calibration_error(probs: np.ndarray, labels: np.ndarray, bins: int 
     of the top-1 confidence; 0 for a model whose confidence is its accuracy."""
     if not len(labels):
         return 0.0
-    confidence = probs.max(axis=1)
-    correct = probs.argmax(axis=1) == labels
+    return top_answer_ece(probs.max(axis=1), probs.argmax(axis=1) == labels, bins)
+
+
+def top_answer_ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 15) -> float:
+    """`expected_calibration_error` from the top answers' scores and whether each was right (all a client like
+    MediaPipe returns)."""
+    confidence, correct = np.asarray(confidence, np.float64), np.asarray(correct, bool)
     which = np.minimum((confidence * bins).astype(int), bins - 1)
     total = 0.0
     for b in range(bins):

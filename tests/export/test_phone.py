@@ -112,3 +112,31 @@ def test_the_docs_results_table_is_the_committed_world_json():
         "docs/phone.md's results table differs from export/*/world.json: regenerate it with "
         "cnnapp.deploy.world.refresh_table"
     )
+
+
+def test_grey_rgba_and_odd_sized_files_read_alike_in_predict_and_the_sdk(tmp_path):
+    """One photo saved as grey, RGBA and RGB at an odd size: `cnnapp.predict` gives each the same answer,
+    and so does MediaPipe for RGBA and RGB; MediaPipe does not convert a grey image (GRAY8) for a model
+    that takes RGB, so an app converts grey frames to RGB first (docs/phone.md)."""
+    import mediapipe as mp
+    from PIL import Image
+
+    from cnnapp.deploy import world
+    from cnnapp.predict import predict
+
+    path = PHONE / "int8.tflite"
+    rng = np.random.default_rng(3)
+    paper = np.full((91, 57), 225.0) + rng.normal(0, 3, (91, 57))
+    paper[20:70, 26:32] = 40.0  # a dark "1" stroke on light paper
+    photo = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8)).convert("RGB")
+    files = {}
+    for mode in ("L", "RGBA", "RGB"):
+        files[mode] = tmp_path / f"{mode}.png"
+        photo.convert(mode).save(files[mode])
+    found = predict(path, [str(f) for f in files.values()], top=1)
+    assert len({answers[0][0] for answers in found.values()}) == 1, found
+    content = path.read_bytes()
+    sdk = [world.sdk_answers_of(content, mp.Image.create_from_file(str(files[m]))) for m in ("RGBA", "RGB")]
+    assert sdk[0] == sdk[1], sdk
+    with pytest.raises(ValueError, match="sizes do not match"):
+        world.sdk_answers_of(content, mp.Image.create_from_file(str(files["L"])))

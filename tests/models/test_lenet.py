@@ -251,3 +251,12 @@ def test_every_activation_builds_in_both_kerases_with_the_same_size(activation):
         assert np.all(np.isfinite(np.asarray(model(x))))
     if activation == "leaky_relu":  # the lecture's max(0.01x, x), not Keras's default slope 0.3
         assert models.build("lenet5", activation=activation).get_layer("C1_act").negative_slope == 0.01
+
+
+def test_lenet5_width_multiplies_c1_and_c3():
+    from cnnapp.models.lenet import lenet5
+
+    wide = lenet5((40, 40, 1), 11, activation="relu", width=4.0)
+    assert wide.get_layer("C1").filters == 24 and wide.get_layer("C3").filters == 64
+    with pytest.raises(CnnappError, match="lecture LeNet-5"):
+        lenet5(variant="paper", width=2.0)
