@@ -7,10 +7,16 @@
     cnnapp.predict(exported.model, "seven.png")
 
 Importing cnnapp imports no TensorFlow and reads no command line: the notebook functions and the commands
-(cnnapp.cli) import what they need when they start work.
+(cnnapp.cli) import what they need when they start work. When TensorFlow is imported (by a cnnapp module or
+by you), its start-up lines (oneDNN, CUDA, CPU features) are kept in `cnnapp.quiet.startup_log()`, not
+printed; TF_CPP_MIN_LOG_LEVEL=0 shows them.
 """
 
 import importlib
+
+from cnnapp import quiet as _quiet
+
+_quiet.install()
 
 __version__ = "0.2.0"
 # cnnapp.train, .audit, .export and .predict are the modules of the commands of those names, each callable as

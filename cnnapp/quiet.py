@@ -8,6 +8,8 @@ process's file descriptors from C++ (XNNPACK, quantizer statistics), and Keras's
 - `start_tensorflow()` imports TensorFlow, once, when work starts (a CLI calls it after parsing its arguments,
   so `--help` never pays for it; the notebook API on first use), with file descriptor 2 captured: the lines
   are kept in `startup_log()`, shown by `--verbose`. TF_CPP_MIN_LOG_LEVEL=0 captures nothing.
+- `install()` (run by `import cnnapp`) makes any later `import tensorflow` — by `import cnnapp.models`, by
+  Keras, by the user — go the same quiet way: a notebook that imports a cnnapp module sees none of it either.
 - `hidden_output()` runs a noisy step (a conversion, an interpreter) with both descriptors captured; what was
   written is shown when `verbose`, or when the step fails (nothing that explains a failure is lost).
 """
@@ -15,6 +17,7 @@ process's file descriptors from C++ (XNNPACK, quantizer statistics), and Keras's
 from __future__ import annotations
 
 import contextlib
+import importlib.abc
 import importlib.util
 import io
 import os
@@ -73,6 +76,55 @@ def _import_tensorflow() -> None:
 
     # TensorFlow's first look for a GPU (cuInit) writes a line too, whichever command makes it: made now.
     tensorflow.config.list_physical_devices("GPU")
+
+
+class _QuietTensorFlowImport(importlib.abc.MetaPathFinder):
+    """Finds `tensorflow` as the other finders do; its loader imports it as `start_tensorflow` does."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "tensorflow" or _state.started or os.environ.get("TF_CPP_MIN_LOG_LEVEL") == "0":
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                if spec.loader is not None and hasattr(spec.loader, "exec_module"):
+                    spec.loader = _QuietLoader(spec.loader)
+                return spec
+        return None
+
+
+class _QuietLoader(importlib.abc.Loader):
+    """TensorFlow's own loader, its module executed with the start-up lines captured into `startup_log()`."""
+
+    def __init__(self, loader):
+        self._loader = loader
+
+    def __getattr__(self, name):  # get_resource_reader, is_package, ...: TensorFlow's loader answers
+        return getattr(self._loader, name)
+
+    def create_module(self, spec):
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        _state.started = True
+        with contextlib.ExitStack() as stack:
+            captured = stack.enter_context(_captured_fds())
+            try:
+                self._loader.exec_module(module)
+                module.config.list_physical_devices("GPU")  # as _import_tensorflow: its line made now
+            except BaseException:
+                stack.close()  # what explains a failed import is shown
+                sys.stderr.write(captured.getvalue())
+                raise
+        _state.log = captured.getvalue()
+
+
+def install() -> None:
+    """Make a later `import tensorflow` in this process quiet (once; nothing when it is already imported)."""
+    if not any(isinstance(finder, _QuietTensorFlowImport) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _QuietTensorFlowImport())
 
 
 @contextlib.contextmanager

@@ -1,4 +1,5 @@
-"""Fast tier: importing cnnapp starts nothing — TensorFlow's runtime stays unconfigured until a command runs.
+"""Fast tier: importing cnnapp starts nothing — TensorFlow's runtime stays unconfigured until a command runs,
+and importing a cnnapp module (TensorFlow with it, as a notebook does) prints no TensorFlow start-up line.
 
 An eager tensor made at import time (a module-level `tf.constant`) starts TensorFlow's runtime, after which a
 MultiWorkerMirroredStrategy cannot be created ("Collective ops must be configured at program startup") and a
@@ -17,6 +18,8 @@ SCRIPT = """
 import importlib, pkgutil, sys
 import cnnapp
 from cnnapp import quiet
+import cnnapp.models  # a notebook's first line: TensorFlow is imported here, quietly (cnnapp.quiet.install)
+assert "oneDNN" in quiet.startup_log() or "cpu_feature_guard" in quiet.startup_log(), "nothing was kept"
 quiet.start_tensorflow()  # as every command does once its arguments are parsed
 for module in pkgutil.walk_packages(cnnapp.__path__, "cnnapp."):
     if module.name.endswith("__main__") and module.name.count(".") == 1:

@@ -1,5 +1,8 @@
 """Fast tier: a noisy step (a converter, an interpreter, Keras's SavedModel print) is hidden unless --verbose,
-and what it wrote is shown when it fails with something other than a one-line error of ours."""
+and what it wrote is shown when it fails with something other than a one-line error of ours.
+
+That importing a cnnapp module (TensorFlow with it) prints nothing is tests/test_import_side_effects.py's.
+"""
 
 import os
 import sys

@@ -16,7 +16,8 @@ the closing comment is rewritten from the JSON:
 - A column is `KEY`, `KEY|FORMAT` or `KEY|FORMAT|HEADING`: KEY is a dotted path into the row (`size.bytes`;
   a list index is a number: `parameters.top_layers.0.layer`), FORMAT a Python format spec (`,` thousands,
   `.2%` a percentage, `.3f`), or `code` for `backticks`; empty FORMAT: integers get thousands separators,
-  floats four significant digits. HEADING defaults to KEY.
+  floats four significant digits, `shape` for a list written 28×28×6; KEY `.` is the row itself (a list of
+  sentences). HEADING defaults to KEY.
 
 `python tools/docnumbers.py` rewrites README.md and docs/*.md in place; `--check` rewrites nothing and fails,
 naming the files, when one is out of date with its JSON (tests/docs/test_numbers.py runs it).
@@ -43,9 +44,13 @@ class SpecError(ValueError):
 
 
 def lookup(row: Any, key: str) -> Any:
-    """The value at the dotted path KEY inside ROW."""
+    """The value at the dotted path KEY inside ROW (`.`: ROW itself)."""
+    if key == ".":
+        return row
     value = row
     for part in key.split("."):
+        if value is None:  # a null on the way (a dense layer's receptive field): written as –
+            return None
         try:
             value = value[int(part)] if isinstance(value, list) else value[part]
         except (KeyError, IndexError, ValueError, TypeError) as error:
@@ -57,6 +62,8 @@ def render(value: Any, spec: str) -> str:
     """VALUE written with the format SPEC (see the module docstring)."""
     if spec == "code":
         return f"`{value}`"
+    if spec == "shape" and isinstance(value, list):
+        return "×".join(map(str, value))
     if value is None:
         return "–"
     if not spec:

@@ -17,7 +17,7 @@ import numpy as np
 from cnnapp import cli
 from cnnapp.errors import CnnappError, run_cli
 
-INITS = ("paper", "lecun", "glorot", "he")
+INITS = ("paper", "lecun", "glorot", "he", "torch7")
 
 
 def expected(init: str, fan_in: int, fan_out: int, architecture: str) -> float | None:
@@ -28,6 +28,8 @@ def expected(init: str, fan_in: int, fan_out: int, architecture: str) -> float |
         return 2 / (fan_in + fan_out)
     if init == "he":
         return 2 / fan_in
+    if init == "torch7":  # U(±1/√F_in): (1/√F_in)²/3, a third of LeCun's
+        return 1 / (3 * fan_in)
     if architecture.startswith("lenet"):
         return (2.4 / fan_in) ** 2 / 3
     return None

@@ -26,6 +26,7 @@ CAMERA_STEPS = {
 # Augmentations by name, each from a paper the lectures cover.
 AUGMENTATIONS = {
     "random_crop": "AlexNet: random image_size crop of the short-side resize (224 of 256)",
+    "central_square": "AlexNet's paper: crop the short-side resize to its central short_side square first",
     "pad_crop": "CIFAR: pad `pad` px of zeros on each side, then a random image_size crop",
     "flip": "horizontal mirror with probability 0.5",
     "pca_colour": "AlexNet: add eigvecs @ (alpha * eigvals) to every pixel, alpha ~ N(0, pca_std)",
@@ -155,6 +156,11 @@ class DataConfig:
         if "random_crop" in self.augment and self.resize != "short_side":
             raise CnnappError(
                 "augmentation random_crop crops from the short-side resize; set data.resize = 'short_side'"
+            )
+        if "central_square" in self.augment and self.resize != "short_side":
+            raise CnnappError(
+                "augmentation central_square cuts the short-side resize's central square; set "
+                "data.resize = 'short_side'"
             )
         if self.resize == "short_side" and self.resize_short_side < self.image_size:
             raise CnnappError(

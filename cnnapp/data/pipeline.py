@@ -69,7 +69,7 @@ def training_pipeline(
         # Image files: each epoch shuffles the paths and decodes in the parallel map (first batch at once).
         epoch_fn = functools.partial(_file_epoch, files, cfg, native, batch_size, seed, drop_remainder, pca)
     elif _fits_in_memory(base := _prepared(ds, cfg, prepare), cfg):
-        key = (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side)
+        key = (cfg.channels, native, cfg.resize, cfg.image_size, cfg.resize_short_side, _central_square(cfg))
         arrays = _materialize(ds, base, key)
         # Crops, flips and colour shifts of same-size images run one op per batch; rescaling crops cannot.
         make = _batched_epoch if not native else _memory_epoch
@@ -229,14 +229,20 @@ def steps_per_epoch(num_examples: int, batch_size: int, drop_remainder: bool = F
 
 def _resize(image: tf.Tensor, cfg: DataConfig) -> tf.Tensor:
     """The deterministic part: the network's size ("stretch", "pad", "centre") or the short-side resize (no
-    crop)."""
+    crop; with `central_square`, its central short_side × short_side square, as AlexNet's paper prepared
+    every image before cutting its training crops)."""
     if cfg.resize == "stretch":
         return aug.stretch(image, cfg.image_size)
     if cfg.resize == "pad":
         return aug.fit_and_pad(image, cfg.image_size)
     if cfg.resize == "centre":
         return aug.centre_on_canvas(image, cfg.image_size)
-    return aug.resize_short_side(image, cfg.resize_short_side)
+    image = aug.resize_short_side(image, cfg.resize_short_side)
+    return aug.centre_crop(image, cfg.resize_short_side) if _central_square(cfg) else image
+
+
+def _central_square(cfg: DataConfig) -> bool:
+    return "central_square" in cfg.augment
 
 
 def _augment(image: tf.Tensor, cfg: DataConfig, seed: tf.Tensor, pca) -> tf.Tensor:

@@ -12,7 +12,17 @@ from cnnapp.errors import CnnappError, unknown
 #   lecun:  Var = 1/n_in (LeCun et al. 1998), the variance-preserving choice for tanh/linear units.
 #   glorot: Var = 2/(n_in + n_out), uniform ±√(6/(n_in + n_out)) as in Glorot & Bengio 2010.
 #   he:     Var = 2/n_in (He et al. 2015), compensates ReLU zeroing half its inputs.
-INITIALIZERS = {"lecun": "lecun_normal", "glorot": "glorot_uniform", "he": "he_normal"}
+#   torch7: U[−1/√n_in, 1/√n_in], the old Torch default (nn.SpatialConvolution's reset): Var = 1/(3·n_in), a
+#           third of LeCun's (Keras's VarianceScaling with scale 1/3, fan_in, uniform is exactly that bound).
+INITIALIZERS = {
+    "lecun": "lecun_normal",
+    "glorot": "glorot_uniform",
+    "he": "he_normal",
+    "torch7": {
+        "class_name": "VarianceScaling",
+        "config": {"scale": 1 / 3, "mode": "fan_in", "distribution": "uniform"},
+    },
+}
 
 # Hidden-unit non-linearities selectable by name (the lectures' list):
 #   scaled_tanh: LeCun's 1.7159·tanh(2x/3) (LeCun et al. 1998, appendix A), f(±1) = ±1 and steepest at 0.
@@ -95,7 +105,8 @@ def check_input_shape(
 
 
 def initializer(name: str, paper: Callable[[], Any] | str) -> Any:
-    """A fresh kernel initializer for scheme `name` ("paper", "lecun", "glorot", "he"); call once per layer.
+    """A fresh kernel initializer for scheme `name` ("paper", "lecun", "glorot", "he", "torch7"); call once
+    per layer.
 
     Fresh, because an unseeded initializer instance shared by several layers may give them identical weights
     (tf_keras warns about exactly that).
@@ -109,7 +120,8 @@ def initializer(name: str, paper: Callable[[], Any] | str) -> Any:
         return paper() if callable(paper) else paper
     if name not in INITIALIZERS:
         raise unknown("initializer", name, ["paper", *INITIALIZERS])
-    return INITIALIZERS[name]
+    scheme = INITIALIZERS[name]
+    return {**scheme, "config": dict(scheme["config"])} if isinstance(scheme, dict) else scheme
 
 
 def predictions(K, num_classes: int, classifier_activation: str | None, kernel_initializer) -> Any:

@@ -3,7 +3,8 @@
 Trains three small runs on the shipped digits in a temporary folder — the README's main command (LeNet-5,
 `--recipe lenet5-digits`), the lectures' `linear` classifier and a two-tower `alexnet` at its smallest input
 (67×67, fc 64, 4 epochs at lr 0.01) — draws their figures with `python -m cnnapp.explain`, and copies the
-ones the README shows here as `<run>-<figure>.png`.
+ones the README shows here as `<run>-<figure>.png`, with each run's test report as `<run>-report.json` (the
+docs' numbers about these runs are written from it by tools/docnumbers.py).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ def main(names: list[str]) -> int:
                 explain([str(run), *figures, *extra])
             for figure in KEEP[name]:
                 shutil.copy(run / "figures" / f"{figure}.png", HERE / f"{name}-{figure}.png")
+            shutil.copy(run / "report.json", HERE / f"{name}-report.json")
     return 0
 
 

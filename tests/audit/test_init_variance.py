@@ -21,3 +21,11 @@ def test_cli(capsys):
     assert "lecun / paper" in capsys.readouterr().out
     with pytest.raises(CnnappError, match="unknown architecture 'lenet6'"):
         init_variance.main(["lenet6"])
+
+
+def test_the_old_torch_default_has_a_third_of_lecuns_variance_measured():
+    rows = {row["layer"]: row for row in init_variance.measure("lenet5", "torch7")}
+    c1, c5 = rows["C1"], rows["C5"]
+    # U(±1/√25) at C1: no weight beyond 0.2, Var = 1/75 (the lecture's "a third of LeCun's")
+    assert c1["expected"] == pytest.approx(1 / 75) and c1["measured"] == pytest.approx(1 / 75, rel=0.25)
+    assert c5["measured"] == pytest.approx(1 / (3 * 400), rel=0.05)  # 48,000 weights: tight

@@ -1,5 +1,7 @@
 """Fast tier: the tf.data pipelines keep labels with their images, reproduce each epoch, batch right."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 import tensorflow as tf
@@ -140,6 +142,42 @@ def test_digits_pipelines_for_lenet5():
     assert sum(int(y.shape[0]) for _, y in evaluation_pipeline(source.splits["test"], cfg, 100)) == 360
 
 
+def columns(n=8, height=12, width=20):
+    """Wide images whose pixels hold their column's index: a crop's values say where it was cut."""
+    image = np.broadcast_to(np.arange(width, dtype=np.float32)[None, :, None], (height, width, 1))
+    images = np.broadcast_to(image, (n, height, width, 1)).copy()
+    return tf.data.Dataset.from_tensor_slices((images, np.zeros(n, np.int32)))
+
+
+def test_alexnets_paper_crops_come_from_the_central_square():
+    # Short side 12 of a 12×20 image: its central square is columns 4..15; 8×8 crops then start at 4..8.
+    paper = dict(image_size=8, resize="short_side", short_side=12)
+    cfg = DataConfig(augment=("central_square", "random_crop", "flip"), **paper)
+    images, *_ = collect(training_pipeline(columns(n=64), cfg, batch_size=32, seed=0))
+    lefts = images.min(axis=(1, 2, 3))
+    assert images.shape == (64, 8, 8, 1) and lefts.min() >= 4 - 1e-3 and images.max() <= 15 + 1e-3
+    assert len(set(np.round(lefts))) >= 3, "the crops move within the square"
+    whole_image = DataConfig(augment=("random_crop",), **paper)
+    whole, *_ = collect(training_pipeline(columns(n=64), whole_image, batch_size=32, seed=0))
+    assert whole.min() < 4 - 1e-3 or whole.max() > 15 + 1e-3, "without it, crops reach the sides"
+    evaluated, *_ = collect(evaluation_pipeline(columns(n=2), cfg, batch_size=2))
+    assert np.allclose(evaluated[0, 0, :, 0], np.arange(6, 14)), "evaluation: the centre crop"
+
+
+def test_alexnet_recipes_data_on_mock_imagenet_at_batch_2():
+    import tensorflow_datasets as tfds
+
+    from cnnapp import recipes
+
+    cfg = recipes.load_recipe("alexnet").data.pipeline
+    assert cfg.augment[:2] == ("central_square", "random_crop")
+    small = dataclasses.replace(cfg, image_size=67, short_side=76, stats_examples=2)
+    with tfds.testing.mock_data(num_examples=4):
+        source = data.load_dataset("imagenet2012", data_dir="unused")
+        images, labels = next(iter(training_pipeline(source.splits["train"], small, batch_size=2, seed=0)))
+    assert images.shape == (2, 67, 67, 3) and labels.shape == (2,)
+
+
 def test_ten_crop_pipeline_gives_ten_crops_per_image():
     cfg = DataConfig(image_size=4, channels=3, resize="short_side", short_side=6)
     ds = indexed(n=3, size=6).map(lambda x, y: (tf.image.grayscale_to_rgb(x), y))
@@ -178,7 +216,7 @@ def test_digits_statistics():
     [
         (
             dict(augment=("mixup",)),
-            "unknown augmentation 'mixup'; valid augmentations: camera_geometry, flip, inception_crop",
+            "unknown augmentation 'mixup'; valid augmentations: camera_geometry, central_square, flip",
         ),
         (dict(augment=("pad_crop", "random_crop"), resize="short_side"), "several crops"),
         (dict(augment=("random_crop",)), "resize = 'short_side'"),

@@ -25,7 +25,13 @@ def test_the_committed_docs_hold_the_numbers_of_their_json():
 def results(tmp_path):
     (tmp_path / "r").mkdir()
     for name, size, top1 in (("float32", 252685, 0.9722222), ("int8", 75161, 0.96944)):
-        report = {"export": name, "size": {"bytes": size}, "evaluation": {"top1": top1}, "layers": [{"n": 3}]}
+        report = {
+            "export": name,
+            "size": {"bytes": size},
+            "evaluation": {"top1": top1},
+            "layers": [{"n": 3, "shape": [28, 28, 6]}],
+            "rules": ["One sentence.", "Another."],
+        }
         (tmp_path / "r" / f"{name}.json").write_text(json.dumps(report))
     return tmp_path
 
@@ -52,6 +58,11 @@ def test_a_value_in_prose_and_a_list_row_source(results):
     assert "| int8 |\n| float32 |\n" in docnumbers.rewrite(ordered, results)
     rows = "<!-- numbers: r/int8.json rows=layers n -->\n<!-- /numbers -->"
     assert "| n |\n|---|\n| 3 |\n" in docnumbers.rewrite(rows, results)
+    shape = "<!-- numbers: r/int8.json rows=layers shape|shape -->\n<!-- /numbers -->"
+    assert "| 28×28×6 |\n" in docnumbers.rewrite(shape, results)
+    sentences = '<!-- numbers: r/int8.json rows=rules ".||the audit says" -->\n<!-- /numbers -->'
+    table = "| the audit says |\n|---|\n| One sentence. |\n| Another. |\n"
+    assert table in docnumbers.rewrite(sentences, results)
 
 
 @pytest.mark.parametrize(
