@@ -18,10 +18,9 @@ import tensorflow as tf
 
 from cnnapp.data.types import DatasetInfo, Source, file_sha256
 from cnnapp.errors import CnnappError, unknown
-from cnnapp.segmentation import scenes
+from cnnapp.segmentation import VOID, scenes
 from cnnapp.segmentation.folder import FOLDER_PREFIX, load_mask_folder
 
-VOID = 255
 PETS = "oxford_iiit_pet"
 PET_CLASSES = ("background", "pet")
 
