@@ -45,7 +45,8 @@ def load_segmentation(name: str, data_dir: str | None = None) -> Source:
 def load_digit_scenes() -> Source:
     """The generated digit scenes (64×64×1, 11 classes): train and validation from the training digits, test
     from the test digits. Made once per process (a few seconds), then shared."""
-    from cnnapp.data.sources import ASSETS, load_digits
+    from cnnapp.data.sources import load_digits
+    from cnnapp.paths import ASSETS
 
     path = ASSETS / "digits" / "digits.npz"
     if not path.is_file():
