@@ -109,7 +109,7 @@ def choose_c(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, dict]:
 def run(dataset: str, kind: str, c: float | None = None, seed: int = 0, test_split: str = "test") -> dict:
     """Fit the features + linear SVM on the train split, score the test split: a run report (a dict).
     `c` None chooses the SVM's C on a held-out 10% of the training split (`choose_c`)."""
-    from cnnapp.training import evaluation
+    from cnnapp import evaluation
 
     if c is not None and c <= 0:
         raise CnnappError(f"--c must be positive (the SVM's inverse regularization); got {c}")

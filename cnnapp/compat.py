@@ -198,6 +198,17 @@ def graph_of(layer) -> Any:
     return None
 
 
+def parent_layers(layer) -> list:
+    """The layers whose outputs `layer` was first called on (none for an input or an uncalled layer).
+
+    Keras keeps a layer's calls as `_inbound_nodes` and a tensor's maker as `_keras_history` (both Keras 3
+    and tf_keras); no public API walks one layer's inputs back."""
+    nodes = getattr(layer, "_inbound_nodes", None)
+    if not nodes:
+        return []
+    return [tensor._keras_history[0] for tensor in nodes[0].input_tensors]
+
+
 def nodes_by_depth(graph) -> dict[int, list]:
     """A graph's nodes by depth (0 = the outputs), as both Keras versions keep them (`_nodes_by_depth`)."""
     return _require(graph, "_nodes_by_depth", "the graph's nodes")

@@ -72,12 +72,10 @@ def resolve(path: Path, which: str):
             f"{path} is not a run folder nor a run's best or last checkpoint; evaluate needs the run's "
             "recipe and data: pass its run folder"
         )
+    from cnnapp import tasks
+
     run = load_run(ref.run.path)
-    if run.meta.get("head"):  # per-pixel outputs: top-k accuracy does not apply
-        raise CnnappError(
-            f"{path} is a segmentation run: its test scores (mean IoU, ...) are in its report.json, and "
-            "python -m cnnapp.export scores its exports"
-        )
+    tasks.of(run.meta).refuse("evaluate", path)  # top-k accuracy is a classifier's (a segmenter says so)
     return run, ref.checkpoint
 
 
@@ -105,7 +103,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise CnnappError("--limit must be ≥ 0 and --batch-size ≥ 1")
     if args.world:
         return world(args)
-    from cnnapp.training.evaluation import evaluate_members
+    from cnnapp.evaluation import evaluate_members
 
     members = [resolve(path, args.which) for path in args.paths]
     results = evaluate_members(

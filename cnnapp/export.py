@@ -145,19 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise errors.CnnappError(
             "name a run folder or a .keras model to export (the parameter story is python -m cnnapp.story)"
         )
-    from cnnapp.runs import run_of
-
-    run = run_of(Path(args.model))
-    if run is not None and run.read_meta().get("head"):  # a segmenter: its own exports, scored by mean IoU
-        return _export_segmenter(args, run)
-    from cnnapp.deploy import report
     from cnnapp.deploy.exporter import export
     from cnnapp.deploy.subject import load_subject
 
+    task = task_of(args.model)  # a segmentation run's exports are scored by mean IoU (cnnapp.tasks)
     specs = args.compare or [None]
     options = [_options(args, spec) for spec in specs]
     for option in options:
-        option.check()  # a bad mode or option fails before the model loads
+        task.check_export(option)  # a bad mode or option fails before the model loads
+        option.check()
         if option.mode == "qat" or option.prune or option.cluster:
             errors.require_optional("tensorflow_model_optimization")
     out = out_folder(args.out) or default_out(args.model)
@@ -165,42 +161,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     with quiet.hidden_output(args.verbose):
         # A model that cannot be loaded fails before anything is written
         subject = load_subject(
-            args.model, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
+            args.model, task, dataset=args.dataset, which=args.checkpoint, input_channels=args.input_channels
         )
         out.mkdir(parents=True, exist_ok=True)  # an unwritable --out fails now, not after the conversion
         reports = export(subject, options, out)
-    if len(reports) == 1:
-        print(report.markdown(reports[0]))
-    else:
-        print(report.compare_table(reports))
-    for rep in reports:
-        if rep["graph"]["float_ops"] and rep["mode"] in ("int8", "int16x8", "qat"):
-            print(f"note: {rep['export']} keeps ops in float: {', '.join(rep['graph']['float_ops'])}")
+    print(task.export_summary(reports, out))
     print(f"written to {out}/")
     return 0
 
 
-def _export_segmenter(args, run) -> int:
-    """A segmentation run's exports (`--mode`, or every mode of `--compare`), report printed as Markdown."""
-    from cnnapp.segmentation.export import MODES, export_run, markdown
+def task_of(model: str | Path):
+    """The task of what is exported: a run's (run.json), else a bare model's, a classifier's."""
+    from cnnapp import tasks  # deferred: tasks import TensorFlow, and `--help` must not
+    from cnnapp.runs import run_of
 
-    modes = [spec.split(":")[0] for spec in args.compare] if args.compare else [args.mode]
-    bad = [m for m in modes if m not in MODES]
-    if bad:
-        raise errors.unknown("segmentation export mode", bad[0], MODES)
-    out = out_folder(args.out) or run.export_dir
-    with quiet.hidden_output(args.verbose):
-        report = export_run(
-            run.path,
-            modes,
-            out,
-            limit=args.eval_limit,
-            calibration_images=args.samples,
-            which=args.checkpoint,
-        )
-    print(markdown(report))
-    print(f"written to {out}/")
-    return 0
+    run = run_of(Path(model))
+    return tasks.of(run.read_meta()) if run is not None else tasks.classification.task()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -240,13 +216,15 @@ def export(
     from cnnapp.deploy.subject import load_subject
 
     path = str(getattr(run, "path", run))
+    task = task_of(path)
     chosen = Options(mode=mode, **options)
+    task.check_export(chosen)
     chosen.check()
     folder = Path(out) if out is not None else default_out(path)
     folder.mkdir(parents=True, exist_ok=True)
     with quiet.hidden_output(verbose):
-        (report,) = export_all(load_subject(path), [chosen], folder)
-    return Exported(folder / f"{report['export']}.tflite", report)
+        (report,) = export_all(load_subject(path, task), [chosen], folder)
+    return Exported(folder / task.export_file(report), report)
 
 
 # `cnnapp.export(...)` in a notebook.

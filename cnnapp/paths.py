@@ -3,6 +3,7 @@
     check_run_name("lenet5-digits")     # a recipe name becomes runs/NAME: one plain path component
     out_folder(args.out, "--out")       # an --out the user typed: not empty
     printable("\\x1b]0;pwned\\x07")      # '\\x1b]0;pwned\\x07': control characters escaped
+    ASSETS / "lectures" / "figures.toml"  # a shipped file (package data), found without TensorFlow
 
 A recipe's name is a folder name under `runs/` (the default run folder), so it may not climb out of it or
 name an absolute path; `--out` is the user's own choice of folder, anywhere, but never the empty string
@@ -14,9 +15,14 @@ cannot retitle or rewrite the user's terminal.
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 from cnnapp.errors import CnnappError, printable
+
+# The shipped data (cnnapp/assets/: datasets, class names, the lectures' figures): package data, a real
+# folder once installed. Here, in a light module, so reading a shipped file imports no TensorFlow.
+ASSETS = Path(str(resources.files("cnnapp") / "assets"))
 
 __all__ = ["check_run_name", "out_folder", "printable", "read_utf8"]
 

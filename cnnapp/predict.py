@@ -53,11 +53,12 @@ def predict(
     `verbose` shows LiteRT's own log (its XNNPACK line), hidden otherwise.
     """
     quiet.start_tensorflow()
+    from cnnapp import tasks
     from cnnapp.deploy.classifier import load_classifier, read_image
 
     paths = [str(images)] if isinstance(images, str | Path) else [str(p) for p in images]
     with quiet.hidden_output(verbose):
-        classifier = load_classifier(str(model))
+        classifier = load_classifier(str(model), tasks.of_output)  # a segmenter is refused by its task
         # Every file is read (and checked) before the first prediction.
         pixels = [read_image(path, classifier.input_shape, classifier.data) for path in paths]
         found = {path: classifier.top_k(image, top) for path, image in zip(paths, pixels, strict=True)}

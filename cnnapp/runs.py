@@ -3,7 +3,7 @@
     run = RunDir("runs/lenet5-digits")
     run.status()                                # "new", "running" or "finished"
     model = load_run(run.path).model("best")    # the saved inference model: raw pixels in, probabilities out
-    twin = build_model(run.read_meta(), tf_keras)  # the same graph in Keras 2 (tfmot); then set_weights
+    twin = tasks.build_model(run.read_meta(), tf_keras)  # the same graph in Keras 2 (cnnapp.tasks)
     ref = from_any("runs/x/checkpoints/last.keras")  # a run folder, a run's checkpoint, or a bare model file
 
 A run folder (docs/architecture.md, "Runs") holds recipe.toml, run.json, checkpoints/{best,last}.keras,
@@ -23,7 +23,6 @@ import dataclasses
 import datetime
 import errno
 import fcntl
-import functools
 import json
 import os
 import re
@@ -502,50 +501,3 @@ def load_run(path: str | os.PathLike) -> Run:
     """Read the run folder `path` (or the run holding the checkpoint file `path`)."""
     run = run_of(path) or RunDir(Path(path))
     return Run(path=run.path, meta=run.read_meta(), recipe=run.read_recipe())
-
-
-def build_model(meta: dict, keras_module=None, training: bool = False, rgb_input: bool = False):
-    """The run's model graph, freshly initialized: raw pixels → `normalization` → the architecture.
-
-    One flat functional graph (no nested model), so tfmot can quantize or prune it layer by layer.
-
-    Args:
-        meta: a run's `RunMeta` (or a dict with its keys).
-        keras_module: keras (default) or tf_keras.
-        training: keep training-only heads (GoogLeNet's auxiliary classifiers); the default is the inference
-            model, whose weights a saved checkpoint's `get_weights()` fits.
-        rgb_input: a grey (1-channel) model takes RGB through the weight-free `rgb_to_grey` front before
-            `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same. A run
-            trained with the ink front (run.json `"front": "camera"`) gets the ink front `ink_front` instead.
-    """
-    from cnnapp import models
-    from cnnapp.models import rewire
-    from cnnapp.models.common import resolve_keras
-
-    K = resolve_keras(keras_module)
-    if isinstance(meta, RunMeta):
-        meta = meta.to_dict()
-    # A segmentation run (its recipe's model.head, in run.json's "head") puts an FCN head on the backbone.
-    build = (
-        functools.partial(models.build_segmenter, meta["architecture"], meta["head"])
-        if meta.get("head")
-        else functools.partial(models.build, meta["architecture"])
-    )
-    arch = build(
-        input_shape=tuple(meta["input_shape"]),
-        num_classes=int(meta["num_classes"]),
-        keras_module=K,
-        **meta["model_options"],
-    )
-    model = rewire.with_normalization(arch, meta["normalization"]["mean"], meta["normalization"]["std"], K)
-    if meta.get("channel_order") == "bgr":  # weights trained on BGR images (cnnapp.training.transfer)
-        model = rewire.with_channel_flip(model, K)
-    if meta.get("head"):  # the rewiring starts afresh: keep the weights the builder loaded (a backbone)
-        for layer in arch.layers:
-            if layer.weights:
-                model.get_layer(layer.name).set_weights(layer.get_weights())
-    if rgb_input and int(meta["input_shape"][-1]) == 1:
-        from cnnapp.deploy.front import with_grey_front
-
-        model = with_grey_front(model, K, kind="camera" if meta.get("front") == "camera" else "grey")
-    return model if training else models.inference_model(model)

@@ -85,17 +85,9 @@ def format_report(report: dict, run_dir: Path) -> str:
     extended = report.get("extended_from_epochs")
     resumed = report.get("resumed_from_epoch")
     how = f", extended from {extended}" if extended else f", resumed after epoch {resumed}" if resumed else ""
-    if "mean_iou" in report:  # a segmentation run (cnnapp.segmentation.metrics)
-        scores = (
-            f"mean IoU {report['mean_iou']:.2%} ({report['mean_iou_foreground']:.2%} without background), "
-            f"pixel accuracy {report['pixel_accuracy']:.2%}, frequency-weighted IoU "
-            f"{report['frequency_weighted_iou']:.2%}"
-        )
-    else:
-        scores = (
-            f"top-1 accuracy {report['top1_accuracy']:.2%} (error {report['top1_error']:.2%}), "
-            f"top-5 accuracy {report['top5_accuracy']:.2%}"
-        )
+    from cnnapp import tasks  # deferred: tasks import TensorFlow, and `--help` must not
+
+    scores = tasks.of(report).summary(report)  # a segmentation report has its "head"
     return "\n".join(  # a folder dataset's name and the run folder come from the user's files
         printable(line)
         for line in [
@@ -146,6 +138,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     # --recipe RUN: a run folder names its effective recipe
     recipe_file = RunDir(args.recipe).recipe_file if Path(args.recipe).is_dir() else args.recipe
     recipe = load_recipe(recipe_file, args.overrides)
+    from cnnapp.explain import register_run_figures
+
+    register_run_figures()  # every run ends with its figures (RUN/figures/), the ablation's too
     if args.ablate:
         return ablate(args, recipe_file)
     out = out_folder(args.out) or default_out(recipe.name)
@@ -194,10 +189,12 @@ def train(
         The finished run (`cnnapp.runs.Run`): `.path`, `.report`, `.model()`, `.recipe`.
     """
     quiet.start_tensorflow()
+    from cnnapp.explain import register_run_figures
     from cnnapp.recipes import load_recipe, python_overrides
     from cnnapp.runs import load_run
     from cnnapp.training.distribute import train_distributed
 
+    register_run_figures()
     frozen = load_recipe(recipe, python_overrides(overrides))
     folder = Path(out) if out is not None else default_out(frozen.name)
     train_distributed(frozen, folder, strategy, resume=resume, verbose=2 if progress else 0)

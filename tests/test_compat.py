@@ -146,3 +146,12 @@ def test_keras_cutmix_still_hands_its_box_mask_and_weights():
     transformation = compat.exact_cutmix_weights(layer.get_random_transformation(data, seed=generator))
     mask = np.asarray(transformation["batch_masks"], bool)
     np.testing.assert_allclose(transformation["mix_weight"], 1 - mask.mean(axis=(1, 2, 3)))
+
+
+def test_parent_layers_walks_a_layer_back_to_its_inputs():
+    """explain's filters figure asks which layer reads the image (Keras 3 `_inbound_nodes`)."""
+    inputs = keras.Input((4, 4, 1), name="image")
+    conv = keras.layers.Conv2D(2, 3, name="conv")
+    model = keras.Model(inputs, conv(inputs))
+    assert [layer.name for layer in compat.parent_layers(model.get_layer("conv"))] == ["image"]
+    assert compat.parent_layers(model.get_layer("image")) == []

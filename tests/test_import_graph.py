@@ -1,8 +1,14 @@
-"""Fast tier: cnnapp's import graph has no cycle, counting the imports inside functions.
+"""Fast tier: cnnapp's import graph has no cycle and no upward edge, counting the imports inside functions
+and the package `__init__`s an import runs.
 
 A cycle held together by a function-level import works until someone moves that import to the top of its
 file. Lazy imports of third-party packages (TensorFlow, tfmot, ...) defer a heavy import and are no edge here:
-only imports of cnnapp modules are. Read from the source with `ast`, so nothing is imported.
+only imports of cnnapp modules are. `import cnnapp.a.b` runs `cnnapp/a/__init__.py` too: that is an edge to
+`cnnapp.a`. Read from the source with `ast`, so nothing is imported.
+
+The layers, lowest first, are `LAYERS` (the one place that says which part may import which): a module
+imports only its own layer and the layers below. Every command (a top-level CLI module, a `__main__.py`) is
+in the top layer.
 """
 
 from __future__ import annotations
@@ -12,6 +18,24 @@ from collections import deque
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cnnapp"
+
+# Lowest first. A name is a top-level module or package of cnnapp; every module in it is in its layer.
+LAYERS = (
+    # leaves: names, files, errors, the machine, TensorFlow's start
+    ("cnnapp", "errors", "choices", "colour", "machine", "timing", "paths", "compat", "quiet", "atomic",
+     "fingerprint", "cli"),  # cli: the shared parser (it finds the commands by name, importing none)
+    ("data",),  # datasets and pipelines
+    ("recipes",),  # recipes (their data section is data.config)
+    ("models",),  # the zoo, and a run's graph around its architecture (models.from_run)
+    ("runs", "evaluation"),  # run folders; top-k scores
+    ("audit", "segmentation"),  # the size audit; segmentation's data and scores
+    ("deploy",),  # conversion, metadata, runtime, the export pipeline
+    ("tasks",),  # classification and segmentation: chosen once, passed to everything above
+    ("training",),  # the trainer (its figures come through training.hooks, registered from above)
+    ("explain",),  # figures
+    # the commands
+    ("__main__", "bench", "classic", "demo", "evaluate", "export", "predict", "story", "train"),
+)  # fmt: skip
 
 
 def _module_name(path: Path) -> str:
@@ -61,7 +85,27 @@ def import_graph() -> dict[str, set[str]]:
                     target = target.rpartition(".")[0]
                 if target in paths and target != name:
                     graph[name].add(target)
+                    # ... and the package __init__s that import runs, but those the module itself sits in
+                    package = target.rpartition(".")[0]
+                    while package and not (name == package or name.startswith(package + ".")):
+                        graph[name].add(package)
+                        package = package.rpartition(".")[0]
     return graph
+
+
+def layer(module: str) -> int:
+    """The layer of a cnnapp module (`LAYERS`); every `__main__` (a command) is in the top one."""
+    parts = module.split(".")
+    if parts[-1] == "__main__":
+        return len(LAYERS) - 1
+    name = parts[1] if len(parts) > 1 else "cnnapp"
+    found = [i for i, names in enumerate(LAYERS) if name in names]
+    assert found, f"{module} is in no layer: add cnnapp.{name} to LAYERS"
+    return found[0]
+
+
+def upward_edges(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
+    return sorted((a, b) for a, targets in graph.items() for b in targets if layer(b) > layer(a))
 
 
 def _shortest_cycle_through(graph: dict[str, set[str]], start: str) -> list[str] | None:
@@ -104,6 +148,27 @@ def test_cycle_finder_finds_a_cycle_and_only_cycles():
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"d"}}
     assert cycles(graph) == [["a", "b", "c", "a"]]
     assert cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_graph_counts_the_package_inits_an_import_runs():
+    graph = import_graph()
+    # explain's hook registration imports cnnapp.training.hooks, which runs cnnapp/training/__init__.py
+    assert {"cnnapp.training.hooks", "cnnapp.training"} <= graph["cnnapp.explain"]
+    assert "cnnapp.data" not in graph["cnnapp.data.splits"]  # its own package: no edge
+
+
+def test_the_layer_check_finds_an_upward_edge():
+    assert upward_edges({"cnnapp.runs": {"cnnapp.deploy.front"}, "cnnapp.deploy.front": set()}) == [
+        ("cnnapp.runs", "cnnapp.deploy.front")
+    ]
+    assert layer("cnnapp.data.__main__") == layer("cnnapp.train") == len(LAYERS) - 1
+
+
+def test_every_import_points_down_the_layers():
+    found = upward_edges(import_graph())
+    assert not found, "imports that climb the layers (tests/test_import_graph.py LAYERS):\n" + "\n".join(
+        f"{a} ({LAYERS[layer(a)][0]}) → {b} ({LAYERS[layer(b)][0]})" for a, b in found
+    )
 
 
 def test_no_import_cycles():

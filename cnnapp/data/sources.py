@@ -12,7 +12,6 @@ import os
 import pathlib
 import re
 import socket
-from importlib import resources
 
 import numpy as np
 import tensorflow as tf
@@ -21,9 +20,7 @@ from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
 from cnnapp.data.types import DatasetInfo, Source, file_sha256
 from cnnapp.errors import CnnappError, unknown
-
-# The shipped datasets and class names: package data (cnnapp/assets/), a real folder once installed.
-ASSETS = pathlib.Path(str(resources.files("cnnapp") / "assets"))
+from cnnapp.paths import ASSETS  # the shipped data's anchor lives in the light cnnapp.paths; the name stays
 
 # tfds name → its splits; imagenet and imagenette have no labelled test split, so their validation split is
 # also served as "test" (the papers report validation error as their test error).

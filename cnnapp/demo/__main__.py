@@ -41,10 +41,7 @@ def model_file(model: str) -> Path:
         raise CnnappError(
             f"{path} is a folder but not a run (no run.json): name a run folder or a .tflite file"
         )
-    if _is_segmentation_run(RunDir(path)):
-        from cnnapp.demo.model import CLASSIFIER_HINT
-
-        raise CnnappError(f"{path} is a segmentation run (its model scores every pixel): {CLASSIFIER_HINT}")
+    _refuse_other_tasks(RunDir(path))
     from cnnapp import export
 
     exported = export.default_out(str(path)) / f"{RUN_EXPORT}.tflite"
@@ -54,13 +51,18 @@ def model_file(model: str) -> Path:
     return exported
 
 
-def _is_segmentation_run(run: RunDir) -> bool:
-    """True for a run whose recipe put a segmentation head (run.json's "head") on its backbone; a run.json
-    this cannot read is left to the export, which names what is wrong with it."""
+def _refuse_other_tasks(run: RunDir) -> None:
+    """The page shows a classifier: the run's task refuses anything else in a line; a run.json this cannot
+    read is left to the export, which names what is wrong with it."""
+    from cnnapp import tasks
+    from cnnapp.demo.model import CLASSIFIER_HINT
+
     try:
-        return bool(json.loads(run.meta_file.read_text()).get("head"))
+        meta = json.loads(run.meta_file.read_text())
+        task = tasks.of(meta)
     except (OSError, ValueError, AttributeError):
-        return False
+        return
+    task.refuse("demo", run.path, hint=CLASSIFIER_HINT)
 
 
 def default_out(model: str, tflite: Path) -> Path:

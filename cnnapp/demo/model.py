@@ -149,9 +149,13 @@ def read_model(path: str | Path) -> DemoModel:
         )
     input_shape, input_type = _tensor(schema, graph, graph.Inputs(0))
     output_shape, output_type = _tensor(schema, graph, graph.Outputs(0))
+    from cnnapp import tasks  # deferred: tasks import TensorFlow, which reading a .tflite file needs not
+
+    task = tasks.of_output(output_shape)
+    if task is not None:  # a segmenter says what it is; a classifier passes
+        task.refuse("demo-file", path, "×".join(map(str, output_shape)), CLASSIFIER_HINT)
     if len(output_shape) != 2:
-        segmenter = len(output_shape) == 4
-        kind = "an image segmenter (a score per pixel)" if segmenter else "not an image classifier"
+        kind = "not an image classifier"
         raise CnnappError(
             f"{path} is {kind}: it returns {'×'.join(map(str, output_shape))} scores, not one per class; "
             + CLASSIFIER_HINT
@@ -160,11 +164,6 @@ def read_model(path: str | Path) -> DemoModel:
         raise CnnappError(
             f"{path} takes {input_type} {'×'.join(map(str, input_shape))}; MediaPipe feeds 1×H×W×3 uint8 or "
             f"float32 images: {EXPORT_HINT}"
-        )
-    if len(output_shape) != 2:  # (1, H, W, classes): a segmenter's masks, which the page does not draw
-        raise CnnappError(
-            f"{path} is a segmentation model (output {'×'.join(map(str, output_shape))}): the demo page "
-            "shows a classifier's top classes; run a segmentation export with MediaPipe's ImageSegmenter"
         )
     if output_type not in OUTPUT_TYPES:
         raise CnnappError(

@@ -22,14 +22,14 @@ T_RANGE = (0.05, 20.0)
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
     """The expected calibration error of the top answer: the gap between its score and how often it is
     right, averaged over `bins` equal score bins weighted by their share of frames (0 = calibrated)."""
-    from cnnapp.training.evaluation import expected_calibration_error
+    from cnnapp.evaluation import expected_calibration_error
 
     return expected_calibration_error(probs, labels, bins)
 
 
 def top_answer_ece(scores: np.ndarray, right: np.ndarray, bins: int = BINS) -> float:
     """`ece` from the top answers' scores and whether each was right (all a client like MediaPipe returns)."""
-    from cnnapp.training.evaluation import top_answer_ece as ece_of_answers
+    from cnnapp.evaluation import top_answer_ece as ece_of_answers
 
     return ece_of_answers(scores, right, bins)
 

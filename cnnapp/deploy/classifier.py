@@ -72,9 +72,10 @@ class Classifier:
         return self.class_names[index] if index < len(self.class_names) else str(index)
 
 
-def load_classifier(path: str | Path) -> Classifier:
+def load_classifier(path: str | Path, task_of_output=None) -> Classifier:
     """Load a `.tflite` or `.keras` model (or a run folder's best checkpoint), its class names, and for a
-    model of a run, the run's input pipeline."""
+    model of a run, the run's input pipeline. `task_of_output(shape)` (`cnnapp.tasks.of_output`) names the
+    task of the model's output, whose refusal a model that is not a classifier gets."""
     path = Path(path)
     if path.is_dir():
         path = runs.from_any(path).model_file
@@ -86,7 +87,7 @@ def load_classifier(path: str | Path) -> Classifier:
 
         lite = LiteModel.from_file(path)
         shape, predict = lite.input_shape, lite.predict
-        _check_flat_output(path, tuple(int(d) for d in lite.output_detail["shape"]))
+        _check_flat_output(path, tuple(int(d) for d in lite.output_detail["shape"]), task_of_output)
         outputs = int(lite.output_detail["shape"][-1])
         meta = read_metadata(lite.content)
         if meta is not None:
@@ -102,7 +103,7 @@ def load_classifier(path: str | Path) -> Classifier:
         from cnnapp import models
 
         model = models.load(path)
-        check_classifier_model(path, model)
+        check_classifier_model(path, model, task_of_output)
         if None in model.input_shape[1:]:
             raise CnnappError(f"{path} takes images of any size {model.input_shape}; predict needs one size")
         shape = tuple(int(d) for d in model.input_shape[1:])
@@ -117,7 +118,7 @@ def load_classifier(path: str | Path) -> Classifier:
     return Classifier(path, predict, shape, class_names_for(path, outputs), data)
 
 
-def check_classifier_model(path: Path, model) -> None:
+def check_classifier_model(path: Path, model, task_of_output=None) -> None:
     """Refuse, in one line, a model predict cannot read as a classifier: several inputs or outputs, or a
     per-pixel (segmentation) output."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
@@ -126,16 +127,15 @@ def check_classifier_model(path: Path, model) -> None:
             "image classifier with one of each (a run's checkpoints are: give one of those, or save "
             "keras.Model(model.inputs, model.outputs[0]))"
         )
-    _check_flat_output(path, tuple(model.output_shape))
+    _check_flat_output(path, tuple(model.output_shape), task_of_output)
 
 
-def _check_flat_output(path: Path, shape: tuple) -> None:
+def _check_flat_output(path: Path, shape: tuple, task_of_output=None) -> None:
+    task = task_of_output(shape) if task_of_output is not None else None
+    if task is not None:
+        task.refuse("predict", path, shape)  # a segmenter says where its masks are; a classifier passes
     if len(shape) != 2:
-        raise CnnappError(
-            f"{path} outputs {shape}, a map per pixel (a segmenter): predict classifies "
-            "whole images; a segmentation run draws its masks in RUN/figures/segmentation.png, and its "
-            "export runs in MediaPipe's ImageSegmenter"
-        )
+        raise CnnappError(f"{path} outputs {shape}: predict classifies whole images (one score per class)")
 
 
 def _run_pipeline(path: Path, shape: tuple[int, ...]) -> DataConfig | None:

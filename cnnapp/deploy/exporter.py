@@ -1,10 +1,15 @@
-"""The export core: optimize (tfmot), convert, measure through LiteRT, and write a phone-ready folder.
+"""The one export pipeline of every task: optimize (tfmot), convert, write metadata, measure through LiteRT,
+report, and write a phone-ready folder.
 
-    reports = export(subject, Options(mode="int8", prune=0.5), out_dir="export/lenet5-digits")
+    reports = export(subject, [Options(mode="int8", prune=0.5)], out_dir="export/lenet5-digits")
 
-The folder gets `<tag>.tflite` (tag = mode plus optimizations, e.g. `int8-prune50`), `labels.txt` beside it,
-and the report as `<tag>.json` and `<tag>.md`. Nothing is written until everything has been measured, and
-every file is written atomically: a failed export leaves no half-written file behind.
+What differs per task comes from the subject's task object (`cnnapp.tasks`): the reference the exports are
+measured against (`export_baseline`), the metadata (`export_metadata`, `with_metadata`), the score and report
+of one export (`export_report`) and the files of a set (`write_exports`). A classifier's folder gets
+`<tag>.tflite` (tag = mode plus optimizations, e.g. `int8-prune50`), `labels.txt` beside it and the report as
+`<tag>.json` and `<tag>.md` (this module's `classifier_*` functions); a segmenter's, `<recipe>-<mode>.tflite`
+and `segmentation-export.json`/`.md` (`cnnapp.tasks.segmentation`). Nothing is written until everything has
+been measured, and the files are swapped in as a set: a failed export leaves no half-written file behind.
 """
 
 from __future__ import annotations
@@ -120,14 +125,14 @@ class Result:
     debug_rows: list | None = None
 
 
-class _Baseline:
+class ClassifierBaseline:
     """What every export of one subject compares with: the float32 export and the test set, computed once."""
 
     def __init__(self, subject, eval_limit):
         self.subject = subject
         # With metadata, as shipped: every size ratio compares files a phone app would bundle.
         self.float32_bare = converter.convert(subject.model, "float32")
-        self.float32 = metadata.with_metadata(self.float32_bare, metadata_info(subject, "float32"))
+        self.float32 = metadata.with_metadata(self.float32_bare, classifier_metadata(subject, "float32"))
         if subject.load_split is None:  # a bare model without --dataset: sizes and latency, no accuracy
             shape = tuple(int(d) for d in subject.model.input_shape[1:])
             self.images, self.labels = np.full((1, *shape), 127.5, np.float32), None
@@ -138,31 +143,54 @@ class _Baseline:
         self.float32_probs = runtime.LiteModel(self.float32).predict(self.images)
 
 
-def export_model(subject, options: Options, baseline: _Baseline | None = None) -> Result:
+def export_model(subject, options: Options, baseline=None) -> Result:
     """Make one export in memory and measure it (no files written)."""
     io = options.check()
+    task = subject.task
     needs_twin = options.mode == "qat" or options.prune or options.cluster
     representative = None
     if options.mode in converter.CALIBRATED or options.mode == "qat":
         representative, _ = subject.images(
             "train", options.samples, need=f"mode {options.mode} (calibration)"
         )
-    baseline = baseline or _Baseline(subject, options.eval_limit)
+    baseline = baseline or task.export_baseline(subject, options.eval_limit)
     model, weights = subject.model, None
     if needs_twin:
         model, weights = _optimized(subject, options)
     bare = converter.convert(
         model, options.mode, representative, io, options.granularity, options.float_layers
     )
-    content = metadata.with_metadata(bare, metadata_info(subject, options.tag))
-    images, labels = baseline.images, baseline.labels
+    content = task.with_metadata(bare, task.export_metadata(subject, options.tag))
     lite = runtime.LiteModel(content, num_threads=1)
-    probs = lite.predict(images) if labels is not None else None
     debug_rows = None
     if options.debug:
         from cnnapp.deploy import debug
 
         debug_rows = debug.layer_errors(model, representative, options.granularity, options.float_layers)
+    measured = Measured(options, io, lite, content, bare, model, representative, weights)
+    return Result(options.tag, content, model, task.export_report(subject, measured, baseline), debug_rows)
+
+
+@dataclasses.dataclass(frozen=True)
+class Measured:
+    """One export as the task's report reads it: its options, the converted bytes and their interpreter."""
+
+    options: Options
+    io: str
+    lite: object
+    content: bytes
+    bare: bytes  # without metadata
+    model: object  # the Keras model converted (the fine-tuned one for QAT, pruning, clustering)
+    representative: np.ndarray | None
+    weights: dict | None  # kernel statistics after pruning or clustering
+
+
+def classifier_report(subject, measured: Measured, baseline: ClassifierBaseline) -> dict:
+    """A classifier export's report: size, top-1/top-5 through LiteRT against Keras and float32, latency,
+    ops, the input and the refusal rule (`cnnapp.deploy.report`)."""
+    options, lite, content, bare = measured.options, measured.lite, measured.content, measured.bare
+    images, labels = baseline.images, baseline.labels
+    probs = lite.predict(images) if labels is not None else None
     rep = report.build_report(
         name=subject.name,
         tag=options.tag,
@@ -177,8 +205,8 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
         float32_probs=baseline.float32_probs,
         latency=lite.latency_ms(images[0], runs=options.latency_runs),
         ops=runtime.op_summary(content),
-        settings=_settings(subject, options, representative),
-        weights=weights,
+        settings=_settings(subject, options, measured.representative),
+        weights=measured.weights,
     )
     rep["size"]["metadata_bytes"] = len(content) - len(bare)
     rep["latency_note"] = report.latency_note(options.mode, content, baseline.float32, rep)
@@ -200,9 +228,17 @@ def export_model(subject, options: Options, baseline: _Baseline | None = None) -
         rep["input"]["quantization"] = {"scale": float(scale), "zero_point": int(zero_point)}
     if options.float_layers:
         rep["float_layers"] = _float_layers_gain(
-            model, options, io, representative, content, bare, probs, labels, baseline.images
+            measured.model,
+            options,
+            measured.io,
+            measured.representative,
+            content,
+            bare,
+            probs,
+            labels,
+            images,
         )
-    return Result(options.tag, content, model, rep, debug_rows)
+    return rep
 
 
 def _front_name(subject) -> str:
@@ -225,8 +261,8 @@ def _float_layers_gain(model, options, io, representative, content, bare, probs,
     return gain
 
 
-def metadata_info(subject, tag: str):
-    """The metadata of `subject`'s export `tag`: name, description, version, author, licence, labels.
+def classifier_metadata(subject, tag: str):
+    """The metadata of a classifier's export `tag`: name, description, version, author, licence, labels.
 
     The description says what the run was (architecture, dataset, classes) and what input the file expects,
     from the run itself, and the refusal rule when the model has one.
@@ -358,11 +394,18 @@ def _write_saved_model(model, path: Path) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def export(subject, options_list: list[Options], out_dir: str | Path | None = None) -> list[dict]:
-    """Make and measure every export in `options_list` (sharing the float32 baseline), then write them all.
+def classifier_exports(results: list[Result], options_list: list[Options], subject, staging: Path) -> None:
+    """A classifier's files: each export's `<tag>.tflite`, `.json`, `.md` (and tables), `labels.txt`, and
+    with several, `compare.md` side by side."""
+    for result, options in zip(results, options_list, strict=True):
+        write(result, subject, staging, options.saved_model)
+    if len(results) > 1:
+        atomic.write_text(staging / "compare.md", report.compare_table([r.report for r in results]))
 
-    With several exports, `compare.md` (side by side) is written too. Returns the reports.
-    """
+
+def export(subject, options_list: list[Options], out_dir: str | Path | None = None) -> list[dict]:
+    """Make and measure every export in `options_list` (sharing the task's baseline), then write them all
+    (`subject.task.write_exports`). Returns the reports."""
     outputs = int(subject.model.output_shape[-1])
     if len(subject.class_names) != outputs:
         raise CnnappError(
@@ -372,6 +415,7 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
     layer_names = [layer.name for layer in subject.model.layers]
     for options in options_list:
         options.check()
+        subject.task.check_export(options)
         unknown_layers = [name for name in options.float_layers if name not in layer_names]
         if unknown_layers:  # now, not after calibrating (where converter.float_nodes would find it)
             raise CnnappError(
@@ -384,13 +428,9 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
     # its files swapped in as a set: a kill leaves the old set whole, never a new json beside an old .tflite.
     lock = runs.output_lock(out_dir) if out_dir is not None else None
     with lock if lock is not None else contextlib.nullcontext():
-        baseline = _Baseline(subject, options_list[0].eval_limit if options_list else None)
+        baseline = subject.task.export_baseline(subject, options_list[0].eval_limit if options_list else None)
         results = [export_model(subject, options, baseline) for options in options_list]
         if out_dir is not None:
             with atomic.staged_folder(out_dir) as staging:
-                for result, options in zip(results, options_list, strict=True):
-                    write(result, subject, staging, options.saved_model)
-                if len(results) > 1:
-                    compare = report.compare_table([r.report for r in results])
-                    atomic.write_text(staging / "compare.md", compare)
+                subject.task.write_exports(results, options_list, subject, staging, baseline)
     return [r.report for r in results]

@@ -1,7 +1,10 @@
 """What an export starts from: a trained Keras 3 model, its class names, its data, and how to build its twin.
 
-    subject = load_subject("runs/lenet5-digits")          # a run folder (or its checkpoints/best.keras)
-    subject = load_subject("model.keras", dataset="digits")  # a bare model: data and labels by dataset name
+    subject = load_subject("runs/lenet5-digits", task)    # a run folder (or its checkpoints/best.keras)
+    subject = load_subject("model.keras", task, dataset="digits")  # a bare model: data, labels by dataset
+
+`task` is the run's task (`cnnapp.tasks.of(run.meta)`; a bare model's: `cnnapp.tasks.of_output`), chosen by
+the command: it builds the tf_keras twin and says what the export's metadata and score are.
 
 Images come through the run's own recipe pipeline without augmentation (`evaluation_pipeline`), so the
 representative (calibration) set, the fine-tuning set and the test set look exactly like what the model saw.
@@ -44,6 +47,7 @@ class Subject:
             refusal class (trained on the `negatives` step), else None.
         calibration: the temperature folded into the model's softmax layer and the expected calibration
             error before and after (cnnapp.deploy.calibration), or None when the model was not calibrated.
+        task: the model's task (`cnnapp.tasks`): its export metadata and score.
     """
 
     name: str
@@ -58,6 +62,9 @@ class Subject:
     grey_front: bool = False
     front: str = "none"
     refusal: dict | None = None
+    task: object = None
+    checkpoint: str = ""  # a run's checkpoint exported ("best", "last")
+    architecture: str = ""  # a run's architecture (a segmenter's backbone)
     trained: str = ""
     calibration: dict | None = None
 
@@ -84,7 +91,7 @@ class Subject:
 
 
 def load_subject(
-    path: str | Path, dataset: str | None = None, which: str = "best", input_channels: str = "rgb"
+    path: str | Path, task, dataset: str | None = None, which: str = "best", input_channels: str = "rgb"
 ) -> Subject:
     """The subject at `path`: a run folder, a run's checkpoint, or a bare `.keras` file (then `dataset` names
     its data and class names).
@@ -100,9 +107,10 @@ def load_subject(
     path = Path(path)
     ref = runs.from_any(path, which)  # a run folder or its checkpoint (else a bare model file)
     if ref.run is not None:
-        subject = _from_run(path, which, dataset, rgb_input=input_channels == "rgb")
+        subject = _from_run(path, which, dataset, task)
     else:
         subject = _from_model(path, models.load(path), dataset)
+    subject = dataclasses.replace(subject, task=task)
     return with_rgb_input(subject) if input_channels == "rgb" else subject
 
 
@@ -123,8 +131,7 @@ def with_rgb_input(subject: Subject) -> Subject:
     def rgb_twin():
         import tf_keras
 
-        twin = build_twin()  # a run's twin is built with the front already (runs.build_model(rgb_input=True))
-        return with_grey_front(twin, tf_keras, kind) if needs_front(twin) else twin
+        return with_grey_front(build_twin(), tf_keras, kind)
 
     def rgb_split(split, limit=None):
         images, labels = load_split(split, limit)
@@ -186,7 +193,7 @@ def camera_photos(images: np.ndarray, labels: np.ndarray, negatives: bool) -> np
     return frames.numpy()
 
 
-def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> Subject:
+def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
     import tf_keras
 
     from cnnapp import runs
@@ -196,21 +203,21 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
     if any(layer.dtype_policy.compute_dtype != "float32" for layer in model.layers):
         # Trained in mixed precision (bfloat16 or float16 compute, float32 weights): TFLite converts float32
         # graphs only, so the same graph is built in float32 and given the same weights.
-        float32 = runs.build_model(run.meta)
+        float32 = task.build_model(run.meta.to_dict())
         float32.set_weights(model.get_weights())
         model = float32
     data = run.recipe.data
-    # The raw images: a run's front goes into the model (with_rgb_input), not into its data.
-    config = dataclasses.replace(data.pipeline, front="none", augment=())
     name = dataset or data.dataset
     names = tuple(run.meta["class_names"])
     return Subject(
         name=run.recipe.name,
         model=model,
         class_names=names,
-        # The run's own classes (data.classes), relabelled as in training: scored on the labels it learnt.
-        load_split=_split_loader(name, data.data_dir or None, config, data.classes if not dataset else ()),
-        build_twin=lambda: runs.build_model(run.meta, tf_keras, rgb_input=rgb_input),
+        # The task's loader: a classifier's own classes (data.classes), relabelled as in training, so it is
+        # scored on the labels it learnt; a segmenter's (image, mask) pairs. Raw images: the run's front
+        # goes into the model (with_rgb_input), not into its data.
+        load_split=task.export_loader(run, dataset),
+        build_twin=lambda: task.build_model(run.meta.to_dict(), tf_keras),
         batch_size=int(run.recipe.train.batch_size),
         source=str(path),
         description=run.recipe.description,
@@ -218,6 +225,8 @@ def _from_run(path: Path, which: str, dataset: str | None, rgb_input: bool) -> S
         front=data.pipeline.front,
         refusal=refusal_rule(names) if "negatives" in data.pipeline.augment else None,
         trained=_trained(run, name),
+        checkpoint=which,
+        architecture=run.meta.architecture,
     )
 
 
@@ -264,7 +273,7 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
         names = tuple(str(i) for i in range(int(model.output_shape[-1])))
     loader = None
     if dataset:
-        loader = _split_loader(dataset, None, DataConfig(image_size=height, channels=channels))
+        loader = split_loader(dataset, None, DataConfig(image_size=height, channels=channels))
     return Subject(
         name=path.stem,
         model=model,
@@ -275,7 +284,7 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     )
 
 
-def _split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Callable:
+def split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Callable:
     """load_split(split, limit) for a named dataset, through the evaluation pipeline (no augmentation);
     `classes` (a run's data.classes) keeps only those, relabelled 0.. in that order, as the run trained."""
     cache: dict = {}

@@ -2,6 +2,7 @@
 
     from cnnapp import explain
     explain.write_run_figures("runs/lenet5-digits")       # curves + error analysis, as every run ends with
+    explain.register_run_figures()                        # every run trained in this process draws them
     python -m cnnapp.explain runs/lenet5-digits           # all figures: filters, activations, patches,
                                                           # occlusion, Grad-CAM (see __main__.py)
 
@@ -14,4 +15,25 @@ Figures go to `RUN/figures/` as PNG with the numbers behind each as CSV or JSON 
 
 from cnnapp.explain.run_figures import WorstMistakes, figures_dir, write_run_figures
 
-__all__ = ["WorstMistakes", "figures_dir", "write_run_figures"]
+__all__ = ["WorstMistakes", "figures_dir", "register_run_figures", "write_run_figures"]
+
+
+def register_run_figures() -> None:
+    """Make every training run in this process end with its task's figures (`cnnapp.training.hooks`): a
+    classifier's curves and error analysis (from the report's own test pass), a segmenter's curves and masks.
+    The commands that train call this; the trainer itself imports no figure module."""
+    # Deferred: `cnnapp.training` imports TensorFlow, and `import cnnapp.explain` does not.
+    from cnnapp.training import hooks
+
+    hooks.register_figures("classification", _classifier_figures, WorstMistakes)
+    hooks.register_figures("segmentation", _segmenter_figures)
+
+
+def _classifier_figures(run_path, evaluated) -> None:
+    write_run_figures(run_path, evaluated=evaluated)
+
+
+def _segmenter_figures(run_path, evaluated) -> None:
+    from cnnapp.explain.segmentation import write_segmentation_figures  # its module imports TensorFlow
+
+    write_segmentation_figures(run_path)

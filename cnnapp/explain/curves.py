@@ -14,18 +14,6 @@ import numpy as np
 from cnnapp.errors import CnnappError
 from cnnapp.explain import figure as fig
 
-# (panel title, log.csv column for training, column for validation)
-PANELS = (
-    ("loss", "loss", "val_loss"),
-    ("top-1 accuracy", "accuracy", "val_accuracy"),
-    ("top-5 accuracy", "top5", "val_top5"),
-)
-# A segmenter's log (cnnapp.segmentation.metrics): its "accuracy" is pixel accuracy, and it logs mean IoU.
-SEGMENTATION_PANELS = (
-    ("loss", "loss", "val_loss"),
-    ("pixel accuracy", "accuracy", "val_accuracy"),
-    ("mean IoU", "mean_iou", "val_mean_iou"),
-)
 CUT_SCHEDULES = ("plateau", "step")  # schedules whose rate drops in discrete cuts
 
 
@@ -107,18 +95,27 @@ def _marks(axis, data, colour="black", label=True) -> None:
         )
 
 
-def panels_for(series) -> list[tuple[str, str, str]]:
-    """The panels a log has columns for: a classifier's top-1 and top-5, a segmenter's pixel accuracy and
-    mean IoU (its log has `mean_iou`)."""
-    segmenter = "mean_iou" in series or "val_mean_iou" in series
-    return [p for p in (SEGMENTATION_PANELS if segmenter else PANELS) if p[1] in series or p[2] in series]
+def run_task(run_path: str | Path):
+    """The task of the run at `run_path`, from its recipe (a folder without one: a classifier's log)."""
+    from cnnapp import tasks
+    from cnnapp.recipes import load_recipe
+    from cnnapp.runs import RunDir
+
+    recipe_file = RunDir(run_path).recipe_file
+    return tasks.of(load_recipe(recipe_file)) if recipe_file.is_file() else tasks.classification.task()
+
+
+def panels_for(series, panels) -> list[tuple[str, str, str]]:
+    """The task's panels (a classifier's top-1 and top-5, a segmenter's pixel accuracy and mean IoU) that
+    the log has columns for."""
+    return [p for p in panels if p[1] in series or p[2] in series]
 
 
 def draw_curves(run_path: str | Path, out: str | Path) -> Path:
     """`curves.png` and `curves.json` for one run: three metric panels and the learning rate."""
     data = curves_data(run_path)
     series = data["series"]
-    panels = panels_for(series)
+    panels = panels_for(series, run_task(run_path).curve_panels)
     has_lr = "lr" in series
     width = 3.6 * (len(panels) + has_lr)
     figure = fig.new_figure(width, 3.2, layout=None)  # fixed margins: the constrained layout costs seconds
@@ -149,15 +146,23 @@ def draw_curves(run_path: str | Path, out: str | Path) -> Path:
 
 
 def draw_compare(run_paths: Sequence[str | Path], out: str | Path) -> Path:
-    """`compare.png` and `compare.json`: training loss, validation top-1 accuracy and the learning rate of
-    several runs overlaid, each run's best epoch marked."""
+    """`compare.png` and `compare.json`: training loss, the task's validation scores (a classifier's top-1
+    accuracy; a segmenter's pixel accuracy and mean IoU) and the learning rate of several runs of one task
+    overlaid, each run's best epoch marked."""
+    found = {run_task(p).name: run_task(p) for p in run_paths}
+    if len(found) > 1:
+        raise CnnappError(
+            f"--compare overlays runs of one task; these are {' and '.join(sorted(found))} runs: compare "
+            "each task's runs apart"
+        )
+    (task,) = found.values()
     runs = [curves_data(p) for p in run_paths]
     names = [d["run"] for d in runs]
     if len(set(names)) != len(names):  # two runs named alike in different folders
         names = [str(Path(p)) for p in run_paths]
-    keys = [("loss", "training loss"), ("val_accuracy", "validation top-1 accuracy"), ("lr", "learning rate")]
-    figure = fig.new_figure(11.0, 3.4)
-    axes = figure.subplots(1, 3)
+    keys = [("loss", "training loss"), *task.compare_panels, ("lr", "learning rate")]
+    figure = fig.new_figure(11.0 * len(keys) / 3, 3.4)
+    axes = figure.subplots(1, len(keys))
     colours = [f"C{i % 10}" for i in range(len(runs))]
     for axis, (key, title) in zip(axes, keys, strict=True):
         for data, name, colour in zip(runs, names, colours, strict=True):

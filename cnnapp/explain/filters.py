@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp import compat
 from cnnapp.errors import CnnappError
 from cnnapp.explain import figure as fig
 from cnnapp.explain import layers as L
@@ -41,8 +42,7 @@ def _reads_image(model, layer) -> bool:
     passthrough = {"InputLayer", "Normalization", "Flatten", "ZeroPadding2D", "Rescaling"}
     node = layer
     while True:
-        inbound = node._inbound_nodes[0] if getattr(node, "_inbound_nodes", None) else None
-        parents = [t._keras_history[0] for t in inbound.input_tensors] if inbound is not None else []
+        parents = compat.parent_layers(node)
         if not parents:
             return type(node).__name__ == "InputLayer"
         if len(parents) != 1 or type(parents[0]).__name__ not in passthrough:

@@ -55,7 +55,7 @@ class WorstMistakes:
 def predict_split(model, dataset, keep: int = error_analysis.WORST):
     """Probabilities [N, classes] and labels [N] of `model` over batches `(images, labels)`, and the images of
     the `keep` most confident mistakes {index: image}, found in one pass without holding the split."""
-    from cnnapp.training import evaluation
+    from cnnapp import evaluation
 
     worst = WorstMistakes(keep)
     probs, labels = evaluation.probabilities(model, dataset, worst)
@@ -67,11 +67,10 @@ def write_error_analysis(run, model, out_dir: Path, evaluated=None) -> list[Path
     test split; `evaluated` is that pass when the caller has made it already: (probs, labels, WorstMistakes).
     """
     if evaluated is None:
-        from cnnapp import data as cdata
-        from cnnapp.training import setup
+        from cnnapp import evaluation, tasks
 
-        run_data = setup.load_data(run.recipe)
-        test = cdata.evaluation_pipeline(run_data.test, run.recipe.data.pipeline, setup.EVAL_BATCH)
+        task = tasks.of(run.meta)
+        test = task.evaluation_batches(task.load_data(run.recipe).test, run.recipe, evaluation.EVAL_BATCH)
         probs, labels, worst_images = predict_split(model, test)
     else:
         probs, labels, worst = evaluated

@@ -10,22 +10,24 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.explain import figure as fig
+from cnnapp.segmentation import VOID
 
-VOID = 255
 FIGURE_EXAMPLES = 6
 
 
 def write_segmentation_figures(run_path: str | Path) -> list[Path]:
     """RUN/figures/: the training curves and `segmentation.png` of the first test images."""
+    from cnnapp import tasks
     from cnnapp.explain.run_figures import figures_dir, write_run_figures
     from cnnapp.runs import load_run
-    from cnnapp.segmentation.run import evaluation_batches, predict_masks, splits
+    from cnnapp.tasks.segmentation import predict_masks
 
     paths = write_run_figures(run_path, errors=False)
     run = load_run(run_path)
+    task = tasks.of(run.meta)
     which = (run.report or {}).get("checkpoint", "best")
-    test = splits(run.recipe)["test"].take(FIGURE_EXAMPLES)
-    batch = next(predict_masks(run.model(which), evaluation_batches(test, run.recipe, FIGURE_EXAMPLES)))
+    test = task.load_data(run.recipe).test.take(FIGURE_EXAMPLES)
+    batch = next(predict_masks(run.model(which), task.evaluation_batches(test, run.recipe, FIGURE_EXAMPLES)))
     out = figures_dir(run.path) / "segmentation.png"
     return [*paths, *draw_segmentation(*batch, run.meta.class_names, out)]
 

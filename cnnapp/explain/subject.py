@@ -111,7 +111,7 @@ def check_images(images, input_shape) -> np.ndarray:
 
 def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     """A run folder (its `checkpoint`), a `.keras` model (inside a run or not) or a `.tflite` export."""
-    from cnnapp import models
+    from cnnapp import models, tasks
     from cnnapp.deploy.classifier import check_classifier_model, class_names_for
     from cnnapp.runs import load_run, run_of
 
@@ -135,12 +135,12 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
         model = models.inference_model(model)  # GoogLeNet's training graph: its inference path
         if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
             raise CnnappError(f"{path} is not an image classifier (one input of height × width × channels)")
-        _refuse_segmenter(path, model.output_shape)
-        check_classifier_model(path, model)
+        _refuse_other_tasks(path, model.output_shape, run)
+        check_classifier_model(path, model, tasks.of_output)
         shape = tuple(int(d) for d in model.input_shape[1:])
         outputs = int(model.output_shape[-1])
     else:
-        _refuse_segmenter(path, lite.output_detail["shape"])
+        _refuse_other_tasks(path, lite.output_detail["shape"], run)
         shape, outputs = tuple(lite.input_shape), int(lite.output_detail["shape"][-1])
     if run is not None:
         names = tuple(run.meta["class_names"])
@@ -151,24 +151,24 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     return Subject(path, model, lite, run, names, shape)
 
 
-def _refuse_segmenter(path: Path, output_shape) -> None:
-    if len(output_shape) == 4:  # (batch, H, W, classes): a per-pixel output
-        raise CnnappError(
-            f"{path} is a segmentation model (per-pixel output {tuple(output_shape)}): explain draws a "
-            "classifier's figures; a segmentation run's curves and masks are drawn by training in "
-            "RUN/figures (curves.png, segmentation.png)"
-        )
+def _refuse_other_tasks(path: Path, output_shape, run) -> None:
+    """Explain draws a classifier's figures: the run's task (else the output's) refuses anything else."""
+    from cnnapp import tasks
+
+    task = tasks.of(run.meta) if run is not None else tasks.of_output(output_shape)
+    if task is not None:
+        task.refuse("explain", path, tuple(output_shape))
 
 
 def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The test split of `run` through its evaluation pipeline (resize, raw pixels), the first `limit`."""
-    from cnnapp import data as cdata
-    from cnnapp.training import setup
+    from cnnapp import evaluation, tasks
 
-    run_data = setup.load_data(run.recipe)
+    task = tasks.of(run.meta)
+    run_data = task.load_data(run.recipe)  # the run's own classes (data.classes), as it trained
     test = run_data.test.take(limit) if limit else run_data.test
     images, labels = [], []
-    for batch, batch_labels in cdata.evaluation_pipeline(test, run.recipe.data.pipeline, setup.EVAL_BATCH):
+    for batch, batch_labels in task.evaluation_batches(test, run.recipe, evaluation.EVAL_BATCH):
         images.append(batch.numpy())
         labels.append(batch_labels.numpy())
     if not images:

@@ -4,7 +4,10 @@ sources    (image, mask) datasets: digit_scenes (offline default), oxford_iiit_p
 scenes     the digit scenes, generated from the shipped digits and a seed
 pipeline   resizing and augmentations that move image and mask together
 metrics    the FCN paper's scores (pixel accuracy, mean IoU, frequency-weighted IoU) and the loss
-run        what a training run does differently for a segmenter (data, compile, report)
-(its figure: cnnapp.explain.segmentation)
-export     TFLite exports with MediaPipe image-segmenter metadata, scored by mIoU
+run        a segmentation recipe's (image, mask) splits
+(its figure: cnnapp.explain.segmentation; its exports: cnnapp.deploy.exporter)
+(the task that puts them together — data, network, loss, report, export — is cnnapp.tasks.segmentation)
 """
+
+# The mask value of an unlabelled pixel (PASCAL VOC's), which the loss and every score leave out.
+VOID = 255

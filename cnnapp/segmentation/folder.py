@@ -23,11 +23,11 @@ from cnnapp.data.images import decode
 from cnnapp.data.types import DatasetInfo, Source, files_identity
 from cnnapp.errors import CnnappError
 from cnnapp.paths import read_utf8
+from cnnapp.segmentation import VOID
 
 __all__ = ["FOLDER_PREFIX", "load_mask_folder", "read_mask"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
-VOID = 255
 TEST_EVERY = 5
 
 

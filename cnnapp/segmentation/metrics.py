@@ -17,7 +17,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-VOID = 255
+from cnnapp.segmentation import VOID
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray, num_classes: int) -> np.ndarray:
@@ -64,11 +64,6 @@ def keras_metrics(num_classes: int) -> list:
         PixelAccuracy(name="accuracy"),
         keras.metrics.MeanIoU(num_classes, ignore_class=VOID, sparse_y_pred=False, name="mean_iou"),
     ]
-
-
-def loss() -> keras.losses.Loss:
-    """Per-pixel cross-entropy over the softmax output, void pixels ignored (Keras's `ignore_class`)."""
-    return keras.losses.SparseCategoricalCrossentropy(ignore_class=VOID)
 
 
 class PixelAccuracy(keras.metrics.Metric):

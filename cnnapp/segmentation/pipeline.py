@@ -21,9 +21,9 @@ from cnnapp.data.augment import to_channels
 from cnnapp.data.config import DataConfig
 from cnnapp.data.pipeline import deterministic
 from cnnapp.errors import CnnappError
+from cnnapp.segmentation import VOID
 
 AUGMENTATIONS = ("flip", "pad_crop", "scale_jitter")
-VOID = 255
 AUTOTUNE = tf.data.AUTOTUNE
 
 

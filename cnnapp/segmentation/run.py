@@ -1,11 +1,7 @@
-"""What a training run does differently when its recipe has a `model.head`: the training scaffold
-(`cnnapp.training.core`) calls these at its few task-specific points and keeps everything else (run folder,
-lock, resume, callbacks, checkpoints, report.json).
+"""A segmentation recipe's (image, mask) splits, sizes and validation name: what the segmentation task
+(`cnnapp.tasks.segmentation`) loads as a run's data.
 
     splits(recipe)                the (image, mask) splits, sizes and validation name
-    evaluation_batches(...)       unaugmented pairs (training: cnnapp.segmentation.pipeline via loop.py)
-    compile_arguments(...)        loss (void ignored) and metrics (pixel accuracy, mean IoU)
-    test_scores(model, ...)       the FCN paper's scores on the test split
 """
 
 from __future__ import annotations
@@ -15,7 +11,6 @@ import tensorflow as tf
 
 from cnnapp.data import subsets
 from cnnapp.errors import CnnappError
-from cnnapp.segmentation import metrics, pipeline
 from cnnapp.segmentation.sources import load_segmentation
 
 
@@ -57,33 +52,3 @@ def splits(recipe) -> dict:
 
 def _count(ds: tf.data.Dataset) -> int:
     return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
-
-
-def evaluation_batches(ds: tf.data.Dataset, recipe, batch_size: int) -> tf.data.Dataset:
-    return pipeline.evaluation_pipeline(ds, recipe.data.pipeline, batch_size)
-
-
-def compile_arguments(model) -> dict:
-    """`loss` and `metrics` for `model.compile` (single output: the per-pixel softmax)."""
-    num_classes = int(model.outputs[0].shape[-1])
-    return {"loss": metrics.loss(), "metrics": metrics.keras_metrics(num_classes)}
-
-
-def predict_masks(model, batches: tf.data.Dataset):
-    """Yield (images, true masks, predicted masks) per batch (numpy)."""
-    run = tf.function(lambda x: tf.argmax(model(x, training=False), axis=-1, output_type=tf.int32))
-    for images, masks in batches:
-        yield images.numpy(), masks.numpy(), run(images).numpy()
-
-
-def test_scores(model, batches: tf.data.Dataset, class_names) -> dict:
-    """The FCN paper's scores of `model` over `batches` (`metrics.scores`) and the number of images."""
-    num_classes = len(class_names)
-    matrix = np.zeros((num_classes, num_classes), np.int64)
-    images = 0
-    for batch, truth, predicted in predict_masks(model, batches):
-        matrix += metrics.confusion(truth, predicted, num_classes)
-        images += len(batch)
-    if not images:
-        raise ValueError("the evaluation data is empty")
-    return {"examples": images, **metrics.scores(matrix, class_names)}

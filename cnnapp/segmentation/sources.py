@@ -18,10 +18,9 @@ import tensorflow as tf
 
 from cnnapp.data.types import DatasetInfo, Source, file_sha256
 from cnnapp.errors import CnnappError, unknown
-from cnnapp.segmentation import scenes
+from cnnapp.segmentation import VOID, scenes
 from cnnapp.segmentation.folder import FOLDER_PREFIX, load_mask_folder
 
-VOID = 255
 PETS = "oxford_iiit_pet"
 PET_CLASSES = ("background", "pet")
 
@@ -46,7 +45,8 @@ def load_segmentation(name: str, data_dir: str | None = None) -> Source:
 def load_digit_scenes() -> Source:
     """The generated digit scenes (64×64×1, 11 classes): train and validation from the training digits, test
     from the test digits. Made once per process (a few seconds), then shared."""
-    from cnnapp.data.sources import ASSETS, load_digits
+    from cnnapp.data.sources import load_digits
+    from cnnapp.paths import ASSETS
 
     path = ASSETS / "digits" / "digits.npz"
     if not path.is_file():

@@ -29,13 +29,12 @@ from typing import Protocol
 import keras
 import tensorflow as tf
 
-from cnnapp import fingerprint
+from cnnapp import fingerprint, tasks
 from cnnapp.errors import CnnappError
-from cnnapp.explain import WorstMistakes, write_run_figures
 from cnnapp.recipes import Recipe, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
-from cnnapp.training import evaluation, preemption, recorded, setup, transfer, tricks
+from cnnapp.training import hooks, preemption, recorded, setup, transfer, tricks
 from cnnapp.training.callbacks import EpochLog, StopOnNonFiniteLoss
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule
 from cnnapp.training.setup import RunData
@@ -151,17 +150,13 @@ def train(
             checkpoint.save = False
             callbacks.append(checkpoint)
         _run_stoppable(session, loop, callbacks, checkpoint)
-        worst = WorstMistakes()  # kept during the report's test pass, for the error analysis figures
-        report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, worst)
+        task = tasks.of(recipe)
+        kept = hooks.collector(task)  # what the figures keep of the report's test pass (the worst mistakes)
+        report, probs, labels = _report(session, loop, clock, checkpoint, extended_from, kept)
         if chief:
             session.meta = run.finish(session.meta, report)
-            if recipe.model.head:  # a segmenter: curves and image / true mask / predicted mask
-                from cnnapp.explain.segmentation import write_segmentation_figures
-
-                write_segmentation_figures(run.path)
-            else:
-                # RUN/figures/: curves and the test split's error analysis, from the report's own pass
-                write_run_figures(run.path, evaluated=(probs, labels, worst))
+            # RUN/figures/: the task's figures (registered from above), from the report's own pass
+            hooks.draw_figures(task, run.path, (probs, labels, kept) if probs is not None else None)
         return report, session.model
     finally:
         if lock is not None:
@@ -349,14 +344,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         model, which = session.inference, "last"
     test = setup.evaluation_batches(run_data.test, recipe)
     start = time.perf_counter()
-    probs = labels = None
-    if recipe.model.head:  # a segmenter: the FCN paper's scores (pixel accuracy, mean IoU, ...)
-        from cnnapp.segmentation.run import test_scores
-
-        scores = {"head": recipe.model.head, **test_scores(model, test, session.meta.class_names)}
-    else:
-        probs, labels = evaluation.probabilities(model, test, on_batch)
-        scores = evaluation.scores(probs, labels)
+    scores, probs, labels = tasks.of(recipe).test_report(model, test, session.meta, on_batch)
     eval_seconds = time.perf_counter() - start
     report = {
         "recipe": recipe.name,
@@ -395,7 +383,7 @@ def _weights_report(session: Session, checkpoint) -> dict:
     epoch when the run averages, and the top-k checkpoints kept."""
     recipe = session.recipe
     out = {"weights": "ema" if recipe.optimizer.ema else "raw"}
-    if recipe.optimizer.ema and not recipe.model.head and session.chief:
+    if recipe.optimizer.ema and tasks.of(recipe).reports_ema and session.chief:
         batches = {"validation": session.validation_batches()}
         batches["test"] = setup.evaluation_batches(session.data.test, recipe)
         out["ema_vs_raw"] = tricks.raw_and_averaged(session, batches)

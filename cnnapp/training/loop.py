@@ -13,7 +13,7 @@ from pathlib import Path
 
 import tensorflow as tf
 
-from cnnapp import data as cdata
+from cnnapp import tasks
 from cnnapp.data import mixing
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir
@@ -132,9 +132,7 @@ def _training_batches(
     """Epochs initial_epoch.. of the training pipeline; each cut to `steps` batches if the recipe says."""
     cfg, batch, seed = recipe.data.pipeline, recipe.train.batch_size, recipe.train.seed
     remaining = recipe.train.epochs - initial_epoch
-    make = cdata.training_pipeline
-    if recipe.model.head:  # a segmentation run: image and mask augmented together
-        from cnnapp.segmentation.pipeline import training_pipeline as make
+    make = tasks.of(recipe).training_pipeline  # a segmentation run's: image and mask augmented together
     if not recipe.train.steps_per_epoch:
         return make(train, cfg, batch, seed, epoch=initial_epoch, epochs=remaining)
     # Epoch k's batches depend on (seed, k) only, so a cut epoch is its own pipeline's first `steps` batches.

@@ -36,13 +36,12 @@ import json
 import os
 from pathlib import Path
 
-import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnapp import data as cdata
+from cnnapp import evaluation, tasks
 from cnnapp.errors import CnnappError
-from cnnapp.training import core, evaluation, setup
+from cnnapp.training import core, setup
 
 
 def cluster_spec() -> dict:
@@ -139,11 +138,7 @@ class StrategyLoop:
 
     def steps_per_epoch(self, recipe, train_size: int) -> int:
         # Whole global batches only: every step all replicas hold equal slices, and no example is seen twice.
-        if recipe.model.head:  # (asked before anything is written) its step is a classifier's
-            raise CnnappError(
-                "segmentation runs (model.head) train on --strategy auto, one-device or mirrored; the "
-                "multi-worker loop trains classifiers"
-            )
+        tasks.of(recipe).check_loop(self.name)  # asked before anything is written
         batch = recipe.train.batch_size
         steps = setup.steps_per_epoch(recipe, train_size, drop_remainder=True)
         if steps < 1:
@@ -228,9 +223,11 @@ def _worker_batches(train, recipe, epoch: int, steps: int):
         per_replica = context.get_per_replica_batch_size(batch)
         per_worker = batch // context.num_input_pipelines
         start = context.input_pipeline_id * per_worker
-        global_batches = cdata.training_pipeline(
-            train, cfg, batch, seed, epoch=epoch, epochs=1, drop_remainder=True
-        ).take(steps)
+        global_batches = (
+            tasks.of(recipe)
+            .training_pipeline(train, cfg, batch, seed, epoch=epoch, epochs=1, drop_remainder=True)
+            .take(steps)
+        )
         mine = global_batches.map(lambda x, y: (x[start : start + per_worker], y[start : start + per_worker]))
         if per_replica == per_worker:
             return mine
@@ -243,14 +240,10 @@ def _worker_batches(train, recipe, epoch: int, steps: int):
 def _train_step(strategy, model, optimizer, recipe, global_batch: int, jit: bool):
     names = list(model.output_names)
     weights = [1.0] + [recipe.train.aux_loss_weight] * (len(names) - 1)
-    smoothing = recipe.train.label_smoothing
+    loss_fn = tasks.of(recipe).loss(recipe, reduction=None)  # the compiled loop's loss, per example
 
     def per_example_loss(labels, probs):
-        probs = tf.cast(probs, tf.float32)
-        if smoothing:
-            targets = tf.one_hot(labels, tf.shape(probs)[-1])
-            return keras.losses.categorical_crossentropy(targets, probs, label_smoothing=smoothing)
-        return keras.losses.sparse_categorical_crossentropy(labels, probs)
+        return loss_fn(labels, tf.cast(probs, tf.float32))
 
     def replica_step(images, labels):
         with tf.GradientTape() as tape:

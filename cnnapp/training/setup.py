@@ -6,106 +6,29 @@ step.
 
 from __future__ import annotations
 
-import dataclasses
-
 import keras
 import tensorflow as tf
 
 from cnnapp import data as cdata
-from cnnapp import fingerprint
-from cnnapp.data import subsets
+from cnnapp import fingerprint, tasks
 from cnnapp.data.augment import to_channels
+from cnnapp.data.splits import RunData
 from cnnapp.errors import CnnappError
+from cnnapp.evaluation import EVAL_BATCH
 from cnnapp.recipes import Recipe, validation_warning
-from cnnapp.runs import build_model
 from cnnapp.training import tricks
 from cnnapp.training.device import Device
 from cnnapp.training.optimizers import add_weight_decay, make_optimizer
 from cnnapp.training.schedules import RecipeSchedule
 
-EVAL_BATCH = 256
-
-
-@dataclasses.dataclass(frozen=True)
-class RunData:
-    """The splits of a run, unbatched `(image, label)` at native size, and what the model needs to know.
-
-    Attributes:
-        info: the dataset's `DatasetInfo`.
-        train: the training examples (without the held-out part).
-        validation: the examples that drive the plateau schedule and the best checkpoint.
-        test: the examples of the final report.
-        sizes: examples in train, validation and test.
-        validation_name: where the validation examples come from ("holdout 10% of train", "test", ...).
-        class_counts: examples per class (a list by label) of train, validation and test; None where not
-            counted (a tfds split too large to read its labels for a count).
-    """
-
-    info: object
-    train: tf.data.Dataset
-    validation: tf.data.Dataset
-    test: tf.data.Dataset
-    sizes: dict
-    validation_name: str
-    class_counts: dict | None = None
+__all__ = [
+    "EVAL_BATCH", "RunData", "build_models", "compile_model", "evaluation_batches", "load_data", "run_meta"
+]  # fmt: skip
 
 
 def load_data(recipe: Recipe) -> RunData:
-    """The recipe's dataset, limited (`data.limit`), its classes (`data.classes`) and examples per class
-    (`data.per_class`) chosen, and split into train / validation / test."""
-    if recipe.model.head:  # a segmentation run: (image, mask) pairs
-        from cnnapp.segmentation import run as segmentation
-
-        return RunData(**segmentation.splits(recipe))
-    source = cdata.load_dataset(recipe.data.dataset, recipe.data.data_dir or None)
-    limit = recipe.data.limit
-    ids = subsets.class_ids(source.info.class_names, recipe.data.classes) if recipe.data.classes else None
-
-    def split(name: str) -> tuple[tf.data.Dataset, int]:
-        ds = source.split(name, fix="set train.validation / train.test_split")
-        size = source.info.split_sizes.get(name)
-        if ids is not None:  # labels stay the dataset's until `relabel` below
-            ds, size = subsets.only_classes(ds, ids)
-        if name == "train" and recipe.data.per_class:
-            ds, size = subsets.per_class(
-                ds, recipe.data.per_class, recipe.train.seed, source.info.class_names
-            )  # noqa: E501
-        if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
-            ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
-        return ds, size if size is not None else _count(ds)
-
-    train, n_train = split("train")
-    if recipe.train.holdout > 0:
-        # The same fraction of every class, chosen by the seed: the same examples are held out every run.
-        train, validation, n_train, n_val = subsets.held_out(
-            train, recipe.train.holdout, recipe.train.seed, source.info.class_names, strict=not limit
-        )
-        validation_name = f"holdout ({n_val} of the training split, stratified, seed {recipe.train.seed})"
-    else:
-        validation, n_val = split(recipe.train.validation)
-        validation_name = recipe.train.validation
-    test, n_test = split(recipe.train.test_split)
-    sizes = {"train": n_train, "validation": n_val, "test": n_test}
-    splits = {"train": train, "validation": validation, "test": test}
-    info = source.info
-    if ids is not None:
-        splits = {name: subsets.relabel(ds, ids) for name, ds in splits.items()}
-        names = tuple(info.class_names[i] for i in ids)
-        info = dataclasses.replace(info, num_classes=len(ids), class_names=names, split_sizes={})
-    config = recipe.data.pipeline
-    if "negatives" in config.augment and info.class_names[config.none_label : config.none_label + 1] != (
-        "none",
-    ):
-        raise CnnappError(
-            f"the negatives step labels its frames {config.none_label}, which {info.name} does not name "
-            "'none'; use a dataset with a `none` class (mnist4k) or set data.none_label to it"
-        )
-    counts = subsets.split_class_counts(splits, sizes, info, strict=not limit)
-    return RunData(info, *splits.values(), sizes, validation_name, counts)
-
-
-def _count(ds: tf.data.Dataset) -> int:
-    return int(ds.reduce(tf.constant(0, tf.int64), lambda n, _: n + 1))
+    """The recipe's splits, as its task loads them (`cnnapp.data.splits`, `cnnapp.segmentation.run`)."""
+    return tasks.of(recipe).load_data(recipe)
 
 
 def normalization(recipe: Recipe, run_data: RunData) -> dict:
@@ -136,9 +59,9 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
-        **({"head": recipe.model.head} if recipe.model.head else {}),  # a segmenter (runs.build_model)
+        **tasks.of(recipe).run_meta(recipe),  # what rebuilds the task's network (tasks.build_model)
         "fingerprint": fingerprint.make(recipe, info),
-        # The ink front runs in the pipelines; runs.build_model puts it in the exported graph.
+        # The ink front runs in the pipelines; tasks.build_model puts it in the exported graph.
         **({"front": recipe.data.pipeline.front} if recipe.data.pipeline.front != "none" else {}),
         "tricks": tricks.used(recipe),  # the modern training tricks and their values (0/false: off)
     }
@@ -146,11 +69,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
 
 def evaluation_batches(ds: tf.data.Dataset, recipe: Recipe, batch_size: int = EVAL_BATCH) -> tf.data.Dataset:
     """Unaugmented batches of a split for validation and the report: (images, labels), or (images, masks)."""
-    if recipe.model.head:
-        from cnnapp.segmentation.pipeline import evaluation_pipeline
-
-        return evaluation_pipeline(ds, recipe.data.pipeline, batch_size)
-    return cdata.evaluation_pipeline(ds, recipe.data.pipeline, batch_size)
+    return tasks.of(recipe).evaluation_batches(ds, recipe, batch_size)
 
 
 def build_models(meta: dict, recipe: Recipe):
@@ -161,7 +80,7 @@ def build_models(meta: dict, recipe: Recipe):
     for key in ("include_top", "pooling"):  # a run trains a classifier; its backbone is models.build's
         if key in recipe.model.options:
             raise CnnappError(f"model.options.{key} is not a training option: a run trains a classifier")
-    model = build_model(meta, keras, training=True)
+    model = tasks.build_model(meta, keras, training=True)
     add_weight_decay(model, recipe.optimizer.weight_decay)
     # Always a new Model object, never the compiled `model` itself: a saved checkpoint holds no optimizer.
     return model, keras.Model(model.inputs, model.outputs[0], name=model.name)
@@ -177,41 +96,10 @@ def steps_per_epoch(recipe: Recipe, train_size: int, drop_remainder: bool = Fals
 def compile_model(model, recipe: Recipe, device: Device, steps: int) -> RecipeSchedule:
     """Compile `model` for the recipe: optimizer and schedule, losses (auxiliary ones weighted), metrics."""
     schedule = RecipeSchedule(recipe.optimizer.lr, recipe.schedule, steps, steps * recipe.train.epochs)
-    if recipe.model.head:  # per-pixel loss (void ignored), pixel accuracy and mean IoU
-        from cnnapp.segmentation import run as segmentation
-
-        optimizer = make_optimizer(recipe.optimizer, schedule)
-        model.compile(optimizer=optimizer, jit_compile=device.jit, **segmentation.compile_arguments(model))
-        return schedule
-    names = list(model.output_names)
-    smoothing, soft = recipe.train.label_smoothing, recipe.batch_augment.mixes
-
-    def loss():
-        # Smoothing needs one-hot targets; MixUp and CutMix give class weights in training, integer labels in
-        # validation: one loss takes both (cnnapp.training.tricks).
-        if smoothing or soft:
-            return tricks.SoftTargetCrossentropy(smoothing)
-        return keras.losses.SparseCategoricalCrossentropy()
-
-    k = min(5, int(model.outputs[0].shape[-1]))
-    metrics = [
-        keras.metrics.SparseCategoricalAccuracy(name="accuracy"),
-        keras.metrics.SparseTopKCategoricalAccuracy(k=k, name="top5"),
-    ]
-    if soft:
-        metrics = tricks.soft_target_metrics(k)
-    if len(names) == 1:
-        losses, weights, metric_map = loss(), None, metrics
-    else:
-        losses = {name: loss() for name in names}
-        weights = {name: 1.0 if i == 0 else recipe.train.aux_loss_weight for i, name in enumerate(names)}
-        metric_map = {names[0]: metrics}
     model.compile(
         optimizer=make_optimizer(recipe.optimizer, schedule),
-        loss=losses,
-        loss_weights=weights,
-        metrics=metric_map,
         jit_compile=device.jit,
+        **tasks.of(recipe).compile_arguments(model, recipe),
     )
     return schedule
 

@@ -1,64 +1,18 @@
-"""The modern training tricks' pieces the training core plugs in: soft-target loss and metrics, the top-k
-checkpoints, the Polyak averages evaluated against the raw weights, and the list of tricks a run used.
+"""The modern training tricks' pieces the training core plugs in: the top-k checkpoints, the Polyak averages
+evaluated against the raw weights, and the list of tricks a run used.
 
 The tricks themselves are recipe values (docs/modern-training.md): `train.label_smoothing`, the
 `[batch_augment]` section (RandAugment, AugMix, random erasing, MixUp, CutMix: `cnnapp.data.mixing`),
 `optimizer.ema`, `optimizer.name = "adamw"` with `optimizer.decoupled_weight_decay`, `schedule.name =
-"cosine"` with `schedule.warmup`, and the ResNet builder option `model.options.stochastic_depth`.
+"cosine"` with `schedule.warmup`, and the ResNet builder option `model.options.stochastic_depth`. The
+soft-target loss and metrics of smoothing and MixUp/CutMix are the classifier task's
+(`cnnapp.tasks.classification`).
 """
 
 from __future__ import annotations
 
-import keras
-
 from cnnapp.recipes import Recipe
 from cnnapp.runs import RunDir
-
-
-def _soft(y_true, y_pred) -> bool:
-    """Whether `y_true` holds class weights (MixUp, CutMix) rather than integer labels."""
-    return len(y_true.shape) == len(y_pred.shape) and y_true.shape[-1] == y_pred.shape[-1] != 1
-
-
-def _as_labels(y_true, y_pred):
-    return keras.ops.argmax(y_true, axis=-1) if _soft(y_true, y_pred) else y_true
-
-
-class SoftTargetCrossentropy(keras.losses.Loss):
-    """Cross-entropy of probabilities against integer labels or class weights, with label smoothing.
-
-    Integer labels (validation, unmixed batches) are one-hot encoded first; mixed batches bring their
-    weights. Smoothing then moves every target towards uniform: t ← (1 − ε)·t + ε/K.
-    """
-
-    def __init__(self, smoothing: float = 0.0, name: str = "crossentropy", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.smoothing = float(smoothing)
-
-    def call(self, y_true, y_pred):
-        if not _soft(y_true, y_pred):
-            labels = keras.ops.cast(keras.ops.reshape(y_true, [-1]), "int32")
-            y_true = keras.ops.one_hot(labels, y_pred.shape[-1])
-        return keras.losses.categorical_crossentropy(y_true, y_pred, label_smoothing=self.smoothing)
-
-    def get_config(self):
-        return {**super().get_config(), "smoothing": self.smoothing}
-
-
-def soft_target_metrics(k: int) -> list[keras.metrics.Metric]:
-    """Top-1 (`accuracy`) and top-k (`top5`) accuracy for integer labels or class weights (whose largest
-    weight is the label: the image that covers most of a mixed one)."""
-
-    def accuracy(y_true, y_pred):
-        return keras.metrics.sparse_categorical_accuracy(_as_labels(y_true, y_pred), y_pred)
-
-    def top_k(y_true, y_pred):
-        return keras.metrics.sparse_top_k_categorical_accuracy(_as_labels(y_true, y_pred), y_pred, k=k)
-
-    return [
-        keras.metrics.MeanMetricWrapper(accuracy, "accuracy"),
-        keras.metrics.MeanMetricWrapper(top_k, "top5"),
-    ]
 
 
 class TopCheckpoints:
@@ -128,7 +82,7 @@ def raw_and_averaged(session, batches) -> dict:
     Keras's `fit` ends by writing the averages over the weights (`finalize_variable_values`), so the raw
     ones come from the resume state, saved after the last epoch; the model's variables are put back after.
     """
-    from cnnapp.training import evaluation
+    from cnnapp import evaluation
     from cnnapp.training.state import averaged_weights, load_model_variables
 
     model = session.model

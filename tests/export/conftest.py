@@ -34,11 +34,11 @@ def _subject(meta, train_limit=None, epochs=0):
     import keras
     import tf_keras
 
-    from cnnapp import runs
+    from cnnapp import tasks
     from cnnapp.data import DataConfig
-    from cnnapp.deploy.subject import Subject, _split_loader
+    from cnnapp.deploy.subject import Subject, split_loader
 
-    loader = _split_loader("digits", None, DataConfig(image_size=32, channels=1))
+    loader = split_loader("digits", None, DataConfig(image_size=32, channels=1))
     cache = {}
 
     def load_split(split, limit=None):
@@ -49,7 +49,7 @@ def _subject(meta, train_limit=None, epochs=0):
         return cache[key]
 
     keras.utils.set_random_seed(0)
-    model = runs.build_model(meta, keras)
+    model = tasks.build_model(meta, keras)
     if epochs:
         x, y = load_split("train", None)
         model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
@@ -59,7 +59,8 @@ def _subject(meta, train_limit=None, epochs=0):
         model=model,
         class_names=tuple(meta["class_names"]),
         load_split=load_split,
-        build_twin=lambda: runs.build_model(meta, tf_keras),
+        build_twin=lambda: tasks.build_model(meta, tf_keras),
+        task=tasks.of(meta),
         batch_size=32,
         source="test",
     ), meta

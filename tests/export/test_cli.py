@@ -59,7 +59,7 @@ def test_predict_keras_model_and_rgb_input(lenet_run, tmp_path):
 
 
 def test_calibration_mode_without_data_fails_and_writes_nothing(lenet, tmp_path):
-    bare = Subject(name="bare", model=lenet.model, class_names=lenet.class_names)
+    bare = Subject(name="bare", model=lenet.model, class_names=lenet.class_names, task=lenet.task)
     out = tmp_path / "out"
     with pytest.raises(CnnappError, match="calibration or fine-tuning.*needs data"):
         export_core(bare, [Options(mode="int8", **FAST)], out)
@@ -72,7 +72,7 @@ def test_failure_in_a_later_export_leaves_no_file(lenet, tmp_path):
     out = tmp_path / "out"
     with pytest.raises(CnnappError, match="not a run"):
         export_core(
-            Subject("no-twin", lenet.model, lenet.class_names, lenet.load_split),
+            Subject("no-twin", lenet.model, lenet.class_names, lenet.load_split, task=lenet.task),
             [Options(mode="float32", **FAST), Options(mode="int8", prune=0.5, **FAST)],
             out,
         )

@@ -9,7 +9,7 @@ import pytest
 from conftest import FAST
 
 from cnnapp.deploy import converter, runtime
-from cnnapp.deploy.exporter import Options, _Baseline, export_model
+from cnnapp.deploy.exporter import ClassifierBaseline, Options, export_model
 from cnnapp.errors import CnnappError
 
 # mode -> (input dtype, output dtype) through the interpreter, with the default I/O of the mode
@@ -29,7 +29,7 @@ _BASELINES = {}
 def _export(subject, options):
     """export_model with the float32 baseline and Keras outputs computed once per subject."""
     if subject.name not in _BASELINES:
-        _BASELINES[subject.name] = _Baseline(subject, FAST["eval_limit"])
+        _BASELINES[subject.name] = ClassifierBaseline(subject, FAST["eval_limit"])
     return export_model(subject, options, _BASELINES[subject.name])
 
 

@@ -16,7 +16,7 @@ from conftest import FAST, ROOT
 from cnnapp import predict
 from cnnapp.data import sources
 from cnnapp.deploy import mediapipe_compat, metadata, runtime
-from cnnapp.deploy.exporter import Options, _Baseline, export_model
+from cnnapp.deploy.exporter import ClassifierBaseline, Options, export_model
 
 COMMITTED = ROOT / "export"
 MAX_TOP1_DIFFERENCES = 1
@@ -106,7 +106,7 @@ def test_minimum_parser_version_follows_the_schema_history():
 @pytest.fixture(scope="module")
 def lenet_exports(lenet_rgb):
     """float32, int8 (uint8 I/O, the default) and int8 with int8 I/O exports of the LeNet-5 taking RGB."""
-    baseline = _Baseline(lenet_rgb, FAST["eval_limit"])
+    baseline = ClassifierBaseline(lenet_rgb, FAST["eval_limit"])
     options = {"float32": Options(mode="float32", **FAST), "int8": Options(mode="int8", **FAST),
                "int8-int8io": Options(mode="int8", io="int8", **FAST)}  # fmt: skip
     return {tag: export_model(lenet_rgb, option, baseline) for tag, option in options.items()}
@@ -176,9 +176,9 @@ def test_every_committed_export_in_the_sdk(model):
 
 def _check_committed(model: str, tags, limit: int | None) -> None:
     from cnnapp.data import DataConfig
-    from cnnapp.deploy.subject import _split_loader
+    from cnnapp.deploy.subject import split_loader
 
-    images, labels = _split_loader("digits", None, DataConfig(image_size=32, channels=1))("test", limit)
+    images, labels = split_loader("digits", None, DataConfig(image_size=32, channels=1))("test", limit)
     frames = uint8_rgb(images)
     for tag in tags:
         content = (COMMITTED / model / f"{tag}.tflite").read_bytes()

@@ -101,13 +101,13 @@ def test_qat_takes_the_cifar_resnets_parameter_free_shortcuts():
 
 def test_the_rgb_front_is_in_the_model_and_twin_and_survives_qat(lenet_rgb):
     """A grey-trained model takes RGB through `rgb_to_grey` before `normalization`, in Keras 3 and in the
-    tf_keras twin alike (runs.build_model(..., rgb_input=True) builds it), with the same outputs on grey."""
+    tf_keras twin alike (tasks.build_model(..., rgb_input=True) builds it), with the same outputs on grey."""
     import tf_keras
     from conftest import _meta
 
-    from cnnapp import runs
+    from cnnapp import tasks
 
-    built = runs.build_model(_meta("lenet5", {"init": "lecun"}), tf_keras, rgb_input=True)
+    built = tasks.build_model(_meta("lenet5", {"init": "lecun"}), tf_keras, rgb_input=True)
     assert [layer.name for layer in built.layers][:3] == ["image", "rgb_to_grey", "normalization"]
     twin = lenet_rgb.twin()
     assert twin.input_shape[-1] == lenet_rgb.model.input_shape[-1] == 3

@@ -13,7 +13,7 @@ import pytest
 import tensorflow as tf
 from conftest import ROOT
 
-from cnnapp import predict, recipes, runs
+from cnnapp import predict, recipes, runs, tasks
 from cnnapp.data import evaluation_pipeline
 from cnnapp.data.records import records_of
 from cnnapp.deploy.classifier import read_image
@@ -67,7 +67,7 @@ def made_runs(photos, tmp_path_factory):
         )
         if model is None:  # untrained: the same weights serve every mode
             keras.utils.set_random_seed(1)
-            model = runs.build_model(meta)
+            model = tasks.build_model(meta)
             head = model.get_layer("predictions").kernel
             # Untrained, its probabilities stay within 0.001 of uniform: a head 10⁴× larger makes them move
             # with the pixels (0.2..0.8), so that the comparisons below can fail.

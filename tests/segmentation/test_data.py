@@ -9,7 +9,7 @@ from PIL import Image
 
 from cnnapp.data import DataConfig
 from cnnapp.errors import CnnappError
-from cnnapp.segmentation import metrics, pipeline, scenes, sources
+from cnnapp.segmentation import VOID, metrics, pipeline, scenes, sources
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +65,7 @@ def test_pad_crop_and_flip_move_image_and_mask_together(seed):
     cfg = DataConfig(image_size=16, channels=1, augment=("flip", "pad_crop"), pad=3)
     image, mask = pipeline.augment(*_encoded_pair(), cfg, tf.constant([seed, 1], tf.int64))
     image, mask = image.numpy()[..., 0], mask.numpy()
-    labelled = mask != pipeline.VOID
+    labelled = mask != VOID
     np.testing.assert_array_equal(image[labelled], 20.0 * mask[labelled])
     assert np.all(image[~labelled] == 0)  # padding: zeros in the image, void in the mask
 
@@ -113,7 +113,7 @@ def test_pets_trimaps_become_background_pet_and_void(tmp_path):
     assert (
         image.dtype == tf.float32 and image.shape[-1] == 3 and mask.dtype == tf.int32
     )  # (mock sizes differ)
-    assert set(np.unique(mask.numpy())) <= {0, 1, sources.VOID}
+    assert set(np.unique(mask.numpy())) <= {0, 1, VOID}
     trimap = {
         "image": tf.zeros([2, 2, 3], tf.uint8),
         "segmentation_mask": tf.constant([[[1], [2]], [[3], [1]]]),

@@ -84,7 +84,7 @@ def _mediapipe_masks(content: bytes, images: np.ndarray) -> np.ndarray:
 
 def test_exports_run_in_mediapipe_image_segmenter_with_litert_miou(seg_run, tmp_path, capsys):
     from cnnapp.runs import load_run
-    from cnnapp.segmentation.export import test_arrays
+    from cnnapp.tasks.segmentation import test_arrays
 
     out = tmp_path / "export"
     # int8 (uint8 I/O, calibrated) here; every mode on the trained run: the slow test at the end.
@@ -153,8 +153,11 @@ def test_fcn8s_digits_meets_its_target_and_beats_fcn32s(tmp_path):
     """The issue's targets: fcn8s-digits ≥ 0.70 mIoU over the 11 classes on the test scenes, FCN-8s above
     FCN-32s on the same recipe and seed (the paper's Table 2); its exports in every mode, int8 within 1 point
     of float32, and MediaPipe's ImageSegmenter within 0.5 point of LiteRT on all test scenes."""
+    from cnnapp import tasks
+    from cnnapp.deploy.exporter import Options, export
+    from cnnapp.deploy.subject import load_subject
     from cnnapp.runs import load_run
-    from cnnapp.segmentation.export import MODES, export_run, test_arrays
+    from cnnapp.tasks.segmentation import EXPORT_MODES, test_arrays
 
     reports = {}
     for head in ("fcn8s", "fcn32s"):
@@ -163,7 +166,9 @@ def test_fcn8s_digits_meets_its_target_and_beats_fcn32s(tmp_path):
     assert reports["fcn8s"]["mean_iou"] >= 0.70
     assert reports["fcn8s"]["mean_iou"] > reports["fcn32s"]["mean_iou"]
     out = tmp_path / "export"
-    exported = {row["mode"]: row for row in export_run(tmp_path / "fcn8s", MODES, out)["exports"]}
+    run = tmp_path / "fcn8s"
+    subject = load_subject(run, tasks.of(load_run(run).meta))
+    exported = {row["mode"]: row for row in export(subject, [Options(m) for m in EXPORT_MODES], out)}
     assert exported["float32"]["mean_iou"] - exported["int8"]["mean_iou"] <= 0.01
     images, masks = test_arrays(load_run(tmp_path / "fcn8s"))
     for row in exported.values():

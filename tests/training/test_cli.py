@@ -13,7 +13,8 @@ import pytest
 
 from cnnapp import evaluate, train
 from cnnapp.errors import CnnappError
-from cnnapp.runs import build_model, load_run
+from cnnapp.runs import load_run
+from cnnapp.tasks import build_model
 
 ROOT = Path(__file__).resolve().parents[2]
 

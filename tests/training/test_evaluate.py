@@ -5,8 +5,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from cnnapp import data
-from cnnapp.training import evaluation
+from cnnapp import data, evaluation
 
 
 def corner_detector():

@@ -10,7 +10,7 @@ import tf_keras
 
 from cnnapp import models
 from cnnapp.recipes import load_recipe
-from cnnapp.runs import build_model
+from cnnapp.tasks import build_model
 from cnnapp.training import device as devices
 from cnnapp.training import setup
 from cnnapp.training.schedules import PlateauCut, RecipeSchedule

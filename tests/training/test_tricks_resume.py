@@ -33,6 +33,9 @@ def _arrays(run_dir):
 
 
 def test_resume_with_ema_and_batch_augmentations_is_bit_identical(tmp_path, monkeypatch):
+    from cnnapp.explain import register_run_figures
+
+    register_run_figures()  # as the train command does: the run ends with its figures
     recipe = load_recipe("lenet5-digits-modern", OVERRIDES)
     assert recipe.optimizer.ema and recipe.batch_augment.mixes and recipe.train.keep_top_k
     reference = train_and_evaluate(recipe, tmp_path / "reference", verbose=0)

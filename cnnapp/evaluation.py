@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+EVAL_BATCH = 256  # the batch of the report's test pass, validation and the figures' passes
+
 # One traced forward pass per model and input rank (4: images, 5: crops), reused by every call (centre crop,
 # 10 crops, an ensemble's members). One function per rank: a relaxed shape of unknown rank fits neither path.
 _FORWARD: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
