@@ -74,6 +74,12 @@ def parse_args(argv: Sequence[str] | None):
         "(MediaPipe on camera-like and harder photos of the validation digits, and frames to refuse) to "
         "the table; slower: a minute or more per run",
     )
+    parser.add_argument(
+        "--world-limit",
+        type=int,
+        metavar="N",
+        help="--world on N of the 800 validation digits (the same share of every class; default: all)",
+    )
     return parser.parse_args(argv)
 
 
@@ -151,7 +157,7 @@ def ablate(args, recipe_file) -> int:
                 f"{dataset}: "
                 f"add --set 'data.dataset=\"{DATASET}\"' or leave --world out"
             )
-        world = RunWorld()
+        world = RunWorld(args.world_limit or None)
     verbose = 0 if args.quiet else 2
     table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=verbose, world=world)
     print(ablation.markdown(table))
