@@ -67,6 +67,19 @@ def parse_args(argv: Sequence[str] | None):
     parser.add_argument(
         "--seeds", default="0,1,2", metavar="S,...", help="the ablation's seeds (default 0,1,2)"
     )
+    parser.add_argument(
+        "--world",
+        action="store_true",
+        help="with --ablate on an mnist4k recipe: also export each run (int8) and add the world evaluation "
+        "(MediaPipe on camera-like and harder photos of the validation digits, and frames to refuse) to "
+        "the table; slower: a minute or more per run",
+    )
+    parser.add_argument(
+        "--world-limit",
+        type=int,
+        metavar="N",
+        help="--world on N of the 800 validation digits (the same share of every class; default: all)",
+    )
     return parser.parse_args(argv)
 
 
@@ -124,7 +137,21 @@ def ablate(args, recipe_file) -> int:
         ) from None
     tricks = [t.strip() for t in args.ablate.split(",") if t.strip()]
     out = out_folder(args.out) or RUNS_DIR / f"ablation-{Path(str(recipe_file)).stem}"
-    table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=0 if args.quiet else 2)
+    world = None
+    if args.world:
+        from cnnapp.deploy.world import DATASET, RunWorld
+        from cnnapp.recipes import load_recipe
+
+        dataset = load_recipe(recipe_file, args.overrides).data.dataset
+        if dataset != DATASET:
+            raise CnnappError(
+                f"--world reads {DATASET}'s validation digits as photos, and this recipe trains on "
+                f"{dataset}: "
+                f"add --set 'data.dataset=\"{DATASET}\"' or leave --world out"
+            )
+        world = RunWorld(args.world_limit or None)
+    verbose = 0 if args.quiet else 2
+    table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=verbose, world=world)
     print(ablation.markdown(table))
     print(f"ablation table: {out / 'ablation.json'}, {out / 'ablation.md'}")
     return 0
@@ -143,6 +170,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     register_run_figures()  # every run ends with its figures (RUN/figures/), the ablation's too
     if args.ablate:
         return ablate(args, recipe_file)
+    if args.world:
+        from cnnapp.errors import CnnappError
+
+        raise CnnappError("--world goes with --ablate (a single run: python -m cnnapp.evaluate --world)")
     out = out_folder(args.out) or default_out(recipe.name)
     from cnnapp.training.distribute import train_distributed
     from cnnapp.training.transfer import source_recipe

@@ -159,8 +159,11 @@ def evaluate_file(path: Path, inputs: dict) -> dict:
     return row
 
 
-def evaluate_world(folder: Path, tags=("float32", "int8"), limit: int | None = None) -> dict:
-    """The world evaluation of the exports `<tag>.tflite` in `folder`."""
+def evaluate_world(
+    folder: Path, tags=("float32", "int8"), limit: int | None = None, inputs: dict | None = None
+) -> dict:
+    """The world evaluation of the exports `<tag>.tflite` in `folder` (on `inputs` when given: the five
+    sets `world_inputs(limit)` makes, made once for many folders)."""
     files = [folder / f"{tag}.tflite" for tag in tags]
     missing = [f.name for f in files if not f.is_file()]
     if missing:
@@ -168,7 +171,7 @@ def evaluate_world(folder: Path, tags=("float32", "int8"), limit: int | None = N
             f"{folder} has no {', '.join(missing)}; export them first: python -m cnnapp.export RUN "
             f"--out {folder} --compare {' '.join(tags)}"
         )
-    inputs = world_inputs(limit)
+    inputs = inputs if inputs is not None else world_inputs(limit)
     rows = [evaluate_file(f, inputs) for f in files]
     notes = []
     if not all(r["refusal_class"] for r in rows):
@@ -225,6 +228,36 @@ def write_world(results: dict, folder: Path) -> tuple[Path, Path]:
     atomic.write_json(json_path, results)
     atomic.write_text(md_path, markdown(results))
     return json_path, md_path
+
+
+class RunWorld:
+    """`RunWorld(limit)(run_dir)`: a finished run's int8 export (in its export/ folder, made by the project's
+    export when missing) and that export's world numbers (`world.json` there, reused when present); the
+    inputs are made once, on the first run that needs them. The ablation's world columns
+    (cnnapp.training.ablation.run's `world`)."""
+
+    def __init__(self, limit: int | None = None, mode: str = "int8"):
+        self.limit, self.mode, self._inputs = limit, mode, None
+
+    def __call__(self, run_dir: Path) -> dict:
+        from cnnapp.runs import RunDir
+
+        folder = RunDir(run_dir).export_dir
+        done = folder / f"{FILE}.json"
+        if done.is_file() and load_world(folder).get("limit") == self.limit:
+            (row,) = load_world(folder)["exports"]
+            return row
+        file = folder / f"{self.mode}.tflite"
+        if not file.is_file():
+            from cnnapp.deploy.exporter import Options, export
+            from cnnapp.deploy.subject import load_subject
+
+            export(load_subject(run_dir), [Options(mode=self.mode)], folder)
+        if self._inputs is None:
+            self._inputs = world_inputs(self.limit)
+        results = {**evaluate_world(folder, (self.mode,), self.limit, self._inputs), "limit": self.limit}
+        write_world(results, folder)
+        return results["exports"][0]
 
 
 def load_world(folder: Path) -> dict:

@@ -6,8 +6,10 @@ Rows: the recipe as written, the recipe without each trick it has (with each tri
 recipe with a `base` (a modern recipe), the base itself: the paper's recipe, every trick off. Each row is
 trained once per seed into OUT/ROW/seed-S (a finished run is read back, so a stopped ablation goes on where
 it stopped) and reports the mean and spread over seeds of validation and test top-1 accuracy, the expected
-calibration error on the test split, and training time. `ablation.json` holds every run's numbers;
-`ablation.md` is the table made from it (`markdown(table)`, which the docs use too).
+calibration error on the test split as trained and after temperature scaling (T fitted on the run's
+validation split, `cnnapp.training.calibration`), training time, and, when asked (`world=`), the world
+evaluation of each run's int8 export. `ablation.json` holds every run's numbers; `ablation.md` is the table
+made from it (`markdown(table)`, which the docs use too).
 """
 
 from __future__ import annotations
@@ -151,6 +153,7 @@ def run(
                 "train_seconds": report["train_seconds"],
                 "best_epoch": report["best_epoch"],
             }
+            entry.update(calibrated(run_dir, report))
             extra = world(run_dir) if world is not None else None
             if extra:
                 entry["world"] = extra
@@ -169,17 +172,41 @@ def run(
     return table
 
 
-METRICS = ("validation_top1", "test_top1", "test_ece", "train_seconds")
+def calibrated(run_dir: Path, report: dict) -> dict:
+    """The temperature fitted on the run's validation split (its best checkpoint, as the report), and the
+    test split's ECE at that temperature."""
+    from cnnapp.runs import load_run
+    from cnnapp.training import calibration, evaluation, setup
+
+    run = load_run(run_dir)
+    model = run.model(report["checkpoint"])
+    data = setup.load_data(run.recipe)
+    validation = evaluation.probabilities(model, setup.evaluation_batches(data.validation, run.recipe))
+    probs, labels = evaluation.probabilities(model, setup.evaluation_batches(data.test, run.recipe))
+    temperature = calibration.fit_temperature(*validation)
+    scaled = calibration.with_temperature(probs, temperature)
+    ece = evaluation.expected_calibration_error(scaled, labels)
+    return {"temperature": temperature, "test_ece_scaled": ece}
+
+
+METRICS = ("validation_top1", "test_top1", "test_ece", "test_ece_scaled", "temperature", "train_seconds")
+WORLD = {"camera_like": "camera-like", "harder": "harder photos", "refused": "no digit refused"}
 
 
 def summarize(runs: list[dict]) -> dict:
-    """Row → {metric: {"mean", "std"}} over the row's seeds (std 0 with one seed)."""
+    """Row → {metric: {"mean", "std"}} over the row's seeds (std 0 with one seed); the world evaluation's
+    sets as `world_SET` where the runs have one (percentages, as world.json)."""
     out = {}
     for row in dict.fromkeys(r["row"] for r in runs):
         mine = [r for r in runs if r["row"] == row]
+        flat = [{**r, **{f"world_{k}": v for k, v in r.get("world", {}).items()}} for r in mine]
+        names = [m for m in METRICS if all(m in r for r in flat)]
+        names += sorted(k for k in flat[0] if k.startswith("world_") and all(k in r for r in flat))
         out[row] = {}
-        for metric in METRICS:
-            values = [r[metric] for r in mine]
+        for metric in names:
+            values = [r[metric] for r in flat]
+            if not all(isinstance(v, int | float) for v in values):
+                continue
             spread = statistics.stdev(values) if len(values) > 1 else 0.0
             out[row][metric] = {"mean": statistics.fmean(values), "std": spread}
     return out
@@ -194,18 +221,35 @@ def markdown(table: dict) -> str:
         + (f" with {', '.join(f'`{o}`' for o in table['overrides'])}" if table["overrides"] else "")
         + f", seeds {', '.join(map(str, seeds))} (mean ± std over seeds; Δ test top-1 against the recipe).",
         "",
-        "| row | validation top-1 | test top-1 | Δ test top-1 | test ECE | training s |",
-        "|---|---|---|---|---|---|",
     ]
+    world = all(f"world_{k}" in numbers for numbers in summary.values() for k in WORLD)
+    head = ["row", "validation top-1", "test top-1", "Δ test top-1", "test ECE", "ECE at T", "T"]
+    head += [f"world: {WORLD[k]}" for k in WORLD] if world else []
+    lines += ["| " + " | ".join([*head, "training s"]) + " |", "|" + "---|" * (len(head) + 1)]
     for row, numbers in summary.items():
         cells = [_percent(numbers["validation_top1"]), _percent(numbers["test_top1"])]
         delta = numbers["test_top1"]["mean"] - reference["test_top1"]["mean"]
         cells.append("—" if row == "recipe" else f"{delta * 100:+.2f}")
-        ece = numbers["test_ece"]
-        cells.append(f"{ece['mean']:.3f} ± {ece['std']:.3f}")
+        cells += [_spread(numbers["test_ece"], ".3f"), _spread(numbers.get("test_ece_scaled"), ".3f")]
+        cells.append(_spread(numbers.get("temperature"), ".2f"))
+        cells += [_spread(numbers[f"world_{k}"], ".1f") for k in WORLD] if world else []
         cells.append(f"{numbers['train_seconds']['mean']:.0f}")
         lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
+    if world:
+        lines += ["", WORLD_NOTE]
     return "\n".join(lines) + "\n"
+
+
+WORLD_NOTE = (
+    "World columns: the int8 export of each run read by MediaPipe Tasks' ImageClassifier, % right "
+    "(a digit at a score of 0.5 or more; a frame with no digit refused), on mnist4k's validation digits "
+    "made into photos (cnnapp.deploy.world)."
+)
+
+
+def _spread(stat: dict | None, spec: str) -> str:
+    """mean ± std, or — for a number the table's runs lack (an ablation measured before it was added)."""
+    return "—" if stat is None else f"{format(stat['mean'], spec)} ± {format(stat['std'], spec)}"
 
 
 def _percent(stat: dict) -> str:
@@ -218,3 +262,17 @@ def _label(row: str) -> str:
     if row == "paper":
         return "paper recipe (no tricks)"
     return f"{'without' if row[0] == '-' else 'with'} {row[1:]}"
+
+
+def refresh_doc(doc: Path, tables: Path) -> str:
+    """`doc`'s text with every `<!-- ablation NAME -->` … `<!-- /ablation NAME -->` block rewritten as
+    `markdown()` of `tables/NAME.json` (docs/modern-training.md and docs/ablation/)."""
+    text = doc.read_text()
+    for path in sorted(tables.glob("*.json")):
+        start, end = f"<!-- ablation {path.stem} -->\n", f"<!-- /ablation {path.stem} -->"
+        if start not in text or end not in text:
+            raise CnnappError(f"{doc} has no {start.strip()} … {end} block for {path}: add one")
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}{markdown(json.loads(path.read_text()))}{end}{tail}"
+    return text
