@@ -27,12 +27,13 @@ LAYERS = (
     ("data",),  # datasets and pipelines
     ("recipes",),  # recipes (their data section is data.config)
     ("models",),  # the zoo, and a run's graph around its architecture (models.from_run)
-    ("runs", "evaluation"),  # run folders; top-k scores
+    ("runs", "evaluation", "calibration"),  # run folders; top-k scores; temperature scaling
     ("audit", "segmentation"),  # the size audit; segmentation's data and scores
     ("deploy",),  # conversion, metadata, runtime, the export pipeline
     ("tasks",),  # classification and segmentation: chosen once, passed to everything above
     ("training",),  # the trainer (its figures come through training.hooks, registered from above)
     ("explain",),  # figures
+    ("number",),  # reading a whole number: the ink map, the glue, the reader and its world
     # the commands
     ("__main__", "bench", "classic", "demo", "evaluate", "export", "predict", "story", "train"),
 )  # fmt: skip

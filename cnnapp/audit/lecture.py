@@ -27,7 +27,7 @@ ROUNDED = 0.05
 
 
 def figures_file():
-    from cnnapp.data.sources import ASSETS
+    from cnnapp.paths import ASSETS
 
     return ASSETS / "lectures" / "figures.toml"
 

@@ -44,7 +44,7 @@ class Result:
 
 
 def results_file() -> Path:
-    from cnnapp.data.sources import ASSETS
+    from cnnapp.paths import ASSETS
 
     return ASSETS / "lectures" / "results.toml"
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnapp.calibration import fit_temperature, scaled  # the one temperature fit
+
 BINS = 15  # Guo et al.'s bins for the expected calibration error
-# The search range of T: a model may be over-sure (T > 1) or shy (T < 1).
-T_RANGE = (0.05, 20.0)
 
 
 def ece(probs: np.ndarray, labels: np.ndarray, bins: int = BINS) -> float:
@@ -32,35 +32,6 @@ def top_answer_ece(scores: np.ndarray, right: np.ndarray, bins: int = BINS) -> f
     from cnnapp.evaluation import top_answer_ece as ece_of_answers
 
     return ece_of_answers(scores, right, bins)
-
-
-def _nll(logits: np.ndarray, labels: np.ndarray, temperature: float) -> float:
-    z = logits / temperature
-    z = z - z.max(axis=1, keepdims=True)
-    log_probs = z - np.log(np.exp(z).sum(axis=1, keepdims=True))
-    return float(-log_probs[np.arange(len(labels)), labels].mean())
-
-
-def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
-    """The T minimising the negative log-likelihood of `labels` under softmax(log(probs) / T): a golden
-    section search on log T (the likelihood is convex in 1/T)."""
-    logits = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0))
-    low, high = np.log(T_RANGE[0]), np.log(T_RANGE[1])
-    ratio = (np.sqrt(5) - 1) / 2
-    for _ in range(60):
-        a, b = high - ratio * (high - low), low + ratio * (high - low)
-        if _nll(logits, labels, np.exp(a)) < _nll(logits, labels, np.exp(b)):
-            high = b
-        else:
-            low = a
-    return float(np.exp((low + high) / 2))
-
-
-def scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
-    """`probs` as the model with temperature `temperature` gives them."""
-    z = np.log(np.clip(probs.astype(np.float64), 1e-12, 1.0)) / temperature
-    z = np.exp(z - z.max(axis=1, keepdims=True))
-    return (z / z.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def with_temperature(model, temperature: float):

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.deploy.refusal import refusal_rule
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.paths import read_utf8
 
@@ -238,13 +239,6 @@ def _trained(run, dataset: str) -> str:
         " and frames with no digit made by cnnapp" if "negatives" in run.recipe.data.pipeline.augment else ""
     )
     return f"{meta['architecture']} trained by cnnapp on {dataset}{images}{extra}"
-
-
-def refusal_rule(class_names) -> dict | None:
-    """The rule an app applies to say "no digit": the top label is `none`, or its score is under 0.5."""
-    from cnnapp.deploy.world import MIN_SCORE, NONE
-
-    return {"label": NONE, "min_score": MIN_SCORE} if NONE in class_names else None
 
 
 def _load(path: Path):

@@ -24,10 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic
+from cnnapp.deploy.refusal import MIN_SCORE, NONE  # the rule the world scores by
 from cnnapp.errors import CnnappError
 
-NONE = "none"  # the refusal class, the last line of labels.txt
-MIN_SCORE = 0.5  # an answer below this score is no answer: the app says "no digit"
 DATASET = "mnist4k"
 PHOTO_SIZE = 224
 SEED = 2024  # the world's photos; training draws from (run seed, epoch)

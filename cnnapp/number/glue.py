@@ -30,7 +30,7 @@ import dataclasses
 
 import numpy as np
 
-from cnnapp.deploy.world import NONE  # the classifier's refusal class
+from cnnapp.deploy.refusal import NONE  # the classifier's refusal class
 from cnnapp.number.inkmap import HEIGHT, WIDTH
 
 THRESHOLD = 0.35

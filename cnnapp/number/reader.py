@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp.deploy.world import MIN_SCORE, NONE  # the world evaluation's rule for a refused answer
+from cnnapp.deploy.refusal import MIN_SCORE, NONE  # the rule for a refused answer
 from cnnapp.errors import CnnappError
 from cnnapp.number import glue, inkmap
 

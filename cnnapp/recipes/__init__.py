@@ -480,6 +480,22 @@ def validation_warning(train: TrainSection) -> str | None:
     )
 
 
+def recipe_changes(saved: Recipe, mine: Recipe) -> list[str]:
+    """The `section.key`s in which `mine` differs from `saved`, but train.epochs (a run may be extended)."""
+    old, new = saved.to_dict(), mine.to_dict()
+    old["train"].pop("epochs"), new["train"].pop("epochs")
+    if old == new:
+        return []
+    keys = sorted(
+        f"{s}.{k}"
+        for s in set(old) | set(new)
+        if isinstance(new.get(s), dict) or isinstance(old.get(s), dict)
+        for k in set(old.get(s) or {}) | set(new.get(s) or {})
+        if (new.get(s) or {}).get(k) != (old.get(s) or {}).get(k)
+    )
+    return keys or ["name"]
+
+
 def names() -> list[str]:
     """The recipes shipped in `cnnapp/recipes/`, by name."""
     return sorted(p.stem for p in RECIPE_DIR.glob("*.toml"))

@@ -7,7 +7,7 @@ recipe with a `base` (a modern recipe), the base itself: the paper's recipe, eve
 trained once per seed into OUT/ROW/seed-S (a finished run is read back, so a stopped ablation goes on where
 it stopped) and reports the mean and spread over seeds of validation and test top-1 accuracy, the expected
 calibration error on the test split as trained and after temperature scaling (T fitted on the run's
-validation split, `cnnapp.training.calibration`), training time, and, when asked (`world=`), the world
+validation split, `cnnapp.calibration`), training time, and, when asked (`world=`), the world
 evaluation of each run's int8 export. `ablation.json` holds every run's numbers; `ablation.md` is the table
 made from it (`markdown(table)`, which the docs use too).
 """
@@ -175,8 +175,9 @@ def run(
 def calibrated(run_dir: Path, report: dict) -> dict:
     """The temperature fitted on the run's validation split (its best checkpoint, as the report), and the
     test split's ECE at that temperature."""
+    from cnnapp import calibration, evaluation
     from cnnapp.runs import load_run
-    from cnnapp.training import calibration, evaluation, setup
+    from cnnapp.training import setup
 
     run = load_run(run_dir)
     model = run.model(report["checkpoint"])
@@ -184,7 +185,7 @@ def calibrated(run_dir: Path, report: dict) -> dict:
     validation = evaluation.probabilities(model, setup.evaluation_batches(data.validation, run.recipe))
     probs, labels = evaluation.probabilities(model, setup.evaluation_batches(data.test, run.recipe))
     temperature = calibration.fit_temperature(*validation)
-    scaled = calibration.with_temperature(probs, temperature)
+    scaled = calibration.scaled(probs, temperature)
     ece = evaluation.expected_calibration_error(scaled, labels)
     return {"temperature": temperature, "test_ece_scaled": ece}
 

@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from cnnapp import fingerprint, tasks
 from cnnapp.errors import CnnappError
-from cnnapp.recipes import Recipe, validation_warning
+from cnnapp.recipes import Recipe, recipe_changes, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
 from cnnapp.training import hooks, preemption, recorded, setup, transfer, tricks
@@ -308,22 +308,6 @@ def check_folder(recipe: Recipe, run: RunDir, resume: bool | None) -> tuple[dict
     finished_epochs = report.get("epochs") if isinstance(report, dict) else None
     extended = finished_epochs if isinstance(finished_epochs, int) and finished_epochs < epochs else None
     return progress, extended
-
-
-def recipe_changes(saved: Recipe, mine: Recipe) -> list[str]:
-    """The `section.key`s in which `mine` differs from `saved`, but train.epochs (a run may be extended)."""
-    old, new = saved.to_dict(), mine.to_dict()
-    old["train"].pop("epochs"), new["train"].pop("epochs")
-    if old == new:
-        return []
-    keys = sorted(
-        f"{s}.{k}"
-        for s in set(old) | set(new)
-        if isinstance(new.get(s), dict) or isinstance(old.get(s), dict)
-        for k in set(old.get(s) or {}) | set(new.get(s) or {})
-        if (new.get(s) or {}).get(k) != (old.get(s) or {}).get(k)
-    )
-    return keys or ["name"]
 
 
 def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: int | None, on_batch=None):

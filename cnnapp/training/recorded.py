@@ -14,7 +14,7 @@ import dataclasses
 import warnings
 
 from cnnapp.errors import CnnappError
-from cnnapp.recipes import DEFAULT_HOLDOUT, HOLDOUT, Recipe
+from cnnapp.recipes import DEFAULT_HOLDOUT, HOLDOUT, Recipe, recipe_changes
 from cnnapp.runs import RunDir
 
 
@@ -38,7 +38,6 @@ def as_recorded(recipe: Recipe, run: RunDir) -> Recipe:
         return recipe
     train = dataclasses.replace(recipe.train, validation=saved.train.validation, holdout=0.0)
     recorded = dataclasses.replace(recipe, train=train)
-    from cnnapp.training.core import recipe_changes  # the resume check's own comparison
 
     if recipe_changes(saved, recorded):
         return recipe  # changed in more than its validation: the resume check lists what

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from scipy.special import softmax
 
-from cnnapp.training import calibration
-from cnnapp.training.evaluation import expected_calibration_error
+from cnnapp import calibration
+from cnnapp.evaluation import expected_calibration_error
 
 
 def _drawn(temperature: float, n: int = 20_000, classes: int = 10, seed: int = 0):
@@ -27,13 +27,13 @@ def test_the_fit_recovers_the_temperature_that_drew_the_labels(temperature):
 def test_scaling_keeps_the_answers_and_lowers_the_calibration_error():
     probs, labels = _drawn(0.5)  # an underconfident model, like one trained with label smoothing
     fitted = calibration.fit_temperature(probs[:10_000], labels[:10_000])
-    scaled = calibration.with_temperature(probs[10_000:], fitted)
+    scaled = calibration.scaled(probs[10_000:], fitted)
     assert np.array_equal(scaled.argmax(axis=1), probs[10_000:].argmax(axis=1))
     assert np.allclose(scaled.sum(axis=1), 1.0, atol=1e-5)
     before = expected_calibration_error(probs[10_000:], labels[10_000:])
     after = expected_calibration_error(scaled, labels[10_000:])
     assert after < 0.03 < before
-    assert calibration.with_temperature(probs, 1.0) == pytest.approx(probs, abs=1e-6)
+    assert calibration.scaled(probs, 1.0) == pytest.approx(probs, abs=1e-6)
 
 
 def test_a_temperature_needs_examples():

@@ -1,11 +1,13 @@
 """Temperature scaling (Guo et al. 2017): one number T that divides the logits, fitted on held-out data.
 
     temperature = fit_temperature(validation_probs, validation_labels)
-    calibrated = with_temperature(test_probs, temperature)
+    calibrated = scaled(test_probs, temperature)
 
 T > 1 softens an overconfident model, T < 1 sharpens an underconfident one (label smoothing and MixUp make
 models hedge); the top-1 answer never changes. It works on probabilities, since every cnnapp model ends in a
 softmax: log p differs from the logits only by a constant per example, which the softmax ignores.
+The training report's ablation scales probabilities with it; a phone export folds T into the model's last
+layer (cnnapp.deploy.calibration).
 """
 
 from __future__ import annotations
@@ -38,6 +40,6 @@ def fit_temperature(probs: np.ndarray, labels: np.ndarray) -> float:
     return float(np.exp(best.x))
 
 
-def with_temperature(probs: np.ndarray, temperature: float) -> np.ndarray:
+def scaled(probs: np.ndarray, temperature: float) -> np.ndarray:
     """`probs` re-scored at `temperature`: softmax(log probs / T), float32."""
     return np.exp(log_softmax(_log_probs(probs) / temperature, axis=1)).astype(np.float32)
