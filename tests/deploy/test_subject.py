@@ -4,13 +4,13 @@ relabelled 0..4 as in training (not on every digit, under labels the model never
 import numpy as np
 
 from cnnapp.data import DataConfig, load_dataset
-from cnnapp.deploy.subject import _split_loader
+from cnnapp.deploy.subject import split_loader
 
 
 def test_the_export_loader_keeps_the_runs_classes_relabelled_as_it_trained():
     config = DataConfig(image_size=32, channels=1)
-    everything = _split_loader("digits", None, config)("test")[1]
-    images, labels = _split_loader("digits", None, config, ("5", "6", "7", "8", "9"))("test")
+    everything = split_loader("digits", None, config)("test")[1]
+    images, labels = split_loader("digits", None, config, ("5", "6", "7", "8", "9"))("test")
     names = load_dataset("digits").info.class_names
     expected = np.isin(everything, [names.index(c) for c in "56789"]).sum()
     assert len(labels) == len(images) == expected and 0 < expected < len(everything)
