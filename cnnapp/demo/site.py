@@ -97,8 +97,9 @@ def _site_before_marker(out: Path) -> bool:
         if path.is_symlink():
             return False
         (dirs if path.is_dir() else files).add(path.relative_to(out).as_posix())
-    models = {f for f in files if "/" not in f and f.endswith(".tflite")}
-    page = files - vendor - models - {FACTS}
+    # the number reader's ink map is a page file (sites since the number mode), not the site's model
+    models = {f for f in files if "/" not in f and f.endswith(".tflite") and f != inkmap.FILE}
+    page = files - vendor - models - {FACTS, inkmap.FILE}
     if len(models) != 1 or not vendor <= files or not dirs <= folders or "index.html" not in page:
         return False
     if not page - {"index.html"} <= SHIPPED_SCRIPTS:
