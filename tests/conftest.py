@@ -11,6 +11,9 @@ import pytest  # noqa: E402
 
 from cnnapp import quiet  # noqa: E402
 
+# The export tests' shared subjects, for tests/deploy/ and the export and predict commands' tests alike.
+pytest_plugins = ["tests.fixtures"]
+
 # TensorFlow is imported now, its start-up log captured, as a command does once its arguments are parsed.
 quiet.start_tensorflow()
 

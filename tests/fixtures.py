@@ -13,7 +13,7 @@ import pytest
 from cnnapp.data import sources
 from cnnapp.recipes import RECIPE_DIR
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(samples=20, epochs=1, eval_limit=60, latency_runs=3)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import keras
 import pytest
 import tensorflow as tf
-from conftest import FAST, ROOT
+from tests.fixtures import FAST, ROOT
 
 from cnnapp import export, predict
 from cnnapp.deploy import converter

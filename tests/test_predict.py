@@ -11,7 +11,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import ROOT
+from tests.fixtures import ROOT
 
 from cnnapp import predict, recipes, runs, tasks
 from cnnapp.data import evaluation_pipeline

@@ -16,7 +16,7 @@ from cnnapp.errors import CnnappError
 from cnnapp.runs import load_run
 from cnnapp.tasks import build_model
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_lenet5_digits_learns_above_95_percent(digits_run, capsys):

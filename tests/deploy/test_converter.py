@@ -6,7 +6,7 @@ int8 (and int16x8) agree with Keras on at least 95% of the evaluated test images
 
 import numpy as np
 import pytest
-from conftest import FAST
+from tests.fixtures import FAST
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.exporter import ClassifierBaseline, Options, export_model

@@ -4,7 +4,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from conftest import FAST
+from tests.fixtures import FAST
 
 from cnnapp import export
 from cnnapp.deploy import converter

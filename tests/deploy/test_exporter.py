@@ -11,7 +11,7 @@ committed export of both models on all 360 test digits, and pictures the SDK res
 
 import numpy as np
 import pytest
-from conftest import FAST, ROOT
+from tests.fixtures import FAST, ROOT
 
 from cnnapp import predict
 from cnnapp.data import sources

@@ -11,7 +11,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from tests.fixtures import ROOT
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.front import INK_LAYER_NAME, with_grey_front

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import FAST
+from tests.fixtures import FAST
 
 from cnnapp.deploy import optimize, qat
 from cnnapp.deploy.exporter import Options, export_model
@@ -103,7 +103,7 @@ def test_the_rgb_front_is_in_the_model_and_twin_and_survives_qat(lenet_rgb):
     """A grey-trained model takes RGB through `rgb_to_grey` before `normalization`, in Keras 3 and in the
     tf_keras twin alike (tasks.build_model(..., rgb_input=True) builds it), with the same outputs on grey."""
     import tf_keras
-    from conftest import _meta
+    from tests.fixtures import _meta
 
     from cnnapp import tasks
 

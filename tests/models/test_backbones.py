@@ -9,7 +9,7 @@ import pytest
 
 from cnnapp import models
 from cnnapp.errors import CnnappError
-from tests.models.test_zoo import NAMES, SAME_BLOCKS_DEEPER, small
+from tests.models.test_registry import NAMES, SAME_BLOCKS_DEEPER, small
 
 # One architecture per builder function runs by default (the top is one function, `common.top`, for all);
 # the others repeat the same builder with other presets and run with `-m slow`.

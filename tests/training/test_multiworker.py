@@ -15,7 +15,7 @@ import time
 import numpy as np
 import pytest
 
-from tests.distribute import cluster
+from tests.training import cluster
 
 # 3 epochs of 6 global batches of 32: long enough to kill a worker after the first epoch's state is saved.
 OVERRIDES = ["train.epochs=3", "train.steps_per_epoch=6", "train.batch_size=32"]
