@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import ast
 import os
-import pkgutil
 import re
 import sys
 import types
@@ -85,18 +84,35 @@ def _has_main_guard(source: str) -> bool:
     return False
 
 
-def commands() -> dict[str, str]:
-    """Every command of the package, by name: {name: module}, found without importing any of them."""
+def entry_points() -> dict[str, str]:
+    """Every module of the package a user runs as `python -m NAME`, found without importing any of them:
+    {NAME: module}, e.g. {"cnnapp.audit": "cnnapp.audit.__main__", "cnnapp.audit.calc": ...}.
+
+    A module with a top-level `if __name__ == "__main__":`, or a package's `__main__.py`, in a folder that
+    is a package (so not the shipped data's make scripts); not `cnnapp/__main__.py`, the `cnnapp` command.
+    """
+    root = Path(cnnapp.__path__[0])
     found = {}
-    for info in pkgutil.iter_modules(cnnapp.__path__):
-        if info.name.startswith("_"):
+    for path in sorted(root.rglob("*.py")):
+        parts = path.relative_to(root.parent).with_suffix("").parts
+        folders = [root.parent.joinpath(*parts[:i]) for i in range(1, len(parts))]
+        if not all((folder / "__init__.py").is_file() for folder in folders):
             continue
-        path = Path(cnnapp.__path__[0]) / info.name
-        if info.ispkg and (path / "__main__.py").is_file():
-            found[info.name] = f"cnnapp.{info.name}.__main__"
-        elif not info.ispkg and _has_main_guard(path.with_suffix(".py").read_text()):
-            found[info.name] = f"cnnapp.{info.name}"
+        if any(part.startswith("_") for part in parts[:-1]) or path.name == "__init__.py":
+            continue
+        if path.name == "__main__.py":
+            if len(parts) > 2:
+                found[".".join(parts[:-1])] = ".".join(parts)
+        elif not path.name.startswith("_"):
+            source = path.read_text()
+            if "__main__" in source and _has_main_guard(source):  # the cheap test first: --help reads these
+                found[".".join(parts)] = ".".join(parts)
     return dict(sorted(found.items()))
+
+
+def commands() -> dict[str, str]:
+    """Every command of the package, by name: {name: module} — the entry points directly under `cnnapp`."""
+    return {name.split(".")[1]: module for name, module in entry_points().items() if name.count(".") == 1}
 
 
 def summary(module: str) -> str:

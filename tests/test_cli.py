@@ -10,6 +10,8 @@ import cnnapp
 from cnnapp import cli, quiet
 
 COMMANDS = cli.commands()
+# Every `python -m` of the package, the commands' own sub-commands (`cnnapp.audit.calc`, ...) with them.
+ENTRY_POINTS = cli.entry_points()
 
 
 def test_the_start_up_captured_tensorflows_log():
@@ -52,14 +54,38 @@ def test_every_command_takes_verbose_and_quiet_and_is_named_cnnapp_name(name, ca
     assert cli.summary(COMMANDS[name]), f"{name} has no one-line summary in its docstring"
 
 
-@pytest.mark.parametrize("name", sorted(COMMANDS))
-def test_python_m_is_the_same_command(name, capsys):
-    main = importlib.import_module(COMMANDS[name]).main
+def test_the_entry_points_are_found_in_the_package_not_listed():
+    assert {f"cnnapp.{name}": module for name, module in COMMANDS.items()}.items() <= ENTRY_POINTS.items()
+    # Sub-commands below a command's package are entry points too, and pinned here only so none is lost.
+    assert {"cnnapp.audit.calc", "cnnapp.audit.init_variance", "cnnapp.audit.results"} <= set(ENTRY_POINTS)
+    assert "cnnapp" not in ENTRY_POINTS  # `python -m cnnapp` is the `cnnapp` command itself
+
+
+def test_the_finder_takes_a_main_guard_or_a_main_module_only_inside_packages(tmp_path, monkeypatch):
+    package = tmp_path / "cnnapp"
+    for folder in (package / "tool", package / "data_only", package / "_private"):
+        folder.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "tool" / "__init__.py").write_text("")
+    (package / "tool" / "__main__.py").write_text("")
+    (package / "_private" / "__init__.py").write_text("")
+    (package / "_private" / "__main__.py").write_text("")
+    (package / "run.py").write_text('def main():\n    pass\n\n\nif __name__ == "__main__":\n    main()\n')
+    (package / "lib.py").write_text('NAME = "__main__"  # the word, not a guard\n')
+    (package / "data_only" / "make.py").write_text('if __name__ == "__main__":\n    pass\n')  # not a package
+    monkeypatch.setattr(cnnapp, "__path__", [str(package)])
+    assert cli.entry_points() == {"cnnapp.run": "cnnapp.run", "cnnapp.tool": "cnnapp.tool.__main__"}
+    assert cli.commands() == {"run": "cnnapp.run", "tool": "cnnapp.tool.__main__"}
+
+
+@pytest.mark.parametrize("name", sorted(ENTRY_POINTS))
+def test_every_python_m_answers_help_with_verbose_and_quiet(name, capsys):
+    main = importlib.import_module(ENTRY_POINTS[name]).main
     with pytest.raises(SystemExit) as exit_:
         main(["--help"])
-    assert exit_.value.code == 0 and f"usage: python -m {COMMANDS[name].removesuffix('.__main__')}" in (
-        capsys.readouterr().out
-    )
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and out.startswith(f"usage: python -m {name}")
+    assert "--verbose" in out and "--quiet" in out
 
 
 def test_cnnapp_help_lists_every_command_and_version_is_the_packages(capsys):
