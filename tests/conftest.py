@@ -1,4 +1,4 @@
-"""Shared test set-up: quiet TensorFlow, deterministic seeds, and the session's one trained run folder."""
+"""Shared test set-up: quiet TensorFlow, deterministic seeds; the trained runs are tests/fixtures.py's."""
 
 import os
 
@@ -11,7 +11,7 @@ import pytest  # noqa: E402
 
 from cnnapp import quiet  # noqa: E402
 
-# The export tests' shared subjects, for tests/deploy/ and the export and predict commands' tests alike.
+# The one factory of trained runs and the export subjects made from them, for every test folder.
 pytest_plugins = ["tests.fixtures"]
 
 # TensorFlow is imported now, its start-up log captured, as a command does once its arguments are parsed.
@@ -24,17 +24,3 @@ def _seeded():
 
     keras.utils.set_random_seed(0)
     yield
-
-
-@pytest.fixture(scope="session")
-def digits_run(tmp_path_factory):
-    """The README's first command, `python -m cnnapp.train --recipe lenet5-digits`, run once per session.
-
-    A complete run folder (docs/architecture.md, "Runs") of LeNet-5 trained 20 epochs on the shipped digits,
-    for every test that needs a real trained run. Treat it as read-only.
-    """
-    from cnnapp import train
-
-    out = tmp_path_factory.mktemp("runs") / "lenet5-digits"
-    assert train.main(["--recipe", "lenet5-digits", "--out", str(out), "--quiet"]) == 0
-    return out

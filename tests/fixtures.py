@@ -1,17 +1,20 @@
-"""Shared subjects for the export tests: a briefly trained LeNet-5, a small untrained GoogLeNet, digits.
+"""The suite's trained runs and export subjects, shared by every test folder (a plugin of tests/conftest.py).
 
-Module-wide fixtures, so each model is built (and LeNet-5 trained) once per session.
+One factory makes every trained run: `trained_runs(recipe, *overrides)` trains `python -m cnnapp.train
+--recipe RECIPE --set OVERRIDE ...` in-process into a fresh folder, once per session for each recipe and
+overrides, so two tests that ask for the same run share it. The named runs below are the ones the suite
+uses; treat every run folder as read-only (copy it to change it). Export subjects are built from those runs
+as `python -m cnnapp.export` builds them (`cnnapp.deploy.subject.load_subject`).
 """
 
-import json
-import shutil
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from cnnapp.data import sources
-from cnnapp.recipes import RECIPE_DIR
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(samples=20, epochs=1, eval_limit=60, latency_runs=3)
@@ -30,7 +33,8 @@ def _meta(architecture, options, mean=70.0, std=100.0):
     }
 
 
-def _subject(meta, train_limit=None, epochs=0):
+def _subject(meta, train_limit=None):
+    """An untrained model of `meta` as an export subject on the shipped digits (conversion checks only)."""
     import keras
     import tf_keras
 
@@ -50,10 +54,6 @@ def _subject(meta, train_limit=None, epochs=0):
 
     keras.utils.set_random_seed(0)
     model = tasks.build_model(meta, keras)
-    if epochs:
-        x, y = load_split("train", None)
-        model.compile(keras.optimizers.Adam(2e-3), "sparse_categorical_crossentropy")
-        model.fit(x, y, epochs=epochs, batch_size=32, verbose=0)
     return Subject(
         name=meta["recipe"],
         model=model,
@@ -66,10 +66,57 @@ def _subject(meta, train_limit=None, epochs=0):
     ), meta
 
 
+# The reliability suite's tiny run: LeNet-5 on 200 digits, 2 epochs of 3 steps (a few seconds).
+TINY = ("train.epochs=2", "train.steps_per_epoch=3", "data.limit=200", "train.batch_size=32")
+# A short run of the shipped default: 3 of its 20 epochs (its figures and exports are a trained model's).
+SHORT = ("train.epochs=3",)
+
+
 @pytest.fixture(scope="session")
-def lenet():
-    """LeNet-5 (lecture variant) trained 8 epochs on the shipped digits: ~95% test accuracy."""
-    return _subject(_meta("lenet5", {"init": "lecun"}), epochs=8)[0]
+def trained_runs(tmp_path_factory):
+    """The factory: `trained_runs(recipe, *overrides)` → a finished run folder, trained once per session."""
+    from cnnapp import train
+
+    made: dict[tuple[str, tuple[str, ...]], Path] = {}
+
+    def trained(recipe: str = "lenet5-digits", *overrides: str) -> Path:
+        key = (recipe, overrides)
+        if key not in made:
+            out = tmp_path_factory.mktemp("runs") / recipe
+            sets = [arg for override in overrides for arg in ("--set", override)]
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert train.main(["--recipe", recipe, *sets, "--out", str(out), "--quiet"]) == 0
+            made[key] = out
+        return made[key]
+
+    return trained
+
+
+@pytest.fixture(scope="session")
+def digits_run(trained_runs):
+    """The README's first command, `python -m cnnapp.train --recipe lenet5-digits`: 20 epochs, as shipped."""
+    return trained_runs("lenet5-digits")
+
+
+@pytest.fixture(scope="session")
+def short_run(trained_runs):
+    """The shipped default trained 3 epochs (SHORT): a real trained run for figures and exports."""
+    return trained_runs("lenet5-digits", *SHORT)
+
+
+@pytest.fixture(scope="session")
+def tiny_run(trained_runs):
+    """The shipped default on 200 digits for 2 epochs of 3 steps (TINY): a run folder, not a good model."""
+    return trained_runs("lenet5-digits", *TINY)
+
+
+@pytest.fixture(scope="session")
+def lenet(short_run):
+    """The short run's LeNet-5 as an export subject, with its own grey input (`--input-channels native`)."""
+    from cnnapp import runs, tasks
+    from cnnapp.deploy.subject import load_subject
+
+    return load_subject(short_run, tasks.of(runs.load_run(short_run).meta), input_channels="native")
 
 
 @pytest.fixture(scope="session")
@@ -87,16 +134,9 @@ def googlenet():
 
 
 @pytest.fixture(scope="session")
-def lenet_run(lenet, tmp_path_factory):
-    """A run folder (docs/architecture.md "Runs") holding the trained LeNet-5, for the CLI."""
-    run = tmp_path_factory.mktemp("runs") / "lenet5-test"
-    (run / "checkpoints").mkdir(parents=True)
-    lenet.model.save(run / "checkpoints" / "best.keras")
-    shutil.copy(RECIPE_DIR / "lenet5-digits.toml", run / "recipe.toml")
-    meta = _meta("lenet5", {"init": "lecun"})
-    meta["recipe"] = "lenet5-digits"
-    (run / "run.json").write_text(json.dumps(meta))
-    return run
+def lenet_run(short_run):
+    """The run folder the `lenet` subject comes from, for the export and predict command lines."""
+    return short_run
 
 
 @pytest.fixture(scope="session")

@@ -1,6 +1,6 @@
 """Smoke tier: the README's main command learns; evaluate reads its run; bad input fails cleanly.
 
-The learning run is the session's `digits_run` (tests/conftest.py): one real training run of the shipped
+The learning run is the session's `digits_run` (tests/fixtures.py): one real training run of the shipped
 default, `python -m cnnapp.train --recipe lenet5-digits`, called in-process through `main(argv)`.
 """
 

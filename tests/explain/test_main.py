@@ -12,9 +12,9 @@ from cnnapp.explain.__main__ import main
 from cnnapp.explain.subject import load_subject
 
 
-def test_explain_draws_every_figure_of_a_run(digits_run, tmp_path, capsys):
+def test_explain_draws_every_figure_of_a_run(short_run, tmp_path, capsys):
     out = tmp_path / "all"
-    assert main([str(digits_run), "--out", str(out), "--limit", "60", "--index", "0", "5"]) == 0
+    assert main([str(short_run), "--out", str(out), "--limit", "60", "--index", "0", "5"]) == 0
     written = {p.name for p in out.iterdir()}
     for name in ("curves.png", "confusion.png", "worst_errors.png", "filters-C1.png",
                  "activations-C3_act.png",
@@ -29,10 +29,10 @@ def test_explain_draws_every_figure_of_a_run(digits_run, tmp_path, capsys):
     assert str(out / "gradcam.png") in capsys.readouterr().out
 
 
-def test_occlusion_of_a_tflite_export_matches_keras(digits_run, tmp_path):
+def test_occlusion_of_a_tflite_export_matches_keras(short_run, tmp_path):
     import tensorflow as tf
 
-    keras_subject = load_subject(digits_run)
+    keras_subject = load_subject(short_run)
     tflite = tmp_path / "float32.tflite"
     tflite.write_bytes(tf.lite.TFLiteConverter.from_keras_model(keras_subject.model).convert())
     lite_subject = load_subject(tflite)
@@ -84,8 +84,8 @@ def _png(tmp_path, image):
         (["{run}/nothing"], "no run folder or model file at"),
     ],
 )
-def test_bad_input_is_a_one_line_error(digits_run, argv, message):
-    argv = [a.replace("{run}", str(digits_run)) for a in argv]
+def test_bad_input_is_a_one_line_error(short_run, argv, message):
+    argv = [a.replace("{run}", str(short_run)) for a in argv]
     with pytest.raises(CnnappError, match=message) as error:
-        main([*argv, "--out", str(digits_run / "bad")])
+        main([*argv, "--out", str(short_run / "bad")])
     assert "\n" not in str(error.value)

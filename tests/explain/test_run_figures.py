@@ -15,8 +15,8 @@ def _csv(path):
     return list(csv.reader(io.StringIO(path.read_text())))
 
 
-def test_training_leaves_curves_and_confusion_that_match_the_report(digits_run):
-    figures = digits_run / "figures"
+def test_training_leaves_curves_and_confusion_that_match_the_report(short_run):
+    figures = short_run / "figures"
     for name in (
         "curves.png",
         "curves.json",
@@ -28,7 +28,7 @@ def test_training_leaves_curves_and_confusion_that_match_the_report(digits_run):
         "test_predictions.csv",
     ):
         assert (figures / name).is_file(), name
-    report = json.loads((digits_run / "report.json").read_text())
+    report = json.loads((short_run / "report.json").read_text())
     rows = _csv(figures / "confusion.csv")
     matrix = np.array([[int(v) for v in row[1:]] for row in rows[1:]])
     assert matrix.shape == (10, 10) and matrix.sum() == report["examples"] == 360
@@ -44,22 +44,22 @@ def test_training_leaves_curves_and_confusion_that_match_the_report(digits_run):
     )
     data = json.loads((figures / "curves.json").read_text())
     assert data["epochs"] == [1, 2, 3] and data["best_epoch"] == report["best_epoch"]
-    log = curves.read_log(digits_run / "log.csv")
+    log = curves.read_log(short_run / "log.csv")
     assert data["series"]["val_accuracy"] == pytest.approx(list(log["val_accuracy"]), rel=1e-5)
 
 
-def test_run_figures_are_the_same_bytes_when_drawn_again(digits_run, tmp_path):
-    copy = tmp_path / digits_run.name  # the run name is in the titles
-    shutil.copytree(digits_run, copy, ignore=shutil.ignore_patterns("figures", "tensorboard"))
+def test_run_figures_are_the_same_bytes_when_drawn_again(short_run, tmp_path):
+    copy = tmp_path / short_run.name  # the run name is in the titles
+    shutil.copytree(short_run, copy, ignore=shutil.ignore_patterns("figures", "tensorboard"))
     write_run_figures(copy)
     for name in ("curves.png", "confusion.png", "worst_errors.png", "confusion.csv", "test_predictions.csv"):
-        assert (copy / "figures" / name).read_bytes() == (digits_run / "figures" / name).read_bytes(), name
+        assert (copy / "figures" / name).read_bytes() == (short_run / "figures" / name).read_bytes(), name
 
 
-def test_curves_mark_plateau_cuts_and_the_best_epoch(digits_run, tmp_path):
+def test_curves_mark_plateau_cuts_and_the_best_epoch(short_run, tmp_path):
     run = tmp_path / "run"
     run.mkdir()
-    shutil.copy(digits_run / "recipe.toml", run / "recipe.toml")  # a plateau schedule
+    shutil.copy(short_run / "recipe.toml", run / "recipe.toml")  # a plateau schedule
     lrs = [0.02, 0.02, 0.002, 0.002, 0.002, 0.0002]
     lines = ["epoch,accuracy,loss,lr,val_accuracy,val_loss"]
     lines += [f"{k},0.5,1.0,{lr},{[0.5, 0.6, 0.7, 0.9, 0.8, 0.85][k]},1.0" for k, lr in enumerate(lrs)]
@@ -83,14 +83,14 @@ def test_error_analysis_of_known_predictions():
     )
 
 
-def test_compare_overlays_runs(digits_run, tmp_path):
+def test_compare_overlays_runs(short_run, tmp_path):
     from cnnapp.explain.__main__ import main
 
     other = tmp_path / "other"
-    shutil.copytree(digits_run, other, ignore=shutil.ignore_patterns("figures", "tensorboard"))
+    shutil.copytree(short_run, other, ignore=shutil.ignore_patterns("figures", "tensorboard"))
     log = (other / "log.csv").read_text().splitlines()
     (other / "log.csv").write_text("\n".join(log[:3]) + "\n")  # a shorter run: 2 epochs
-    assert main([str(digits_run), "--compare", str(other), "--out", str(tmp_path / "cmp")]) == 0
+    assert main([str(short_run), "--compare", str(other), "--out", str(tmp_path / "cmp")]) == 0
     data = json.loads((tmp_path / "cmp" / "compare.json").read_text())
     assert list(data["runs"]) == ["lenet5-digits", "other"]
     assert data["runs"]["other"]["epochs"] == [1, 2] and data["runs"]["lenet5-digits"]["epochs"] == [1, 2, 3]

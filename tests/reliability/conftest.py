@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-# The trained run's recipe: LeNet-5 on 200 digits, 2 epochs of 3 steps (a few seconds).
-TINY = ["train.epochs=2", "train.steps_per_epoch=3", "data.limit=200", "train.batch_size=32"]
+from tests.fixtures import TINY  # the trained run's overrides: LeNet-5 on 200 digits, 2 epochs of 3 steps
 
 
 def train_argv(out: Path, *overrides: str, recipe: str = "lenet5-digits") -> list[str]:
@@ -21,13 +20,9 @@ def train_argv(out: Path, *overrides: str, recipe: str = "lenet5-digits") -> lis
 
 
 @pytest.fixture(scope="session")
-def trained_run(tmp_path_factory) -> Path:
-    from cnnapp import train
-
-    out = tmp_path_factory.mktemp("reliability") / "trained"
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert train.main(train_argv(out)) == 0
-    return out
+def trained_run(tiny_run) -> Path:
+    """The suite's tiny run (tests/fixtures.py): `train_argv`'s run without more overrides."""
+    return tiny_run
 
 
 @pytest.fixture
