@@ -20,6 +20,17 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(samples=20, epochs=1, eval_limit=60, latency_runs=3)
 
 
+def meta_for(architecture, input_shape=(32, 32, 3), **options):
+    """The run.json keys that rebuild a run's graph of `architecture` (10 classes, RGB normalization)."""
+    return {
+        "architecture": architecture,
+        "model_options": options,
+        "input_shape": list(input_shape),
+        "num_classes": 10,
+        "normalization": {"mean": [120.0, 115.0, 100.0], "std": [60.0, 55.0, 50.0]},
+    }
+
+
 def _meta(architecture, options, mean=70.0, std=100.0):
     return {
         "recipe": f"{architecture}-test",

@@ -93,13 +93,9 @@ PENDING = {
     "cnnapp/segmentation/scenes.py": "tests/segmentation/test_pipeline.py",
     "cnnapp/segmentation/sources.py": "tests/segmentation/test_pipeline.py",
     "cnnapp/story.py": "tests/deploy/test_story.py",
-    "cnnapp/tasks/__init__.py": "tests/tasks/test_segmentation.py",
     "cnnapp/tasks/classification.py": "tests/training/test_tricks.py",
     "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
-    "cnnapp/training/device.py": "tests/training/test_training.py",
     "cnnapp/training/loop.py": "tests/training/test_resume.py",
-    "cnnapp/training/optimizers.py": "tests/training/test_training.py",
-    "cnnapp/training/schedules.py": "tests/training/test_training.py",
     "cnnapp/training/state.py": "tests/training/test_polyak.py",
 }
 
