@@ -1,9 +1,8 @@
-"""The roof on fake timings: sizes grow until the rate stops rising; each % of peak uses its own dtype's roof;
-threads chosen from fake child timings; the targets' verdicts."""
+"""The roof on fake timings: sizes grow until the rate stops rising; each % of peak uses its dtype's roof."""
 
 import pytest
 
-from cnnapp.bench import roof, targets, tuning
+from cnnapp.bench import roof
 
 
 def seconds_from(rates: dict):
@@ -50,30 +49,3 @@ def test_int8_is_measured_where_the_cpu_has_integer_dot_products():
     assert roof.roof_dtypes({"amx_int8": True}, gpu=False)[-1] == "int8"
     assert roof.roof_dtypes({}, gpu=False) == ["float32", "bfloat16"]
     assert roof.roof_dtypes({}, gpu=True) == ["float32", "bfloat16", "float16"]
-
-
-def test_threads_are_changed_only_for_a_clear_gain():
-    step = {"default": 0.100, "oneDNN off": 0.097, "intra 2, inter 1": 0.120, "intra 1, inter 2": 0.150}
-    result = tuning.tune("float32", cores=2, runner=lambda s, p, n: (step[s["name"]], step[s["name"]]))
-    assert result["chosen"]["name"] == "default"  # 3% faster is within the margin
-    assert [row["name"] for row in result["candidates"]] == list(step)
-    step["oneDNN off"] = 0.080
-    result = tuning.tune("float32", cores=2, runner=lambda s, p, n: (step[s["name"]], step[s["name"]]))
-    assert result["chosen"]["name"] == "oneDNN off" and "TF_ENABLE_ONEDNN_OPTS=0" in result["applied"]
-
-
-def test_targets_say_met_missed_or_not_applicable():
-    result = {
-        "precision": "mixed_bfloat16",
-        "roofs": {"bfloat16": {"flops_per_s": 1e11, "n": 4096, "sizes": [{"n": 4096, "flops_per_s": 1e11}]}},
-        "speed": [{"model": "vgg16", "roof_dtype": "bfloat16", "ours_peak_fraction": 0.45, "ratio": 0.97,
-                   "ratio_min": 0.9, "ratio_max": 1.1, "ratio_noisy": True, "default_ratio": 2.1,
-                   "default_ratio_min": 1.9, "default_ratio_max": 2.2}],
-        "litert": {"rows": [{"model": "lenet5-digits", "mode": "int8", "speedup": 0.7}]},
-    }  # fmt: skip
-    verdicts = {row["target"]: row["met"] for row in targets.targets(result, {"amx": False})}
-    assert verdicts["vgg16 training ≥ 40% of the bfloat16 roof"] is True
-    assert verdicts["vgg16 ≥ 1.0× keras.applications, same precision"] is False
-    assert verdicts["vgg16 ≥ 1.8× keras.applications' default float32 fit (on an AMX CPU)"] is None
-    assert verdicts["lenet5-digits int8: int8 latency ≤ float32"] is False
-    assert targets.targets(result, {"amx": True})[3]["met"] is True

@@ -1,5 +1,5 @@
-"""The bench: ours against keras.applications, FLOP counts, matmul peak, pipeline rate, LiteRT latency, the
-CLI.
+"""The speed bench: ours against keras.applications, FLOP counts, the matmul peak (the pipeline rate,
+LiteRT latency and the CLI: test_pipeline.py, test_litert.py, test_main.py).
 
 Sizes are the smallest keras.applications accepts (32×32) at batch 2 for one step: these tests check that each
 measurement is made and is consistent, not how fast this machine is.
@@ -7,18 +7,13 @@ measurement is made and is consistent, not how fast this machine is.
 
 from __future__ import annotations
 
-import json
-import shutil
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
-from cnnapp.bench import litert, pipeline, speed
+from cnnapp.bench import speed
 from cnnapp.errors import CnnappError
-
-EXPORTS = Path(__file__).parents[2] / "export"  # the committed exports of the shipped default models
 
 
 def test_vgg16_against_keras_applications_alternates_and_reports_medians():
@@ -87,115 +82,6 @@ def test_the_tensorflow_roof_times_real_products():
     # Each size's best run took 2n³ / rate seconds, and ran 4 times (a warm-up and 3 timed) within the call.
     float32 = roofs["float32"]["sizes"]
     assert 0 < sum(4 * 2 * s["n"] ** 3 / s["flops_per_s"] for s in float32) < elapsed
-
-
-def test_pipeline_rate_counts_the_delivered_images():
-    from cnnapp.data import DataConfig
-
-    config = DataConfig(
-        image_size=32, channels=3, resize="short_side", short_side=48, augment=("random_crop",), cache="none"
-    )
-    source = pipeline.synthetic_source(examples=40, size=48)
-    image, label = next(iter(source))
-    assert image.shape == (48, 48, 3) and 0 <= float(np.min(image)) and float(np.max(image)) <= 255
-    assert 0 <= int(label) < 10
-    rate = pipeline.pipeline_rate(source, config, batch_size=8, batches=6, min_seconds=0.0)
-    assert rate["batches"] == 6 and rate["images_per_s"] == pytest.approx(48 / rate["seconds"])
-    assert pipeline.pipeline_rate(source, config, batch_size=8, batches=1, min_seconds=0.2)["seconds"] >= 0.2
-    assert pipeline.verdict(100.0, 200.0) == "starved" and pipeline.verdict(300.0, 200.0) == "fed"
-
-
-def test_litert_float32_against_int8_converted_on_the_fly_and_from_files(tmp_path):
-    rows = litert.convert_and_time("lenet5", runs=3)
-    float_row, int8_row = rows
-    assert (float_row["mode"], int8_row["mode"]) == ("float32", "int8")
-    assert float_row["speedup"] == 1.0 and not float_row["integer_only"] and int8_row["integer_only"]
-    assert int8_row["bytes"] < float_row["bytes"] / 2  # int8 weights: about a quarter of the bytes
-    assert int8_row["input_shape"] == [32, 32, 1] and int8_row["latency_ms"] > 0
-
-    committed = EXPORTS / "lenet5-digits" / "float32.tflite"  # a file timed as found, not converted again
-    (tmp_path / "lenet").mkdir()
-    for name in ("float32.tflite", "copy-float32.tflite"):
-        shutil.copyfile(committed, tmp_path / "lenet" / name)
-    rows = litert.latency_rows(tmp_path, runs=3)
-    assert [row["model"] for row in rows] == ["lenet", "lenet"] and {row["mode"] for row in rows} == {
-        "float32"
-    }
-    assert litert.latency_rows(tmp_path / "missing") == []
-
-
-def _committed_lenet_exports(folder: Path) -> Path:
-    (folder / "lenet5-digits").mkdir(parents=True)
-    for mode in ("float32", "int8"):
-        shutil.copyfile(
-            EXPORTS / "lenet5-digits" / f"{mode}.tflite", folder / "lenet5-digits" / f"{mode}.tflite"
-        )
-    return folder
-
-
-def test_cli_prints_the_table_and_writes_json(tmp_path, capsys):
-    from cnnapp.bench.__main__ import main
-
-    out = tmp_path / "bench.json"
-    argv = [
-        "--sections",
-        "pipeline,litert",
-        "--image-size",
-        "32",
-        "--batch-size",
-        "4",
-        "--pipeline-batches",
-        "3",
-        "--litert-runs",
-        "3",
-        "--litert-profile",
-        "off",
-        "--export-dir",
-        str(_committed_lenet_exports(tmp_path / "exports")),
-        "--folder-images",
-        "40",
-        "--small-files",
-        "50",
-        "--folder-cache",
-        str(tmp_path / "folders"),
-        "--json",
-        str(out),
-    ]
-    assert main(argv) == 0
-    text = capsys.readouterr().out
-    # The committed exports are timed as found (converting on the fly is test_litert_float32_against_...'s).
-    assert "Input pipeline" in text and "LiteRT latency" in text and "converted on the fly" not in text
-    result = json.loads(out.read_text())
-    assert result["machine"]["cpu_cores"] >= 1 and result["precision"] == "float32"
-    assert [row["source"] for row in result["pipeline"]] == ["digits", "synthetic 64×64 RGB"]
-    assert [row["mode"] for row in result["litert"]["rows"]] == ["float32", "int8"]
-    assert "speed" not in result
-    # The folder rows: a JPEG folder against plain tf.data, and the first batch of a folder of small files.
-    assert "Image folders" in text and "load to first batch" in text
-    jpeg, first = result["folder"]["jpeg"], result["folder"]["first_batch"]
-    assert jpeg["ratio"] == pytest.approx(float(np.median(jpeg["pair_ratios"])))
-    assert jpeg["pair_ratios"] == pytest.approx(
-        [o / r for o, r in zip(jpeg["ours_runs"], jpeg["reference_runs"], strict=True)]
-    )
-    assert jpeg["cpu_ratio"] == pytest.approx(jpeg["reference_cpu_ms"] / jpeg["ours_cpu_ms"])
-    assert first["files"] == 50 and 0 < first["seconds"] < 60
-    assert len(list((tmp_path / "folders").glob("jpeg-40-300x400/class*/*.jpg"))) == 40
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["--image-size", "16"], "at least 32"),
-        (["--models", "alexnet"], "unknown bench model 'alexnet'"),
-        (["--sections", "speed,disk"], "unknown bench section 'disk'"),
-        (["--steps", "0"], "must be ≥ 1"),
-    ],
-)
-def test_cli_rejects_bad_options(argv, message):
-    from cnnapp.bench.__main__ import main
-
-    with pytest.raises(CnnappError, match=message):
-        main(argv)
 
 
 @pytest.mark.slow
