@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parents[1]
 FAST = dict(samples=20, epochs=1, eval_limit=60, latency_runs=3)
 
 
+def small_inference_model(name):
+    """Architecture `name` at its small size (fresh weights), as the inference model: for figure checks."""
+    from cnnapp import models
+
+    return models.inference_model(models.build(name, **models.get(name).small_options))
+
+
 def meta_for(architecture, input_shape=(32, 32, 3), **options):
     """The run.json keys that rebuild a run's graph of `architecture` (10 classes, RGB normalization)."""
     return {

@@ -1,4 +1,5 @@
-"""Fast tier: first-layer filter grids, templates of the linear baselines, activation maps, top patches."""
+"""Fast tier: first-layer filter grids (one per AlexNet tower), templates of the linear baselines, and
+filters of a wrong layer as one-line errors."""
 
 import json
 
@@ -7,16 +8,13 @@ import pytest
 
 from cnnapp import models
 from cnnapp.errors import CnnappError
-from cnnapp.explain import activations, filters, patches
+from cnnapp.explain import filters
 from cnnapp.explain.figure import stretch
-
-
-def _small(name):
-    return models.inference_model(models.build(name, **models.get(name).small_options))
+from tests.fixtures import small_inference_model
 
 
 def test_filter_tiles_are_the_kernels_contrast_stretched(tmp_path):
-    model = _small("lenet5")
+    model = small_inference_model("lenet5")
     tiles = filters.filter_tiles(model.get_layer("C1"))
     kernel = np.asarray(model.get_layer("C1").kernel)
     assert tiles.shape == (6, 5, 5, 1)
@@ -31,7 +29,7 @@ def test_filter_tiles_are_the_kernels_contrast_stretched(tmp_path):
 
 
 def test_alexnet_gets_one_colour_grid_per_tower(tmp_path):
-    model = _small("alexnet")
+    model = small_inference_model("alexnet")
     layers = filters.first_layers(model)
     assert [layer.name for layer in layers] == ["conv1_gpu1", "conv1_gpu2"]
     tiles = filters.filter_tiles(layers[1])
@@ -55,52 +53,10 @@ def test_linear_and_mlp_templates_are_their_weights_as_images():
 
 
 def test_filters_of_the_wrong_layer_are_one_line_errors():
-    model = _small("lenet5")
+    model = small_inference_model("lenet5")
     with pytest.raises(CnnappError, match="unknown layer 'conv9'; valid layers: C1, C3, C5"):
         filters.filter_layers(model, "conv9")
     with pytest.raises(CnnappError, match="'F6' is a dense layer reading 120 features"):
         filters.filter_layers(model, "F6")
     with pytest.raises(CnnappError, match="reads 6 maps"):
         filters.draw_filters(model, "/nonexistent", "C3")
-
-
-def test_activation_maps_are_the_layers_outputs(tmp_path):
-    model = _small("lenet5")
-    image = np.random.default_rng(0).uniform(0, 255, (32, 32, 1)).astype(np.float32)
-    maps = activations.activation_maps(model, image, ["C3_act"])
-    expected = activations.L.outputs_model(model, ["C3_act"])(image[None])
-    np.testing.assert_allclose(maps["C3_act"], np.asarray(expected)[0], rtol=1e-5)
-    paths = activations.draw_activations(model, image, tmp_path)
-    assert [p.name for p in paths[::2]] == ["activations-C1_act.png", "activations-C3_act.png"]  # C5 is 1×1
-    assert json.loads(paths[3].read_text())["shape"] == [10, 10, 16]
-    with pytest.raises(CnnappError, match="images with 3 channels given to a model taking 1"):
-        activations.activation_maps(model, np.zeros((32, 32, 3)), ["C1"])
-    with pytest.raises(CnnappError, match="'F6' has no spatial maps"):
-        activations.draw_activations(model, image, tmp_path, ["F6"])
-
-
-def test_top_patches_are_the_strongest_units_cropped_to_their_field(tmp_path):
-    model = _small("alexnet")
-    images = np.random.default_rng(1).uniform(0, 255, (12, 67, 67, 3)).astype(np.float32)
-    field, hits = patches.top_patches(model, "conv2_gpu1", images, channels=3)
-    maps = np.asarray(activations.L.outputs_model(model, ["conv2_gpu1"])(images))
-    for c, channel in enumerate(hits):
-        best = maps[..., c].reshape(12, -1).max(axis=1)
-        assert [h.image for h in channel] == list(np.lexsort((np.arange(12), -best))[:9])
-        hit = channel[0]
-        assert maps[hit.image, hit.row, hit.col, c] == pytest.approx(hit.value)
-        assert hit.box == field.box(hit.row, hit.col, (67, 67))
-    tile = patches.crop(images[hits[0][0].image], field, hits[0][0])
-    assert tile.shape == (*field.size, 3)
-    paths = patches.draw_patches(model, "conv2_gpu1", images, tmp_path, channels=3)
-    assert json.loads(paths[1].read_text())["field"]["size"] == list(field.size)
-
-
-def test_grids_are_one_mosaic_with_every_tile_in_its_place():
-    from cnnapp.explain.figure import mosaic
-
-    tiles = np.random.default_rng(2).uniform(0, 1, (5, 4, 3, 1)).astype(np.float32)
-    canvas = mosaic(tiles, columns=2, gap=1, band=2)
-    assert canvas.shape == (3 * (4 + 1 + 2) + 1, 2 * (3 + 1) + 1, 3)
-    np.testing.assert_array_equal(canvas[1 + 2 + 7 : 1 + 2 + 7 + 4, 1 + 4 : 1 + 4 + 3, 1], tiles[3, ..., 0])
-    assert (canvas[:3] == 1).all()  # the label band and the gap stay white

@@ -1,12 +1,9 @@
 """The layer calculator: the lecture's arithmetic, the 'doesn't fit' case, the same numbers as the audit,
-the size arguments (3×3 stack vs 7×7, FC → locally connected → conv, naive vs reduced inception)
-and its errors."""
+the lecture's layer pattern (its size arguments: test_stories.py; its command line: test_main.py)."""
 
 import pytest
 
 from cnnapp.audit import calc
-from cnnapp.audit.calc import stories
-from cnnapp.audit.calc.__main__ import main
 from cnnapp.errors import CnnappError
 
 
@@ -37,46 +34,6 @@ def test_the_calculator_counts_as_the_audit():
     steps = calc.calculate("32x32x1 conv:6:5 avgpool:2 conv:16:5 avgpool:2 conv:120:5 fc:84 fc:10").steps
     lenet = audit.audit_architecture("lenet5").totals
     assert sum(s.params for s in steps) == lenet.params and sum(s.macs for s in steps) == lenet.macs
-
-
-def test_three_3x3_against_one_7x7():
-    stack, single = stories.stack_vs_single(3, 3, channels=8, size=8)
-    assert stack.layers.startswith("3·3² = 27") and single.layers.startswith("7² = 49")
-    assert (stack.receptive_field, single.receptive_field) == (7, 7)
-    assert (stack.nonlinearities, single.nonlinearities) == (3, 1)
-    assert (stack.weights, single.weights) == (27 * 8 * 8, 49 * 8 * 8)
-
-
-def test_fully_connected_locally_connected_conv():
-    fc, lc, conv = stories.fc_local_conv()
-    assert fc.weights == 10**12 and lc.weights == 991 * 991 * 100 and conv.weights == 10_000
-
-
-def test_inception_naive_against_reduced():
-    reduced, naive = stories.inception("3a")
-    assert reduced.weights == 163_328 and "28×28×256" in reduced.option
-    assert naive.weights == 192 * (64 + 9 * 128 + 25 * 32) and "28×28×416" in naive.option
-
-
-@pytest.mark.parametrize(
-    "argv, message",
-    [
-        (["227x227", "conv:96"], "is not conv:FILTERS:SIZE"),
-        (["227x227x3", "norm:5"], "unknown kind 'norm'"),
-        (["big", "fc:10"], "is not HEIGHTxWIDTHxCHANNELS"),
-        (["5x5x1", "conv:1:7"], "does not fit a 5-pixel side"),
-        (["5x5x1", "fc:3", "conv:1:1"], "needs image maps"),
-        ([], "give an input and layers"),
-    ],
-)
-def test_errors(argv, message):
-    with pytest.raises(CnnappError, match=message):
-        main(argv)
-
-
-def test_cli_prints(capsys):
-    assert main(["7x7x1", "conv:1:3:3"]) == 0
-    assert "doesn't fit!" in capsys.readouterr().out
 
 
 def test_the_lectures_pattern():
