@@ -6,7 +6,6 @@ from pathlib import Path
 import keras
 import pytest
 import tensorflow as tf
-from tests.fixtures import FAST, ROOT
 
 from cnnapp import export, predict
 from cnnapp.deploy import converter
@@ -15,6 +14,7 @@ from cnnapp.deploy.exporter import export as export_core
 from cnnapp.deploy.subject import Subject
 from cnnapp.errors import CnnappError
 from cnnapp.runs import OUTPUT_LOCK
+from tests.fixtures import FAST, ROOT
 
 COMMITTED = ROOT / "export" / "lenet5-digits"
 

@@ -11,7 +11,6 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests.fixtures import ROOT
 
 from cnnapp import predict, recipes, runs, tasks
 from cnnapp.data import evaluation_pipeline
@@ -19,6 +18,7 @@ from cnnapp.data.records import records_of
 from cnnapp.deploy.classifier import read_image
 from cnnapp.deploy.runtime import LiteModel
 from cnnapp.training import setup
+from tests.fixtures import ROOT
 
 CLASSES = ("cat", "dog")
 SIZES = ((20, 12), (45, 38))  # (height, width): smaller than the 32×32 input, and larger (centre: cropped)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnapp import evaluate, train
+from cnnapp import train
 from cnnapp.errors import CnnappError
 from cnnapp.runs import load_run
 from cnnapp.tasks import build_model
@@ -32,17 +32,6 @@ def test_lenet5_digits_learns_above_95_percent(digits_run, capsys):
     twin = build_model(run.meta)
     twin.set_weights(model.get_weights())
     assert [layer.name for layer in twin.layers] == [layer.name for layer in model.layers]
-
-
-def test_evaluate_cli_centre_ten_crop_and_ensemble(digits_run, capsys):
-    argv = [str(digits_run), str(digits_run / "checkpoints" / "last.keras"), "--json"]
-    assert evaluate.main(argv) == 0
-    results = json.loads(capsys.readouterr().out)
-    best = results["members"][0]
-    report = json.loads((digits_run / "report.json").read_text())
-    assert best["centre"]["top1_accuracy"] == pytest.approx(report["top1_accuracy"])
-    assert {m["checkpoint"] for m in results["members"]} == {"best", "last"}
-    assert set(results["ensemble"]) == {"centre", "ten"} and results["examples"] == 360
 
 
 def files(folder):

@@ -6,11 +6,11 @@ int8 (and int16x8) agree with Keras on at least 95% of the evaluated test images
 
 import numpy as np
 import pytest
-from tests.fixtures import FAST
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.exporter import ClassifierBaseline, Options, export_model
 from cnnapp.errors import CnnappError
+from tests.fixtures import FAST
 
 # mode -> (input dtype, output dtype) through the interpreter, with the default I/O of the mode
 EXPECTED_IO = {

@@ -4,7 +4,6 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.fixtures import FAST
 
 from cnnapp import export
 from cnnapp.deploy import converter
@@ -12,6 +11,7 @@ from cnnapp.deploy.exporter import Options
 from cnnapp.deploy.exporter import export as export_core
 from cnnapp.errors import CnnappError
 from cnnapp.runs import OUTPUT_LOCK
+from tests.fixtures import FAST
 
 
 def _files(folder: Path) -> list[str]:

@@ -11,10 +11,10 @@ import json
 
 import numpy as np
 import pytest
-from tests.fixtures import ROOT
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.front import INK_LAYER_NAME, with_grey_front
+from tests.fixtures import ROOT
 
 PHONE = ROOT / "export" / "lenet5-phone"
 # Every op the ink front and a LeNet-style network need, all TFLite builtins with int8 kernels.
@@ -82,36 +82,6 @@ def test_the_phone_export_refuses_a_blank_and_a_noise_frame(tag):
     noise = np.random.default_rng(0).uniform(0, 255, (1, size, size, 3)).astype(np.float32)
     for answer in _answers(path, np.concatenate([blank, noise])):
         assert _refused(answer, rule), answer
-
-
-@pytest.mark.slow
-def test_the_world_evaluation_reproduces_the_committed_numbers(tmp_path):
-    import shutil
-
-    from cnnapp import evaluate
-
-    folder = tmp_path / PHONE.name
-    folder.mkdir()
-    for tag in ("float32", "int8"):
-        shutil.copy(PHONE / f"{tag}.tflite", folder)
-    assert evaluate.main([str(folder), "--world"]) == 0
-    got = json.loads((folder / "world.json").read_text())
-    want = json.loads((PHONE / "world.json").read_text())
-    for mine, theirs in zip(got["exports"], want["exports"], strict=True):
-        for key in ("white_on_black", "ink_on_paper", "camera_like", "harder", "refused", "bytes"):
-            assert mine[key] == theirs[key], key
-
-
-def test_the_docs_results_table_is_the_committed_world_json():
-    from cnnapp.deploy import world
-
-    doc = ROOT / "docs" / "phone.md"
-    folders = sorted(p.parent for p in (ROOT / "export").glob("*/world.json"))
-    assert folders, "no committed world.json"
-    assert doc.read_text() == world.refresh_table(doc, folders), (
-        "docs/phone.md's results table differs from export/*/world.json: regenerate it with "
-        "cnnapp.deploy.world.refresh_table"
-    )
 
 
 def test_grey_rgba_and_odd_sized_files_read_alike_in_predict_and_the_sdk(tmp_path):

@@ -3,11 +3,11 @@
 import numpy as np
 import pytest
 import tensorflow as tf
-from tests.fixtures import FAST
 
 from cnnapp.deploy import optimize, qat
 from cnnapp.deploy.exporter import Options, export_model
 from cnnapp.errors import CnnappError
+from tests.fixtures import FAST
 
 
 def _data(subject, n=256):
@@ -29,18 +29,6 @@ def test_twin_gives_the_same_outputs(lenet):
     images, _ = lenet.images("test", 16)
     expected = lenet.model.predict(images, verbose=0)
     np.testing.assert_allclose(twin.predict(images, verbose=0), expected, atol=1e-5)
-
-
-# GoogLeNet's QAT wrapping repeats LeNet-5's (~1 minute): slow tier; a branched graph's QAT is covered in the
-# fast tier by test_qat_takes_the_cifar_resnets_parameter_free_shortcuts.
-@pytest.mark.parametrize("subject_name", ["lenet", pytest.param("googlenet", marks=pytest.mark.slow)])
-def test_qat_adds_fake_quant_nodes(subject_name, request):
-    subject = request.getfixturevalue(subject_name)
-    model = qat.qat(subject.twin(), _data(subject), epochs=0)
-    wrapped = qat.fake_quant_layers(model)
-    assert wrapped[0].startswith("quantize_layer") and "quant_normalization" in wrapped
-    ops = _graph_ops(model, (32, 32, 1))
-    assert {"FakeQuantWithMinMaxVars", "FakeQuantWithMinMaxVarsPerChannel"} <= ops
 
 
 # test_prune_plus_int8_shrinks_gzip prunes the same way to 0.5 and checks the zero fraction; its float-free
@@ -85,27 +73,13 @@ def test_keras3_model_to_tfmot_is_a_clear_error(lenet):
             call()
 
 
-def test_qat_takes_the_cifar_resnets_parameter_free_shortcuts():
-    import tf_keras
-
-    from cnnapp import models
-
-    options = {"input_shape": (16, 16, 3), "num_classes": 4}
-    model = models.build("resnet20", **options)
-    twin = models.build("resnet20", keras_module=tf_keras, **options)
-    twin.set_weights(model.get_weights())
-    quantized = qat.quantize_aware(twin)
-    wrapped = qat.fake_quant_layers(quantized)
-    assert {"quant_conv3_block1_0_shortcut", "quant_conv4_block1_0_shortcut"} <= set(wrapped)
-
-
 def test_the_rgb_front_is_in_the_model_and_twin_and_survives_qat(lenet_rgb):
     """A grey-trained model takes RGB through `rgb_to_grey` before `normalization`, in Keras 3 and in the
     tf_keras twin alike (tasks.build_model(..., rgb_input=True) builds it), with the same outputs on grey."""
     import tf_keras
-    from tests.fixtures import _meta
 
     from cnnapp import tasks
+    from tests.fixtures import _meta
 
     built = tasks.build_model(_meta("lenet5", {"init": "lecun"}), tf_keras, rgb_input=True)
     assert [layer.name for layer in built.layers][:3] == ["image", "rgb_to_grey", "normalization"]

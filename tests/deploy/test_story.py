@@ -26,16 +26,6 @@ def test_alexnet_against_googlenet_at_imagenet_size():
     assert alexnet["parameters"]["total"] > 8 * googlenet["parameters"]["total"]
 
 
-def test_the_story_command_writes_and_prints_the_table(tmp_path, monkeypatch, capsys):
-    from cnnapp import story as command
-
-    measured = story.measure(("linear", "mlp"))
-    monkeypatch.setattr(story, "measure", lambda: measured)  # the ImageNet-size run is the slow test above
-    assert command.main(["--out", str(tmp_path)]) == 0
-    assert (tmp_path / "parameter-story.json").is_file()
-    assert (tmp_path / "parameter-story.md").read_text() in capsys.readouterr().out + "\n"
-
-
 def test_measuring_prints_nothing(capfd):
     story.measure(("linear",))  # Keras's export announces "Saved artifact at ..." for every conversion
     assert "Saved artifact" not in capfd.readouterr().out
