@@ -16,7 +16,7 @@ ENTRY_POINTS = cli.entry_points()
 
 def test_the_start_up_captured_tensorflows_log():
     # tests/conftest.py starts TensorFlow as a command does after parsing; that the log then stays off a
-    # command's stderr is checked on the real command line by tests/training/test_cli.py (one line: ours).
+    # command's stderr is checked on the real command line by tests/test_train.py (one line: ours).
     if os.environ["TF_CPP_MIN_LOG_LEVEL"] == "0":
         pytest.skip("TF_CPP_MIN_LOG_LEVEL=0 in this shell asks for the log uncaptured")
     assert "tensorflow" in sys.modules

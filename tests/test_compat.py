@@ -1,7 +1,7 @@
 """Fast tier: every private API behind cnnapp.compat still exists in the installed libraries and does its job.
 
 An upgrade of TensorFlow, Keras or LiteRT that renames or removes one fails here, by name. What each private
-name is used for is tested elsewhere too (per-tensor scales: tests/export/test_convert.py; the op table:
+name is used for is tested elsewhere too (per-tensor scales: tests/deploy/test_converter.py; the op table:
 tests/models; Polyak averages: tests/training/test_polyak.py; the graph walk: tests/audit).
 """
 

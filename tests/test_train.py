@@ -1,4 +1,4 @@
-"""Smoke tier: the README's main command learns; evaluate reads its run; bad input fails cleanly.
+"""Smoke tier: the README's main command learns, a finished run is left intact, bad input fails cleanly.
 
 The learning run is the session's `digits_run` (tests/fixtures.py): one real training run of the shipped
 default, `python -m cnnapp.train --recipe lenet5-digits`, called in-process through `main(argv)`.

@@ -474,8 +474,8 @@ def _write_bytes(path: Path, data: bytes) -> Path:
 
 # Cases that train an epoch (a few seconds each) beyond the one kept in the default tier.
 # Each is covered in the default tier by a cheaper test: the divergence rule by
-# tests/training/test_divergence.py, the export lock by tests/test_atomic.py, the stop on a signal by
-# tests/training/test_divergence.py::test_a_signal_stops_between_steps; the demo's refusal of a segmenter
+# tests/training/test_callbacks.py, the export lock by tests/test_atomic.py, the stop on a signal by
+# tests/training/test_callbacks.py::test_a_signal_stops_between_steps; the demo's refusal of a segmenter
 # (a TFLite conversion, ~3 s) by the same refusal of predict and explain (predict-segmenter,
 # explain-segmenter).
 SLOW = {
