@@ -9,8 +9,8 @@ field the buffer uses. The wheels from 1.0 on ship no `mediapipe.tasks.cc` packa
 `install()` registers a pure-Python module of that name. Its version rule is MediaPipe's own, as documented
 in the history of `mediapipe/tasks/metadata/metadata_schema.fbs` (and implemented in
 `mediapipe/tasks/cc/metadata/metadata_version.cc`): start at 1.0.0 and raise it to the schema version that
-added each field or enum value present. `tests/deploy/test_mediapipe_compat.py` fails once a wheel ships the real
-module, so this file is deleted then rather than kept shadowing it.
+added each field or enum value present. `tests/deploy/test_mediapipe_compat.py` fails once a wheel ships
+the real module, so this file is deleted then rather than kept shadowing it.
 """
 
 from __future__ import annotations

@@ -18,9 +18,10 @@ from cnnapp.train import main
 # One recipe per dataset, schedule and augmentation code path in the default run: lenet1989 (MNIST, stretch,
 # constant rate), vgg16 (ImageNet, short side, scale jitter, PCA colour, plateau), resnet20-cifar10 (CIFAR-10,
 # pad-crop, cosine with warm-up). The others repeat one of these paths with another model and run with
-# `-m slow`: alexnet's and linear's models get a gradient in every weight in tests/models/test_registry.py, their
-# data paths here. The googlenet recipe (auxiliary heads, Polyak averaging, inception crops) runs in the
-# default tier through the same CLI and shrinking in tests/training/test_polyak.py (with its checkpoints).
+# `-m slow`: alexnet's and linear's models get a gradient in every weight in
+# tests/models/test_registry.py, their data paths here. The googlenet recipe (auxiliary heads, Polyak
+# averaging, inception crops) runs in the default tier through the same CLI and shrinking in
+# tests/training/test_polyak.py (with its checkpoints).
 DEFAULT = {"lenet1989", "vgg16", "resnet20-cifar10"}
 
 
