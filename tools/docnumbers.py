@@ -18,6 +18,8 @@ the closing comment is rewritten from the JSON:
   `.2%` a percentage, `.3f`), or `code` for `backticks`; empty FORMAT: integers get thousands separators,
   floats four significant digits, `shape` for a list written 28×28×6; KEY `.` is the row itself (a list of
   sentences). HEADING defaults to KEY.
+- KEY may be a ratio or a difference of two keys of the same row, `A/B` or `A-B`
+  (`size.int8/size.float32`, `evaluation.top1-baseline.top1`): computed from the JSON, never typed.
 
 `python tools/docnumbers.py` rewrites README.md and docs/*.md in place; `--check` rewrites nothing and fails,
 naming the files, when one is out of date with its JSON (tests/docs/test_numbers.py runs it).
@@ -44,9 +46,32 @@ class SpecError(ValueError):
 
 
 def lookup(row: Any, key: str) -> Any:
-    """The value at the dotted path KEY inside ROW (`.`: ROW itself)."""
+    """The value at the dotted path KEY inside ROW (`.`: ROW itself), or `A/B`, `A-B` of two such paths."""
     if key == ".":
         return row
+    try:
+        return _path(row, key)
+    except SpecError:
+        for at in (i for i, c in enumerate(key) if c in "/-"):  # a key may itself hold a - (`int8-pertensor`)
+            try:
+                left, right = _path(row, key[:at]), _path(row, key[at + 1 :])
+            except SpecError:
+                continue
+            return _arithmetic(key, key[at], left, right)
+        raise
+
+
+def _arithmetic(key: str, op: str, left: Any, right: Any) -> float:
+    if not all(isinstance(v, int | float) and not isinstance(v, bool) for v in (left, right)):
+        raise SpecError(f"{key!r}: both sides must be numbers, got {left!r} and {right!r}")
+    if op == "-":
+        return left - right
+    if right == 0:
+        raise SpecError(f"{key!r}: division by zero")
+    return left / right
+
+
+def _path(row: Any, key: str) -> Any:
     value = row
     for part in key.split("."):
         if value is None:  # a null on the way (a dense layer's receptive field): written as –
@@ -56,6 +81,15 @@ def lookup(row: Any, key: str) -> Any:
         except (KeyError, IndexError, ValueError, TypeError) as error:
             raise SpecError(f"no {key!r} in {json.dumps(row)[:120]}...") from error
     return value
+
+
+def _has(row: Any, key: str) -> bool:
+    """Whether KEY is a plain path in ROW (a key may itself hold a - or /, e.g. `int8-pertensor`)."""
+    try:
+        _path(row, key)
+        return True
+    except SpecError:
+        return False
 
 
 def render(value: Any, spec: str) -> str:

@@ -11,7 +11,7 @@ import inspect
 from typing import Any
 
 from cnnapp.errors import CnnappError, unknown
-from cnnapp.models import alexnet, baselines, googlenet, lenet, resnet, vgg
+from cnnapp.models import alexnet, baselines, googlenet, lenet, pattern, resnet, vgg
 from cnnapp.models.spec import Architecture
 
 __all__ = ["Architecture", "build", "get", "inference_model", "names", "options"]
@@ -19,7 +19,7 @@ __all__ = ["Architecture", "build", "get", "inference_model", "names", "options"
 
 def _collect() -> dict[str, Architecture]:
     table: dict[str, Architecture] = {}
-    for family in (baselines, lenet, alexnet, vgg, googlenet, resnet):
+    for family in (baselines, lenet, alexnet, vgg, googlenet, resnet, pattern):
         for arch in family.ARCHITECTURES:
             if arch.name in table:
                 raise RuntimeError(f"architecture {arch.name!r} registered twice")
@@ -35,7 +35,8 @@ def _table() -> dict[str, Architecture]:
 
 
 def names() -> list[str]:
-    """All registered architecture names, in zoo order (baselines, LeNet, AlexNet, VGG, GoogLeNet, ResNet)."""
+    """All registered architecture names, in zoo order (baselines, LeNet, AlexNet, VGG, GoogLeNet, ResNet,
+    the lectures' pattern)."""
     return list(_table())
 
 

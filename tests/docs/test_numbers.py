@@ -76,3 +76,12 @@ def test_a_value_in_prose_and_a_list_row_source(results):
 def test_a_marker_naming_nothing_real_is_an_error(results, doc, message):
     with pytest.raises(docnumbers.SpecError, match=message):
         docnumbers.rewrite(doc, results)
+
+
+def test_a_ratio_or_difference_of_two_keys_is_computed(results):
+    ratio = "<!-- number: r/float32.json size.bytes/evaluation.top1|,.0f -->1<!-- /number -->"
+    assert ">259,905<" in docnumbers.rewrite(ratio, results)  # 252,685 / 0.9722222
+    difference = "<!-- number: r/int8.json evaluation.top1-evaluation.top1|.1% -->1<!-- /number -->"
+    assert ">0.0%<" in docnumbers.rewrite(difference, results)
+    with pytest.raises(docnumbers.SpecError, match="both sides must be numbers"):
+        docnumbers.rewrite("<!-- number: r/int8.json size.bytes/export -->1<!-- /number -->", results)

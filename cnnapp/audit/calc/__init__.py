@@ -98,16 +98,23 @@ def parse_layer(text: str) -> Spec:
 def pattern(
     n: int, m: int, k: int, *, pool: bool = True, filters: int = 32, fc_units: int = 512, classes: int = 10
 ) -> list[Spec]:
-    """The lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC as layers: 3×3 'same' convs,
-    `filters` doubled at every stage after the first (the usual choice; the lecture leaves it open), 2×2 max
-    pools, K hidden FC layers of `fc_units`, a `classes`-way FC."""
-    if min(n, m, k) < 0 or n == m == 0:
-        raise CnnappError(f"the pattern needs N, M, K ≥ 0 and some layer; got N={n}, M={m}, K={k}")
-    specs = []
-    for stage in range(m):
-        specs += [Spec("conv", filters * 2**stage, 3, 1, "same")] * n
-        specs += [Spec("pool", 0, 2, 2)] if pool else []
-    return specs + [Spec("fc", fc_units)] * k + [Spec("fc", classes)]
+    """The lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC as layers, expanded by
+    `cnnapp.models.pattern` (the trainable `pattern` architecture's own expansion): 3×3 'same' convs,
+    `filters` doubled at every stage after the first, 2×2 max pools, K hidden FC layers of `fc_units`."""
+    from cnnapp.models import pattern as lecture_pattern
+
+    chosen = lecture_pattern.checked(lecture_pattern.Pattern(n, m, k, pool))
+    expanded = lecture_pattern.layers(chosen, filters=filters, fc_units=fc_units, classes=classes)
+    return [Spec(layer.kind, layer.number, layer.size, layer.stride, layer.padding) for layer in expanded]
+
+
+def pattern_text(text: str, **sizes) -> list[Spec]:
+    """`pattern` from the lecture's string, as `cnnapp.models.pattern.parse` reads it, e.g.
+    `INPUT -> [[CONV -> RELU]*2 -> POOL]*2 -> [FC -> RELU]*1 -> FC`."""
+    from cnnapp.models import pattern as lecture_pattern
+
+    parsed = lecture_pattern.parse(text)
+    return pattern(parsed.n, parsed.m, parsed.k, pool=parsed.pool, **sizes)
 
 
 @dataclasses.dataclass

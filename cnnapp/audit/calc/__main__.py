@@ -5,6 +5,7 @@ python -m cnnapp.audit.calc 7x7x1 conv:1:3:3
 python -m cnnapp.audit.calc --stack 3 --depth 3 --channels 64
 python -m cnnapp.audit.calc --story
 python -m cnnapp.audit.calc --inception 3a
+python -m cnnapp.audit.calc 16x16x1 --pattern "INPUT -> [[CONV -> RELU]*1 -> POOL]*2 -> [FC -> RELU]*1 -> FC"
 """
 
 from __future__ import annotations
@@ -45,8 +46,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         metavar="STAGE",
         help="GoogLeNet's inception STAGE (e.g. 3a) naive and with 1×1 reductions",
     )
-    parser.add_argument("--pattern", nargs=3, type=int, metavar=("N", "M", "K"), help="after an input: the "
-                        "lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC")  # fmt: skip
+    parser.add_argument(
+        "--pattern",
+        nargs="+",
+        metavar="N M K | TEXT",
+        help="after an input: the lectures' INPUT → [[CONV → RELU]*N → POOL?]*M → [FC → RELU]*K → FC, as "
+        "three numbers or the string itself (the `pattern` architecture's own parsing)",
+    )
+    parser.add_argument(
+        "--filters", type=int, default=32, help="--pattern: the first stage's filters (default 32)"
+    )
+    parser.add_argument(
+        "--fc-units", type=int, default=512, help="--pattern: each hidden FC's units (default 512)"
+    )
     args = parser.parse_args(argv)
 
     chosen = [args.input is not None, args.stack is not None, args.story, args.inception is not None]
@@ -68,8 +80,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         title = f"GoogLeNet inception {args.inception} at 224×224: naive (Figure 2a) and with 1×1 reductions"
         text = stories.render(title, stories.inception(args.inception), receptive_field=False)
     elif args.pattern is not None:
-        n, m, k = args.pattern
-        text = calc.render(calc.calculate_layers(calc.parse_input(args.input), calc.pattern(n, m, k)))
+        text = calc.render(
+            calc.calculate_layers(
+                calc.parse_input(args.input), _pattern(args.pattern, args.filters, args.fc_units)
+            )
+        )
     else:
         if not args.layers:
             raise CnnappError("give at least one layer after the input, e.g. 227x227x3 conv:96:11:4")
@@ -77,6 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         text = calc.render(calc.calculate_layers(calc.parse_input(args.input), specs))
     print(text, end="")
     return 0
+
+
+def _pattern(words: list[str], filters: int, fc_units: int) -> list[calc.Spec]:
+    if len(words) == 3 and all(w.isdigit() for w in words):
+        n, m, k = map(int, words)
+        return calc.pattern(n, m, k, filters=filters, fc_units=fc_units)
+    return calc.pattern_text(" ".join(words), filters=filters, fc_units=fc_units)
 
 
 if __name__ == "__main__":
