@@ -246,7 +246,8 @@ def markdown(table: dict) -> str:
         cells += [_spread(numbers[f"world_{k}"], ".1f") for k in WORLD] if world else []
         cells.append(f"{numbers['train_seconds']['mean']:.0f}")
         changes = table.get("rows", {}).get(row, {}).get("overrides", [])
-        lines.append(f"| {_label(row, changes)} | " + " | ".join(cells) + " |")
+        label = _label(row, changes) if row != "recipe" or "paper" in summary else "the recipe"
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if world:
         lines += ["", WORLD_NOTE]
     return "\n".join(lines) + "\n"
