@@ -159,6 +159,18 @@ def stateless_seeds(layer, base):
     return generator
 
 
+def augmix_operations(layer) -> list:
+    """Keras AugMix's operation layers, in its order (its private `_augment_layers` names them).
+
+    AugMix picks each chain's operations with Python's global `random.choice` while the graph is traced:
+    inside tf.data that is one pick for the whole run, and another in every process, so neither seeded nor
+    resumable. `cnnapp.data.mixing` picks among these layers per batch from the batch's seed instead; the
+    layers themselves (their strengths, the augmentations) are Keras's. No public name lists them.
+    """
+    names = _require(layer, "_augment_layers", "AugMix's list of operations")
+    return [_require(layer, name, f"AugMix's {name} operation") for name in names]
+
+
 def exact_cutmix_weights(transformation: dict) -> dict:
     """CutMix's transformation with each label weight the share of pixels the image keeps.
 

@@ -149,7 +149,9 @@ def ablate(args, recipe_file) -> int:
                 f"{dataset}: "
                 f"add --set 'data.dataset=\"{DATASET}\"' or leave --world out"
             )
-        world = RunWorld(args.world_limit or None)
+        from cnnapp import tasks
+
+        world = RunWorld(tasks.classification.task(), args.world_limit or None)
     verbose = 0 if args.quiet else 2
     table = ablation.run(str(recipe_file), tricks, seeds, out, args.overrides, verbose=verbose, world=world)
     print(ablation.markdown(table))

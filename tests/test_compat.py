@@ -139,6 +139,13 @@ def test_keras_preprocessing_layers_still_draw_from_their_generator():
         compat.stateless_seeds(keras.layers.Dense(2), tf.constant([1, 2], tf.int64))
 
 
+def test_keras_augmix_still_names_its_operations():
+    operations = compat.augmix_operations(keras.layers.AugMix(all_ops=False))
+    assert len(operations) == 7 and isinstance(operations[0], keras.layers.RandomShear)
+    with pytest.raises(compat.PrivateApiMissing):
+        compat.augmix_operations(keras.layers.RandAugment())
+
+
 def test_keras_cutmix_still_hands_its_box_mask_and_weights():
     layer = keras.layers.CutMix()
     data = {"images": tf.zeros([4, 8, 8, 1]), "labels": tf.one_hot(tf.range(4), 4)}

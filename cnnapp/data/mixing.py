@@ -52,7 +52,9 @@ class BatchAugment:
                 )  # fmt: skip
             )
         if cfg.augmix:
-            self.image_ops.append(keras.layers.AugMix(value_range=VALUE_RANGE, **common))
+            self.image_ops.append(
+                keras.layers.AugMix(value_range=VALUE_RANGE, factor=cfg.augmix_factor, **common)
+            )
         if cfg.random_erasing:
             self.image_ops.append(
                 keras.layers.RandomErasing(factor=cfg.random_erasing, value_range=VALUE_RANGE, **common)
@@ -69,6 +71,9 @@ class BatchAugment:
         MixUp or CutMix is on."""
         images = tf.cast(images, tf.float32)
         for k, layer in enumerate(self.image_ops):
+            if isinstance(layer, keras.layers.AugMix):
+                images = tf.clip_by_value(_augmix(layer, images, _fold(seed, k)), *VALUE_RANGE)
+                continue
             generator = compat.stateless_seeds(layer, _fold(seed, k))
             transformation = layer.get_random_transformation(images, training=True, seed=generator)
             images = tf.clip_by_value(layer.transform_images(images, transformation), *VALUE_RANGE)
@@ -84,6 +89,38 @@ class BatchAugment:
                 lambda: _mix(self.mixup, images, targets, mix_seed),
             )
         return _mix(self.mixup or self.cutmix, images, targets, mix_seed)
+
+
+def _augmix(layer, images, seed):
+    """Hendrycks et al. 2020's AugMix with Keras AugMix's operations, chains, depth and α, every choice drawn
+    from `seed`: per chain up to `chain_depth` operations (each step one of them or none, as Keras picks),
+    the chains blended by Dirichlet(α) weights, the blend mixed with the batch by a Beta(α, α) weight.
+    Keras picks the operations once per trace (`cnnapp.compat.augmix_operations` says why); here
+    `tf.switch_case` runs the one picked for this batch."""
+    operations = compat.augmix_operations(layer)
+    generator = compat.stateless_seeds(layer, seed)
+    alpha = float(layer.alpha)
+    gammas = tf.random.stateless_gamma([layer.num_chains], _fold(seed, 1), alpha)
+    chain_weights = gammas / tf.reduce_sum(gammas)
+    pair = tf.random.stateless_gamma([2], _fold(seed, 2), alpha)
+    keep = pair[0] / tf.reduce_sum(pair)  # Beta(α, α): the share of the batch itself
+
+    def apply(operation, x):
+        transformation = operation.get_random_transformation(x, training=True, seed=generator)
+        return tf.clip_by_value(
+            tf.cast(operation.transform_images(x, transformation), tf.float32), *VALUE_RANGE
+        )
+
+    mixed = tf.zeros_like(images)
+    for chain in range(layer.num_chains):
+        x = images
+        for depth in range(layer.chain_depth):
+            step = _fold(seed, 3 + chain * layer.chain_depth + depth)
+            pick = tf.random.stateless_uniform([], step, 0, len(operations) + 1, tf.int32)
+            branches = [lambda x=x: x] + [lambda op=op, x=x: apply(op, x) for op in operations]
+            x = tf.ensure_shape(tf.switch_case(pick, branches), images.shape)
+        mixed += chain_weights[chain] * x
+    return keep * images + (1 - keep) * mixed
 
 
 def _mix(layer, images, targets, seed):

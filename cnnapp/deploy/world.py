@@ -230,13 +230,14 @@ def write_world(results: dict, folder: Path) -> tuple[Path, Path]:
 
 
 class RunWorld:
-    """`RunWorld(limit)(run_dir)`: a finished run's int8 export (in its export/ folder, made by the project's
-    export when missing) and that export's world numbers (`world.json` there, reused when present); the
-    inputs are made once, on the first run that needs them. The ablation's world columns
-    (cnnapp.training.ablation.run's `world`)."""
+    """`RunWorld(task, limit)(run_dir)`: a finished classification run's int8 export (in its export/
+    folder, made by the project's export when missing) and that export's world numbers (`world.json` there,
+    reused when present); the inputs are made once, on the first run that needs them. The ablation's world
+    columns (cnnapp.training.ablation.run's `world`). `task` is the runs' (`cnnapp.tasks.classification
+    .task()`), given from above: the export pipeline scores by it, and deploy sits below tasks."""
 
-    def __init__(self, limit: int | None = None, mode: str = "int8"):
-        self.limit, self.mode, self._inputs = limit, mode, None
+    def __init__(self, task, limit: int | None = None, mode: str = "int8"):
+        self.task, self.limit, self.mode, self._inputs = task, limit, mode, None
 
     def __call__(self, run_dir: Path) -> dict:
         from cnnapp.runs import RunDir
@@ -251,7 +252,7 @@ class RunWorld:
             from cnnapp.deploy.exporter import Options, export
             from cnnapp.deploy.subject import load_subject
 
-            export(load_subject(run_dir), [Options(mode=self.mode)], folder)
+            export(load_subject(run_dir, self.task), [Options(mode=self.mode)], folder)
         if self._inputs is None:
             self._inputs = world_inputs(self.limit)
         results = {**evaluate_world(folder, (self.mode,), self.limit, self._inputs), "limit": self.limit}

@@ -320,6 +320,8 @@ class BatchAugmentSection:
             per batch, drawn from Keras's 11 (0 = off).
         randaugment_factor: their strength in [0, 1] (Keras's `factor`; 0.5 ≈ magnitude 15 of 30).
         augmix: AugMix (Hendrycks et al. 2020, `keras.layers.AugMix`) instead of RandAugment.
+        augmix_factor: the strength of AugMix's operations in [0, 1] (Keras's `factor`, 0.3 by default: a
+            rotation of up to ±108°, which turns a 6 into a 9 before the blend with the image softens it).
         random_erasing: the probability of erasing a random rectangle of an image with noise (Zhong et al.
             2020, `keras.layers.RandomErasing`); 0 = off.
         mixup_alpha: MixUp (Zhang et al. 2018, `keras.layers.MixUp`): blend each image with another of the
@@ -332,6 +334,7 @@ class BatchAugmentSection:
     randaugment_ops: int = 0
     randaugment_factor: float = 0.5
     augmix: bool = False
+    augmix_factor: float = 0.3
     random_erasing: float = 0.0
     mixup_alpha: float = 0.0
     cutmix_alpha: float = 0.0
@@ -343,6 +346,8 @@ class BatchAugmentSection:
                 "batch_augment.randaugment_ops must be ≥ 0 and randaugment_factor in [0, 1]; got "
                 f"{self.randaugment_ops} and {self.randaugment_factor}"
             )
+        if not 0 < self.augmix_factor <= 1:
+            raise CnnappError(f"batch_augment.augmix_factor must be in (0, 1]; got {self.augmix_factor}")
         if self.augmix and self.randaugment_ops:
             raise CnnappError("batch_augment: choose RandAugment or AugMix, not both")
         if not (0 <= self.random_erasing <= 1 and 0 <= self.mix_switch <= 1):

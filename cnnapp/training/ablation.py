@@ -27,18 +27,26 @@ from cnnapp.runs import RunDir
 
 @dataclasses.dataclass(frozen=True)
 class Trick:
-    """A trick as recipe keys: the values that turn it on (when the recipe lacks it) and what it is."""
+    """A trick as recipe keys: the values that turn it on (when the recipe lacks it), what it is, and the
+    values that turn off a trick it cannot run beside (`instead_of`: AugMix replaces RandAugment)."""
 
     on: dict
     what: str
+    instead_of: dict = dataclasses.field(default_factory=dict)
 
 
 TRICKS = {
     "label_smoothing": Trick({"train.label_smoothing": 0.1}, "label smoothing ε"),
     "mixup": Trick({"batch_augment.mixup_alpha": 0.2}, "MixUp α"),
     "cutmix": Trick({"batch_augment.cutmix_alpha": 1.0}, "CutMix α"),
-    "randaugment": Trick({"batch_augment.randaugment_ops": 2}, "RandAugment operations"),
-    "augmix": Trick({"batch_augment.augmix": True}, "AugMix"),
+    "randaugment": Trick(
+        {"batch_augment.randaugment_ops": 2}, "RandAugment operations", {"batch_augment.augmix": False}
+    ),
+    "augmix": Trick(  # factor 0.1: the digit recipes' RandAugment strength (stronger rotates a 6 into a 9)
+        {"batch_augment.augmix": True, "batch_augment.augmix_factor": 0.1},
+        "AugMix",
+        {"batch_augment.randaugment_ops": 0},
+    ),
     "random_erasing": Trick({"batch_augment.random_erasing": 0.25}, "random erasing probability"),
     "ema": Trick({"optimizer.ema": True, "optimizer.ema_momentum": 0.99}, "Polyak averaging (EMA)"),
     "cosine": Trick({"schedule.name": "cosine", "schedule.warmup": 1.0}, "warm-up + cosine schedule"),
@@ -82,8 +90,10 @@ def variants(recipe_name: str, tricks: list[str], overrides: list[str]) -> dict[
         if _is_on(recipe, name):  # off: the paper's values where there is a paper recipe, else the defaults
             off = {key: _value(paper, key) if paper else None for key in keys}
             rows[f"-{name}"] = (recipe_name, [_override(k, v, name) for k, v in off.items()])
-        else:
-            rows[f"+{name}"] = (recipe_name, [_override(k, v, name) for k, v in keys.items()])
+        else:  # on, in place of a trick it cannot run beside where the recipe has that one
+            clash = {k: v for k, v in TRICKS[name].instead_of.items() if _value(recipe.to_dict(), k)}
+            on = [_override(k, v, name) for k, v in {**keys, **clash}.items()]
+            rows[f"+{name}"] = (recipe_name, on)
     if base:
         rows["paper"] = (base, [])
     return rows
@@ -235,7 +245,9 @@ def markdown(table: dict) -> str:
         cells.append(_spread(numbers.get("temperature"), ".2f"))
         cells += [_spread(numbers[f"world_{k}"], ".1f") for k in WORLD] if world else []
         cells.append(f"{numbers['train_seconds']['mean']:.0f}")
-        lines.append(f"| {_label(row)} | " + " | ".join(cells) + " |")
+        changes = table.get("rows", {}).get(row, {}).get("overrides", [])
+        label = _label(row, changes) if row != "recipe" or "paper" in summary else "the recipe"
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     if world:
         lines += ["", WORLD_NOTE]
     return "\n".join(lines) + "\n"
@@ -257,12 +269,17 @@ def _percent(stat: dict) -> str:
     return f"{stat['mean'] * 100:.2f} ± {stat['std'] * 100:.2f}"
 
 
-def _label(row: str) -> str:
+def _label(row: str, changes: list[str] = ()) -> str:
     if row == "recipe":
         return "the recipe (all its tricks)"
     if row == "paper":
         return "paper recipe (no tricks)"
-    return f"{'without' if row[0] == '-' else 'with'} {row[1:]}"
+    if row[0] == "-":
+        return f"without {row[1:]}"
+    name, keys = row[1:], {change.split("=", 1)[0] for change in changes}
+    clash = keys & TRICKS[name].instead_of.keys()  # the keys of the trick it replaced in this recipe
+    replaced = [t for t in TRICKS if t != name and clash & TRICKS[t].on.keys()]
+    return f"with {name}" + (f" instead of {', '.join(replaced)}" if replaced else "")
 
 
 def refresh_doc(doc: Path, tables: Path) -> str:

@@ -80,3 +80,32 @@ def test_a_pipeline_started_later_sees_the_same_batches():
         np.testing.assert_array_equal(a_images.numpy(), b_images.numpy())
         np.testing.assert_array_equal(a_labels.numpy(), b_labels.numpy())
     assert augment_batches(batches, BatchAugmentSection(), 10, seed=7) is batches, "all off: untouched"
+
+
+def test_augmix_changes_the_batch_seeded_and_keeps_the_labels():
+    rng = np.random.default_rng(2)
+    images = tf.constant(rng.uniform(0, 255, (COUNT, SIZE, SIZE, 3)), tf.float32)
+    augment = BatchAugment(BatchAugmentSection(augmix=True), COUNT)
+    out, labels = augment(images, tf.range(COUNT), step_seed(0, 5))
+    again, _ = BatchAugment(BatchAugmentSection(augmix=True), COUNT)(images, tf.range(COUNT), step_seed(0, 5))
+    other, _ = augment(images, tf.range(COUNT), step_seed(0, 6))
+    assert labels.numpy().tolist() == list(range(COUNT)), "AugMix mixes views of one image, not labels"
+    assert np.mean(np.abs(out.numpy() - images.numpy())) > 1.0, "the images changed"
+    np.testing.assert_array_equal(out.numpy(), again.numpy())
+    assert not np.array_equal(out.numpy(), other.numpy())
+    assert out.numpy().min() >= 0 and out.numpy().max() <= 255
+
+
+@pytest.mark.slow  # tracing AugMix's 99 branches twice: 10× the other pipeline tests
+def test_augmix_batches_depend_on_seed_and_step_only():
+    """Keras's AugMix picks its operations once per trace, from Python's global random state: two pipelines
+    of one seed differed. Here a batch depends on (seed, step) only: a resumed run sees the same batches."""
+    images = np.tile(np.linspace(0, 255, SIZE, dtype="float32")[None, :, None, None], (4 * COUNT, 1, SIZE, 1))
+    batches = tf.data.Dataset.from_tensor_slices((images, np.arange(4 * COUNT) % 10)).batch(COUNT)
+    cfg = BatchAugmentSection(augmix=True, augmix_factor=0.1)
+    whole = [b[0].numpy() for b in augment_batches(batches, cfg, 10, seed=3)]
+    later = [b[0].numpy() for b in augment_batches(batches.skip(2), cfg, 10, seed=3, first_step=2)]
+    for a, b in zip(whole[2:], later, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert all(a.shape == (COUNT, SIZE, SIZE, 1) for a in whole), "grey images stay grey"
+    assert len({a.tobytes() for a in whole}) == len(whole), "every batch has its own numbers"

@@ -97,16 +97,17 @@ def test_the_ablation_exports_every_run_and_reads_it_through_mediapipe(tmp_path)
     """The world columns end to end on mnist4k (3 short runs, 3 int8 exports); the fast tests above cover
     the table they make."""
     from cnnapp.deploy.world import RunWorld
+    from cnnapp.tasks.classification import task
 
     out = tmp_path / "ablation"
     shrink = [*SHRINK, 'data.dataset="mnist4k"', 'train.precision="float32"']
-    table = ablation.run("lenet5-digits-modern", ["ema"], [0], out, shrink, world=RunWorld(limit=20))
+    table = ablation.run("lenet5-digits-modern", ["ema"], [0], out, shrink, world=RunWorld(task(), limit=20))
     for run in table["runs"]:
         assert (out / run["run"] / "export" / "int8.tflite").is_file()
         assert {"camera_like", "harder", "refused"} <= set(run["world"])
         assert 0 < run["temperature"] < 20 and 0 <= run["test_ece_scaled"] <= 1
     assert "world: camera-like" in (out / "ablation.md").read_text()
     stamp = (out / "recipe" / "seed-0" / "export" / "world.json").stat().st_mtime_ns
-    again = ablation.run("lenet5-digits-modern", ["ema"], [0], out, shrink, world=RunWorld(limit=20))
+    again = ablation.run("lenet5-digits-modern", ["ema"], [0], out, shrink, world=RunWorld(task(), limit=20))
     assert again["summary"] == table["summary"]  # read back: nothing trained, exported or evaluated again
     assert (out / "recipe" / "seed-0" / "export" / "world.json").stat().st_mtime_ns == stamp

@@ -130,3 +130,14 @@ def test_ablation_rows_turn_each_trick_off_against_the_paper():
     assert rows["paper"] == ("lenet5-digits", [])
     with pytest.raises(recipes.CnnappError, match="unknown trick"):
         ablation.variants("lenet5-digits-modern", ["dropblock"], [])
+
+
+def test_augmix_replaces_randaugment_where_the_recipe_has_it():
+    """AugMix and RandAugment are alternatives (a recipe refuses both): the row swaps one for the other."""
+    modern = ablation.variants("lenet5-digits-modern", ["augmix"], [])["+augmix"][1]
+    on = ["batch_augment.augmix=true", "batch_augment.augmix_factor=0.1"]
+    assert modern == [*on, "batch_augment.randaugment_ops=0"]
+    assert load_recipe("lenet5-digits-modern", modern).batch_augment.augmix
+    assert ablation._label("+augmix", modern) == "with augmix instead of randaugment"
+    paper = ablation.variants("lenet5-digits", ["augmix"], [])["+augmix"][1]
+    assert paper == on and ablation._label("+augmix", paper) == "with augmix"

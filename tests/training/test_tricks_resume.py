@@ -1,5 +1,5 @@
-"""Smoke tier: a run with every batch augmentation, label smoothing, EMA, warm-up + cosine and top-k
-checkpoints, stopped after its first epoch and resumed, ends bit-identical to an uninterrupted one.
+"""Smoke tier: a run with MixUp, CutMix and random erasing, label smoothing, AdamW, EMA, warm-up + cosine and
+top-k checkpoints, stopped after its first epoch and resumed, ends bit-identical to an uninterrupted one.
 
 The stop is an exception raised right after the first epoch's resume state is written (the process-level
 SIGKILL case is tests/training/test_resume.py's, on the paper recipe); what matters here is that the EMA
@@ -19,7 +19,12 @@ OVERRIDES = [
     "train.epochs=2",
     "train.steps_per_epoch=3",
     "data.limit=120",
-    "batch_augment.randaugment_ops=0",  # its seeding: tests/data/test_mixing.py (it costs seconds to trace)
+    # RandAugment's and AugMix's seeding by step: tests/data/test_mixing.py (they cost seconds to trace;
+    # AugMix doubled this test's CPU time)
+    "batch_augment.randaugment_ops=0",
+    'optimizer.name="adamw"',
+    "optimizer.lr=0.001",
+    "optimizer.decoupled_weight_decay=0.05",
 ]
 
 
@@ -65,4 +70,5 @@ def test_resume_with_ema_and_batch_augmentations_is_bit_identical(tmp_path, monk
     assert reference["weights"] == "ema"
     meta = json.loads((tmp_path / "stopped" / "run.json").read_text())
     assert meta["tricks"]["mixup_alpha"] == 0.2 and meta["tricks"]["ema"] is True
+    assert meta["tricks"]["adamw"] is True and meta["tricks"]["decoupled_weight_decay"] == 0.05
     assert (tmp_path / "stopped" / "figures" / "augmentations.png").is_file()
