@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import tensorflow as tf
 
+from cnnapp.colour import LUMA
+
 
 def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     """Convert a grey (1) or RGB (3) image to `channels` channels."""
@@ -17,7 +19,8 @@ def to_channels(image: tf.Tensor, channels: int) -> tf.Tensor:
     if have == 1 and channels == 3:
         return tf.image.grayscale_to_rgb(image)
     if have == 3 and channels == 1:
-        return tf.image.rgb_to_grayscale(image)
+        # The luma sum of cnnapp.colour, not tf.image.rgb_to_grayscale's rounded 0.2989: one value everywhere.
+        return tf.tensordot(image, tf.constant(LUMA, image.dtype), [[-1], [0]])[..., None]
     raise ValueError(f"cannot convert {have} channels to {channels}")
 
 

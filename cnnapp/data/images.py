@@ -4,7 +4,7 @@
 - grey, grey+alpha, palette, RGB, RGBA and CMYK images all come out with the channels asked for. Alpha is
   dropped (the colour under it is kept, as libpng's strip does); palette images are expanded to their colours;
   CMYK JPEGs are converted to RGB by libjpeg; a colour image asked for as grey goes through
-  `tf.image.rgb_to_grayscale` (ITU-R 601 weights), a grey one asked for as RGB is copied to three channels.
+  the ITU-R BT.601 luma weights of `cnnapp.colour`, a grey one asked for as RGB is copied to three channels.
 - a JPEG's EXIF orientation (phones store photos sideways and record the turn there) is applied, read from the
   bytes in the graph: tf.image has no EXIF support, and a Python reader in `tf.py_function` would hold the
   GIL in every parallel decode.
@@ -20,6 +20,7 @@ import struct
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.colour import LUMA
 from cnnapp.errors import CnnappError
 
 IMAGE_SUFFIXES = (".bmp", ".gif", ".jpeg", ".jpg", ".png")
@@ -63,8 +64,8 @@ def decode(contents: tf.Tensor, channels: int, exif: bool = True) -> tf.Tensor:
         )
         native = tf.cast(_upright(native, contents) if exif else native, tf.float32)
         depth = tf.shape(native)[-1]
-        # Grey (+alpha): its first channel; colour (+alpha): tf.image.rgb_to_grayscale's weighted sum, the
-        # conversion `augment.to_channels` applies to a decoded RGB split.
+        # Grey (+alpha): its first channel; colour (+alpha): the BT.601 luma sum (colour.LUMA), the
+        # conversion `augment.to_channels` applies to a decoded RGB split and the exported front makes.
         weights = tf.where(depth < 3, _GREY_WEIGHTS, _RGB_WEIGHTS)[:depth]
         image = tf.tensordot(native, weights, [[2], [0]])[..., None]
     image.set_shape([None, None, channels])
@@ -75,7 +76,7 @@ def decode(contents: tf.Tensor, channels: int, exif: bool = True) -> tf.Tensor:
 # numpy, not tf.constant: an eager tensor made at import starts TensorFlow's runtime, which a
 # MultiWorkerMirroredStrategy created later refuses ("Collective ops must be configured at program startup").
 _GREY_WEIGHTS = np.array([1.0, 0.0, 0.0, 0.0], np.float32)
-_RGB_WEIGHTS = np.array([0.2989, 0.5870, 0.1140, 0.0], np.float32)  # tf.image.rgb_to_grayscale's
+_RGB_WEIGHTS = np.array([*LUMA, 0.0], np.float32)  # the one home of the grey weights: cnnapp.colour
 
 
 def _upright(image: tf.Tensor, contents: tf.Tensor) -> tf.Tensor:

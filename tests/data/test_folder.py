@@ -11,7 +11,7 @@ import tensorflow as tf
 from PIL import Image
 
 from cnnapp import data, errors
-from cnnapp.data import folder, images
+from cnnapp.data import augment, folder, images
 from cnnapp.data.__main__ import main as data_main
 from cnnapp.data.records import records_of
 from cnnapp.errors import CnnappError
@@ -54,7 +54,7 @@ def test_every_colour_type_decodes_to_grey_and_rgb(name):
     if kind is None:  # a grey image stays exactly itself as grey, and is copied to three channels as RGB
         np.testing.assert_array_equal(grey[..., 0], pillow[..., 0])
     else:  # colour → grey is the pipelines' own conversion of the decoded RGB
-        np.testing.assert_allclose(grey, tf.image.rgb_to_grayscale(rgb).numpy(), atol=1e-3)
+        np.testing.assert_allclose(grey, augment.to_channels(tf.constant(rgb), 1).numpy(), atol=1e-3)
 
 
 def exif_jpeg(orientation: int, little_endian: bool = True, after_jfif: bool = False) -> bytes:
