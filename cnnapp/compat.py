@@ -91,6 +91,30 @@ def close_metadata_writer(writer) -> None:
     _require(writer, "_temp_folder", "the temporary folder of MediaPipe's writer").cleanup()
 
 
+# --- TFLite flatbuffers
+
+
+def read_tflite(content: bytes) -> Any:
+    """A .tflite file as the schema's mutable object tree (`ModelT`: subgraphs, tensors, operators, buffers).
+
+    The export edits the converted graph in place (pins the input's range, folds a QAT input requantize,
+    strips debug names) and reads its tensor names; no public TensorFlow or LiteRT API edits a flatbuffer.
+    `tensorflow.lite.tools.flatbuffer_utils` is the reader TensorFlow's own tools use (visualize, strip).
+    """
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    read = _require(flatbuffer_utils, "read_model_from_bytearray", "the flatbuffer reader")
+    return read(bytearray(content))
+
+
+def write_tflite(model: Any) -> bytes:
+    """The object tree `read_tflite` gave, edited, as .tflite bytes again."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    write = _require(flatbuffer_utils, "convert_object_to_bytearray", "the flatbuffer writer")
+    return bytes(write(model))
+
+
 # --- LiteRT interpreter
 
 

@@ -51,6 +51,14 @@ def test_the_interpreter_still_lists_its_ops():
     assert all({"index", "op_name", "operand_types", "result_types"} <= set(op) for op in ops)
 
 
+def test_a_tflite_file_still_reads_into_an_object_tree_and_writes_back_unchanged():
+    content = (ROOT / "export" / "lenet5-digits" / "int8.tflite").read_bytes()
+    model = compat.read_tflite(content)
+    assert model.subgraphs[0].operators and model.subgraphs[0].tensors
+    again = compat.write_tflite(compat.read_tflite(compat.write_tflite(model)))
+    assert again == compat.write_tflite(model)  # a round trip is stable: the edits are all the export changes
+
+
 def test_the_optimizer_still_keeps_its_averages_beside_its_variables():
     model = _tiny()
     optimizer = keras.optimizers.SGD(0.5, use_ema=True, ema_momentum=0.5)

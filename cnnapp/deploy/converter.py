@@ -183,14 +183,12 @@ def quantize_calibrated(
 
 
 def _pin_input_range(calibrated: bytes, low: float, high: float) -> bytes:
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    tree = flatbuffer_utils.read_model_from_bytearray(bytearray(calibrated))
+    tree = compat.read_tflite(calibrated)
     graph = tree.subgraphs[0]
     for index in graph.inputs:
         quantization = graph.tensors[index].quantization
         quantization.min, quantization.max = np.array([low], np.float32), np.array([high], np.float32)
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(tree))
+    return compat.write_tflite(tree)
 
 
 def tensor_layers(name: str, layer_names: Iterable[str]) -> list[str]:
@@ -209,8 +207,6 @@ def tensor_layers(name: str, layer_names: Iterable[str]) -> list[str]:
 
 def float_nodes(calibrated: bytes, model, float_layers: Sequence[str]) -> list[str]:
     """The calibrated graph's tensor names (the quantizer's node names) made by the Keras `float_layers`."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
     layer_names = [layer.name for layer in model.layers if layer.name != model.name]
     missing = [name for name in float_layers if name not in layer_names]
     if missing:
@@ -218,7 +214,7 @@ def float_nodes(calibrated: bytes, model, float_layers: Sequence[str]) -> list[s
             f"--float-layers names no layer of {model.name}: {', '.join(missing)}; its layers are named in "
             f"the --debug table (or model.summary())"
         )
-    tree = flatbuffer_utils.read_model_from_bytearray(bytearray(calibrated))
+    tree = compat.read_tflite(calibrated)
     graph = tree.subgraphs[0]
     wanted = set(float_layers)
     nodes = []
@@ -264,13 +260,11 @@ def check_granularity(granularity: str, mode: str) -> None:
 
 def _tidy(content: bytes, fold_input: bool) -> bytes:
     """Edit the converted flatbuffer once: strip debug names, and fold a QAT graph's input requantize."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(content))
+    model = compat.read_tflite(content)
     if fold_input:
         _fold_input_requantize(model)
     _strip_debug_names(model)
-    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
+    return compat.write_tflite(model)
 
 
 def _strip_debug_names(model) -> None:

@@ -7,6 +7,7 @@ int8 (and int16x8) agree with Keras on at least 95% of the evaluated test images
 import numpy as np
 import pytest
 
+from cnnapp import compat
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.exporter import ClassifierBaseline, Options, export_model
 from cnnapp.errors import CnnappError
@@ -111,9 +112,7 @@ def test_normalization_is_in_the_graph(lenet):
 
 
 def _tensors(content):
-    from tensorflow.lite.tools import flatbuffer_utils
-
-    graph = flatbuffer_utils.read_model_from_bytearray(bytearray(content)).subgraphs[0]
+    graph = compat.read_tflite(content).subgraphs[0]
     return graph, graph.tensors
 
 
