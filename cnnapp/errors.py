@@ -113,7 +113,7 @@ def missing_package(error: ModuleNotFoundError) -> str | None:
     if top not in OPTIONAL_PACKAGES:
         return None
     needs, install = OPTIONAL_PACKAGES[top]
-    return f"{needs} need the package {top}, which is not installed: {install}"
+    return f"the package {top}, for {needs}, is not installed: {install}"
 
 
 def require_optional(module: str) -> None:

@@ -116,7 +116,9 @@ def test_a_missing_optional_package_is_one_line_naming_its_install(monkeypatch, 
         errors.run_cli(main, "cnnapp export", [])
     err = capsys.readouterr().err
     assert exit_.value.code == 2 and err.count("\n") == 1, err
-    assert "QAT, pruning and clustering need the package tensorflow_model_optimization" in err
+    assert (
+        "the package tensorflow_model_optimization, for QAT, pruning and clustering, is not installed" in err
+    )
     assert errors.TFMOT_INSTALL in err
     qat.output_quantize_config.cache_clear()
 

@@ -81,9 +81,7 @@ def test_run_cli_exits_with_mains_status_130_on_ctrl_c_and_a_bug_keeps_its_trace
 def test_an_optional_package_missing_names_its_install():
     assert errors.missing_package(ModuleNotFoundError(name="numpy")) is None  # not optional: a broken install
     message = errors.missing_package(ModuleNotFoundError(name="jax.numpy"))
-    assert (
-        message == "the JAX backend need the package jax, which is not installed: pip install 'cnnapp[jax]'"
-    )
+    assert message == "the package jax, for the JAX backend, is not installed: pip install 'cnnapp[jax]'"
     errors.require_optional("numpy")  # installed: nothing happens
     with pytest.raises(CnnappError, match="no_such_package_here is not installed"):
         errors.require_optional("no_such_package_here")
