@@ -52,45 +52,61 @@ def write_json(path: str | os.PathLike, value: object) -> None:
     write_text(path, json.dumps(value, indent=2, sort_keys=False) + "\n")
 
 
+# Inside an output folder: the staging folder of a multi-file write, and the journal that commits it.
+STAGING_PREFIX = ".staging."
+JOURNAL = f".journal{TEMP_MARK}.json"
+
+
 @contextlib.contextmanager
 def staged_folder(out: str | os.PathLike) -> Iterator[Path]:
-    """Yield a staging folder beside `out` that starts as a copy of it; on success swap it in for `out`.
+    """Yield an empty staging folder inside `out`; on success move its files into `out` as a set.
 
-    A multi-file output (an export's .tflite, labels.txt, json and md) is then all old or all new: a kill
-    before the swap leaves `out` as it was (and a staging folder that the next run's own cleanup ignores:
-    it is named `.OUT.*.tmp-cnnapp`). Nothing already in `out` is lost: its files are hard-linked into the
-    staging folder (copied where links are not possible), and writers replace files by rename (this
-    module's writes), never in place. The swap is two renames (`out` away, staging in).
+    A multi-file output (an export's .tflite, labels.txt, json and md) is then all old or all new, and nothing
+    is written outside the folder the user named. The set is committed by a journal (`OUT/.journal...json`,
+    written atomically) naming the files to move: a kill before it leaves the old set (and a staging folder
+    the next call removes); a kill after it, while files are being moved, is rolled forward by the next call
+    (`finish_staged`), so the new set is completed and never left beside the old one. Files of `out` that
+    the new set does not name stay as they were. Hold `runs.output_lock(out)` around it: two writers into
+    one folder are refused, not mixed.
     """
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists() and not out.is_dir():
         raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), str(out))
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=TEMP_MARK, dir=out.parent))
+    out.mkdir(parents=True, exist_ok=True)
+    finish_staged(out)
+    staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, suffix=TEMP_MARK, dir=out))
     try:
-        if out.is_dir():
-            for entry in out.iterdir():
-                if entry.is_dir() and not entry.is_symlink():
-                    shutil.copytree(entry, staging / entry.name, symlinks=True, copy_function=_link_or_copy)
-                else:
-                    _link_or_copy(entry, staging / entry.name)
         yield staging
+        names = sorted(entry.name for entry in staging.iterdir())
+        write_json(out / JOURNAL, {"staging": staging.name, "names": names})  # the commit point
+        finish_staged(out)
+    finally:
+        if not (out / JOURNAL).exists():  # committed but interrupted: the next call moves the rest in
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def finish_staged(out: str | os.PathLike) -> None:
+    """Complete a committed staged write that a kill interrupted (the journal's names not yet moved), and
+    remove staging folders that were never committed. Safe to repeat: each move is a rename."""
+    out = Path(out)
+    journal = out / JOURNAL
+    if journal.exists():
+        entry = json.loads(journal.read_text())
+        staging = out / entry["staging"]
         umask = os.umask(0)
         os.umask(umask)
-        staging.chmod(0o777 & ~umask)  # mkdtemp makes 0700; an export folder is as readable as any other
-        old = None
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", suffix=TEMP_MARK, dir=out.parent))
-            out.rename(old / out.name)
-        staging.rename(out)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-
-
-def _link_or_copy(source, target) -> None:
-    try:
-        os.link(source, target, follow_symlinks=False)
-    except OSError:
-        shutil.copy2(source, target, follow_symlinks=False)
+        for name in entry["names"]:
+            source = staging / name
+            if not source.exists() and not source.is_symlink():
+                continue  # moved before the kill
+            target = out / name
+            if source.is_dir() and not source.is_symlink():
+                source.chmod(0o777 & ~umask)
+                if target.is_dir() and not target.is_symlink():
+                    # A folder cannot be renamed over a non-empty one: put the old one in the staging folder
+                    # first (removed with it), under a name the set does not use.
+                    target.rename(staging / f".old.{name}{TEMP_MARK}")
+            os.replace(source, target)
+        journal.unlink()
+    for stale in out.glob(f"{STAGING_PREFIX}*{TEMP_MARK}"):
+        shutil.rmtree(stale, ignore_errors=True)

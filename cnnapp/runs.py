@@ -233,10 +233,9 @@ OUTPUT_LOCK = ".lock-cnnapp"  # the lock file inside an export folder (output_lo
 
 
 def output_lock(out: str | os.PathLike, what: str = "export") -> RunLock:
-    """The lock of an output folder that is replaced whole (`atomic.staged_folder`), so two exports into one
-    folder cannot mix: a file inside it, `OUT/.lock-cnnapp`. The folder is swapped, but its files are
-    hard-linked into the new one, so every exporter locks the same inode before and after a swap, and nothing
-    is written beside the folder the user named."""
+    """The lock of an output folder written as a set (`atomic.staged_folder`), so two exports into one
+    folder cannot mix: a file inside it, `OUT/.lock-cnnapp`. The set is staged and swapped in inside the
+    folder, so the lock file stays put and nothing is written beside the folder the user named."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     return RunLock(out / OUTPUT_LOCK, out, what, on_folder=False)

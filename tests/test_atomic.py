@@ -1,6 +1,7 @@
 """Atomic writes: all or nothing, with an ordinary file's permissions."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -77,9 +78,54 @@ def test_the_output_lock_holds_across_the_swap_and_lives_inside_the_folder(tmp_p
     with output_lock(out):
         with staged_folder(out) as staging:
             (staging / "int8.tflite").write_bytes(b"new")
-        # The folder is a new one now; its lock file is the same inode, so a second export is still refused.
+        # The swap moves files into the folder, never the folder or its lock: a second export is refused.
         with pytest.raises(CnnappError, match="export is in use by another export"):
             output_lock(out).acquire()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["export"]  # nothing beside the named folder
     with output_lock(out):  # released
         pass
+
+
+def test_a_staged_folder_stages_inside_the_named_folder(tmp_path):
+    from cnnapp.atomic import staged_folder
+
+    out = tmp_path / "export"
+    with staged_folder(out) as staging:
+        assert staging.parent == out  # nothing is written beside the folder the user named
+        (staging / "saved_model").mkdir()
+        (staging / "saved_model" / "m.pb").write_bytes(b"new")
+    assert (out / "saved_model" / "m.pb").read_bytes() == b"new"
+    with staged_folder(out) as staging:  # a folder in the set replaces the old folder whole
+        (staging / "saved_model").mkdir()
+        (staging / "saved_model" / "n.pb").write_bytes(b"newer")
+    assert sorted(p.name for p in (out / "saved_model").iterdir()) == ["n.pb"]
+    assert sorted(p.name for p in out.iterdir()) == ["saved_model"]
+
+
+def test_a_kill_between_the_files_of_the_swap_is_completed_to_the_new_set(tmp_path, monkeypatch):
+    from cnnapp.atomic import finish_staged, staged_folder
+
+    out = tmp_path / "export"
+    out.mkdir()
+    for name in ("int8.json", "int8.md", "int8.tflite"):
+        (out / name).write_text("old")
+    real_replace = os.replace
+    moved = []
+
+    def killed_after_one(source, target):
+        into_out = Path(target).parent == out and Path(target).name != atomic.JOURNAL
+        if into_out and moved:
+            raise KeyboardInterrupt  # killed after the first file of the set is in
+        real_replace(source, target)
+        if into_out:
+            moved.append(target)
+
+    monkeypatch.setattr(os, "replace", killed_after_one)
+    with pytest.raises(KeyboardInterrupt), staged_folder(out) as staging:
+        for name in ("int8.json", "int8.md", "int8.tflite"):
+            atomic.write_text(staging / name, "new")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert (out / "int8.json").read_text() == "new" and (out / "int8.tflite").read_text() == "old"
+    finish_staged(out)  # what the next export into the folder does first
+    assert {(out / n).read_text() for n in ("int8.json", "int8.md", "int8.tflite")} == {"new"}
+    assert sorted(p.name for p in out.iterdir()) == ["int8.json", "int8.md", "int8.tflite"]

@@ -278,13 +278,36 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     )
 
 
-def split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Callable:
-    """load_split(split, limit) for a named dataset, through the evaluation pipeline (no augmentation);
-    `classes` (a run's data.classes) keeps only those, relabelled 0.. in that order, as the run trained."""
+def run_loader(recipe, config, load_data) -> Callable:
+    """load_split(split, limit) of a run's own data: the splits it trained on, from the run-data loader
+    (`load_data(recipe)`, the task's `load_run_data`: data.classes relabelled as in training, data.limit,
+    data.per_class, the held-out validation), through the evaluation pipeline (no augmentation).
+
+    Post-training calibration takes "train": the representative images only set activation ranges, and the
+    training images (without the held-out part) are the widest sample of what the model saw. The held-out
+    validation stays for what is fitted and checked on unseen images (the refusal threshold), and the test
+    split only scores, so no score is measured on an image that tuned the export.
+    """
     cache: dict = {}
 
     def load_split(split: str, limit: int | None = None):
-        from cnnapp.data import evaluation_pipeline, load_dataset, subsets
+        if "splits" not in cache:
+            cache["splits"] = load_data(recipe)
+        return _arrays(
+            getattr(cache["splits"], split), config, limit, f"the {split} split of {recipe.data.dataset}"
+        )
+
+    return load_split
+
+
+def split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Callable:
+    """load_split(split, limit) for a named dataset (a bare model, or a run scored on another dataset),
+    through the evaluation pipeline (no augmentation); `classes` keeps only those, relabelled 0.. in that
+    order."""
+    cache: dict = {}
+
+    def load_split(split: str, limit: int | None = None):
+        from cnnapp.data import load_dataset, subsets
 
         if "source" not in cache:
             cache["source"] = load_dataset(dataset, data_dir)
@@ -292,14 +315,20 @@ def split_loader(dataset: str, data_dir: str | None, config, classes=()) -> Call
         if classes:
             ids = subsets.class_ids(cache["source"].info.class_names, classes)
             ds = subsets.relabel(subsets.only_classes(ds, ids)[0], ids)
-        if limit:  # a seeded sample of the split, not its first images (which may be sorted by class)
-            ds = ds.shuffle(10_000, seed=0).take(limit)
-        images, labels = [], []
-        for x, y in evaluation_pipeline(ds, config, 256):
-            images.append(x.numpy())
-            labels.append(y.numpy())
-        if not images:
-            raise CnnappError(f"the {split} split of {dataset} is empty")
-        return np.concatenate(images).astype(np.float32), np.concatenate(labels).astype(np.int32)
+        return _arrays(ds, config, limit, f"the {split} split of {dataset}")
 
     return load_split
+
+
+def _arrays(ds, config, limit: int | None, what: str) -> tuple[np.ndarray, np.ndarray]:
+    from cnnapp.data import evaluation_pipeline
+
+    if limit:  # a seeded sample of the split, not its first images (which may be sorted by class)
+        ds = ds.shuffle(10_000, seed=0).take(limit)
+    images, labels = [], []
+    for x, y in evaluation_pipeline(ds, config, 256):
+        images.append(x.numpy())
+        labels.append(y.numpy())
+    if not images:
+        raise CnnappError(f"{what} is empty")
+    return np.concatenate(images).astype(np.float32), np.concatenate(labels).astype(np.int32)

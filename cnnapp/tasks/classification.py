@@ -208,16 +208,18 @@ class Classification:
         return "\n".join([text, *notes])
 
     def export_loader(self, run, dataset: str | None):
-        """`load_split(split, limit)` of a run's export: its own classes (data.classes), relabelled as in
-        training, through the evaluation pipeline without its front (the front goes into the model)."""
+        """`load_split(split, limit)` of a run's export: the run's own splits (`load_run_data`, so its classes
+        relabelled as in training), or with `dataset`, that dataset's; through the evaluation pipeline
+        without its front (the front goes into the model)."""
         import dataclasses
 
-        from cnnapp.deploy.subject import split_loader
+        from cnnapp.deploy.subject import run_loader, split_loader
 
         data = run.recipe.data
         config = dataclasses.replace(data.pipeline, front="none", augment=())
-        name = dataset or data.dataset
-        return split_loader(name, data.data_dir or None, config, data.classes if not dataset else ())
+        if dataset and dataset != data.dataset:
+            return split_loader(dataset, None, config)
+        return run_loader(run.recipe, config, self.load_data)
 
 
 @functools.cache
