@@ -6,8 +6,9 @@
 
 The front is one weight-free layer, `rgb_to_grey`, inserted between the input and the `normalization` layer:
 grey = 0.299 R + 0.587 G + 0.114 B (ITU-R BT.601 luma, `cnnapp.colour.LUMA`, the weights the training
-pipelines use; they sum to 1, so a grey image given as R = G = B passes unchanged). It is a 1×1 convolution with a constant kernel, so
-TFLite runs it as one CONV_2D, which has an int8 kernel. Resizing stays the job of the app (or MediaPipe).
+pipelines use; they sum to 1, so a grey image given as R = G = B passes unchanged). It is a 1×1
+convolution with a constant kernel, so TFLite runs it as one CONV_2D, which has an int8 kernel. Resizing
+stays the job of the app (or MediaPipe).
 
 The ink front, `ink_front` (`kind="camera"`), is the one a run trained with `data.front = "camera"` saw in its
 pipelines (`cnnapp.data.camera.front`: grey, polarity from the frame itself, contrast), now inside the graph:
