@@ -29,8 +29,9 @@ import tensorflow as tf
 
 from cnnapp.data import images as img
 from cnnapp.data.records import Files, Records, register
-from cnnapp.data.types import DatasetInfo, Source, files_identity
+from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import UNREADABLE_IMAGE, CnnappError
+from cnnapp.fingerprint import files_identity
 
 FOLDER_PREFIX = "folder:"
 IMAGE_SUFFIXES = img.IMAGE_SUFFIXES

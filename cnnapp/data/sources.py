@@ -18,8 +18,9 @@ import tensorflow as tf
 
 from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
-from cnnapp.data.types import DatasetInfo, Source, file_sha256
+from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.fingerprint import file_sha256
 from cnnapp.paths import ASSETS  # the shipped data's anchor lives in the light cnnapp.paths; the name stays
 
 # tfds name → its splits; imagenet and imagenette have no labelled test split, so their validation split is

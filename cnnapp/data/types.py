@@ -7,8 +7,6 @@ build them without importing the others.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -27,8 +25,9 @@ class DatasetInfo:
         class_names: one name per label, in label order.
         split_sizes: examples per split (None where a source cannot tell before reading it).
         image_shape: native (H, W, C); H and W are None when images differ in size.
-        identity: what the data is, for a run's fingerprint: "N files, sha256 ..." of a folder's names and
-            sizes, the tfds full name and version, the sha256 of a shipped file ("" when unknown).
+        identity: what the data is, for a run's fingerprint (`cnnapp.fingerprint`): a folder's file count,
+            hash of names and sizes and hash of contents, the tfds full name and version, the sha256 of a
+            shipped file ("" when unknown).
     """
 
     name: str
@@ -62,21 +61,3 @@ class Source:
                 f"dataset {self.info.name} has no split {name!r}; its splits: {', '.join(self.splits)}{hint}"
             )
         return self.splits[name]
-
-
-def files_identity(paths, root) -> str:
-    """A folder's identity: its image count and a sha256 of every file's path (below `root`) and size, in
-    sorted order. A file added, removed, renamed, moved to another class or rewritten at another size
-    changes it; reading it costs one `stat` per file, no decode."""
-    digest = hashlib.sha256()
-    root = os.fspath(root)
-    unique = sorted(set(map(os.fspath, paths)))
-    for path in unique:
-        digest.update(f"{os.path.relpath(path, root)}\0{os.stat(path).st_size}\n".encode("utf-8", "replace"))
-    return f"{len(unique)} files, sha256 {digest.hexdigest()[:16]}"
-
-
-def file_sha256(path) -> str:
-    """The sha256 (first 16 hex digits) of one file's bytes."""
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()[:16]

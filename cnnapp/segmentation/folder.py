@@ -20,8 +20,9 @@ import tensorflow as tf
 
 from cnnapp.data.folder import FOLDER_PREFIX
 from cnnapp.data.images import decode
-from cnnapp.data.types import DatasetInfo, Source, files_identity
+from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError
+from cnnapp.fingerprint import files_identity
 from cnnapp.paths import read_utf8
 from cnnapp.segmentation import VOID
 

@@ -16,8 +16,9 @@ import functools
 import numpy as np
 import tensorflow as tf
 
-from cnnapp.data.types import DatasetInfo, Source, file_sha256
+from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.fingerprint import file_sha256
 from cnnapp.segmentation import VOID, scenes
 from cnnapp.segmentation.folder import FOLDER_PREFIX, load_mask_folder
 

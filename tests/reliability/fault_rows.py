@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.runs import RunDir, output_lock
-from tests.reliability.conftest import train_argv
+from tests.reliability.conftest import snapshot, train_argv
 
 TRAINING_FILES = ("run.json", "recipe.toml", "tensorboard/", "log.csv")
 ESCAPE = "\x1b]0;pwned\x07"  # a terminal escape: retitles the window when printed raw
@@ -231,6 +231,39 @@ def fingerprint_changed(key: str, value):
         return train_argv(run, "train.epochs=3")
 
     return setup
+
+
+class FolderRunThen:
+    """A finished one-epoch run on a folder of BMPs (every file the same size), then `change(root)` of its
+    data folder, then the command that extends the run by an epoch; `check` finds the run untouched."""
+
+    def __init__(self, change, *overrides: str):
+        self.change, self.overrides, self.kept = change, overrides, {}
+
+    def __call__(self, tmp, run, mp):
+        from cnnapp import train
+
+        root = tmp / "images"
+        for label, name in enumerate(("a", "b")):
+            (root / name).mkdir(parents=True)
+            for i in range(10):
+                png(root / name / f"{i}.bmp", np.full((8, 8), 20 * i + 9 * label, np.uint8))
+        folder_run = tmp / "folder-run"
+        sets = (f'data.dataset="folder:{root}"', "train.steps_per_epoch=1", *self.overrides)
+        train.main(train_argv(folder_run, *sets, "train.epochs=1"))
+        self.kept = {"run": folder_run, "files": snapshot(folder_run)}
+        self.change(root)
+        return train_argv(folder_run, *sets, "train.epochs=2")
+
+    def check(self, tmp, run, out):
+        assert snapshot(self.kept["run"]) == self.kept["files"], "the refused resume changed the run"
+
+
+def classes_traded(root: Path) -> None:
+    """The two class folders trade names: the same file names and sizes, every label permuted."""
+    (root / "a").rename(root / "swap")
+    (root / "b").rename(root / "a")
+    (root / "swap").rename(root / "b")
 
 
 def state_of_another_run(tmp, run, mp):

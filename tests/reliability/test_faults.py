@@ -339,6 +339,12 @@ CASES = {
     "classes-renamed": Case(
         "train", rows.fingerprint_changed("classes", lambda v: ["zero", *v[1:]]), "gone ['zero']"
     ),
+    "folder-labels-permuted": Case(
+        "train",
+        PERMUTED := rows.FolderRunThen(rows.classes_traded),
+        "the same 20 file names and sizes with other contents",
+        check=PERMUTED.check,
+    ),
     "resume-run-from-before-the-holdout-default": Case(
         "train",
         rows.run_from_before_the_holdout_default(),
