@@ -10,3 +10,7 @@ JIT_MODES = ("auto", "on", "off")
 STRATEGIES = ("auto", "one-device", "mirrored", "multi-worker")
 # FCN segmentation heads (Long et al. 2015; cnnapp.models.segmenter): a recipe's `model.head`.
 SEGMENTATION_HEADS = ("fcn32s", "fcn16s", "fcn8s")
+# A dataset's split names (cnnapp.data): training, validation (a dataset's own; ImageNet's is its report
+# split, its test labels are not public) and the report's. A folder's split folders carry these names.
+TRAIN, VALIDATION, TEST = "train", "validation", "test"
+SPLITS = (TRAIN, VALIDATION, TEST)

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic, cli
+from cnnapp.choices import TEST, TRAIN
 from cnnapp.colour import LUMA
 from cnnapp.errors import CnnappError, run_cli, unknown
 from cnnapp.runs import RunDir
@@ -106,14 +107,14 @@ def choose_c(x: np.ndarray, y: np.ndarray, seed: int) -> tuple[float, dict]:
     return max(C_GRID, key=lambda c: (accuracy[c], -c)), accuracy
 
 
-def run(dataset: str, kind: str, c: float | None = None, seed: int = 0, test_split: str = "test") -> dict:
+def run(dataset: str, kind: str, c: float | None = None, seed: int = 0, test_split: str = TEST) -> dict:
     """Fit the features + linear SVM on the train split, score the test split: a run report (a dict).
     `c` None chooses the SVM's C on a held-out 10% of the training split (`choose_c`)."""
     from cnnapp import evaluation
 
     if c is not None and c <= 0:
         raise CnnappError(f"--c must be positive (the SVM's inverse regularization); got {c}")
-    train_images, train_labels = arrays(dataset, "train")
+    train_images, train_labels = arrays(dataset, TRAIN)
     test_images, test_labels = arrays(dataset, test_split)
     start = time.perf_counter()
     train_x = features(train_images, kind)
@@ -180,7 +181,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--c", type=float, help=f"the SVM's C (default: the best of {C_GRID} on a held-out 10%% of train)"
     )
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--split", default="test", help="the split to score (default test)")
+    parser.add_argument("--split", default=TEST, help="the split to score (default test)")
     parser.add_argument("--out", help="a folder for report.json (created; nothing else is written)")
     args = parser.parse_args(argv)
     report = run(args.dataset, args.features, args.c, args.seed, args.split)

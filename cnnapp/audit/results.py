@@ -24,6 +24,7 @@ from pathlib import Path
 
 from cnnapp import atomic, cli
 from cnnapp.audit import chart
+from cnnapp.choices import TEST
 from cnnapp.errors import CnnappError, run_cli, unknown
 from cnnapp.runs import RunDir
 
@@ -72,7 +73,7 @@ def ours(run: str | Path) -> Result:
         report = json.loads(report_path.read_text())
         error = 100 * float(report["top1_error"])
         name = f"{report['architecture']} on {report['dataset']}"
-        size = f"{int(report['examples']):,} test images ('{report.get('split', 'test')}')"
+        size = f"{int(report['examples']):,} test images ('{report.get('split', TEST)}')"
     except (ValueError, KeyError, TypeError) as exc:
         raise CnnappError(
             f"{report_path} is not a classification run's report ({exc}); no top-1 error"

@@ -27,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.choices import SPLITS, TEST, TRAIN, VALIDATION
 from cnnapp.data import images as img
 from cnnapp.data.records import Files, Records, register
 from cnnapp.data.types import DatasetInfo, Source
@@ -35,7 +36,6 @@ from cnnapp.fingerprint import files_identity
 
 FOLDER_PREFIX = "folder:"
 IMAGE_SUFFIXES = img.IMAGE_SUFFIXES
-SPLITS = ("train", "validation", "test")
 HOLDOUT_EVERY = 5  # without split folders, every 5th image of a class (20%) is the test split
 ORDER_SEED = 0  # the stored order's shuffle: fixed, so that every load (and every resumed run) sees the same
 
@@ -54,12 +54,12 @@ def load_folder(path: str) -> Source:
             img.refuse_huge(image, img.header(image), "scale it down, or move it out of the folder")
     splits = {}
     for split, items in files.items():
-        if split == "test" and items is files.get("validation"):
+        if split == TEST and items is files.get(VALIDATION):
             continue
         paths, labels = _shuffled(items)
         splits[split] = file_dataset(paths, labels, channels)
     # "test" may be the very list of "validation": then it is the same dataset too.
-    splits.setdefault("test", splits.get("validation"))
+    splits.setdefault(TEST, splits.get(VALIDATION))
     sizes = {split: len(items) for split, items in files.items()}
     identity = files_identity((p for items in files.values() for p, _ in items), root)
     info = DatasetInfo(
@@ -76,20 +76,20 @@ def _layout(path: str) -> tuple[pathlib.Path, tuple[str, ...], dict[str, list[tu
             f"image folder {path!r} does not exist; give a folder holding one subfolder of "
             "images per class (folder:PATH)"
         )
-    if (root / "train").is_dir():
-        class_names = _class_dirs(root / "train")
+    if (root / TRAIN).is_dir():
+        class_names = _class_dirs(root / TRAIN)
         files = {
-            split: _files(root / split, class_names, split == "train")
+            split: _files(root / split, class_names, split == TRAIN)
             for split in SPLITS
             if (root / split).is_dir()
         }
     else:
         class_names = _class_dirs(root)
-        files = {"train": _files(root, class_names)}
-    if "test" not in files and "validation" in files:
-        files["test"] = files["validation"]
-    elif "test" not in files:
-        files["train"], files["test"] = _hold_out(files["train"])
+        files = {TRAIN: _files(root, class_names)}
+    if TEST not in files and VALIDATION in files:
+        files[TEST] = files[VALIDATION]
+    elif TEST not in files:
+        files[TRAIN], files[TEST] = _hold_out(files[TRAIN])
     return root, class_names, files
 
 
@@ -313,7 +313,7 @@ def check_folder(path: str, progress: Callable[[int, int], None] | None = None) 
     items = [
         item
         for split, items in files.items()
-        if not (split == "test" and items is files.get("validation"))
+        if not (split == TEST and items is files.get(VALIDATION))
         for item in items
     ]
     classes = {name: {} for name in class_names}

@@ -16,6 +16,7 @@ import socket
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
 from cnnapp.data.types import DatasetInfo, Source
@@ -26,12 +27,12 @@ from cnnapp.paths import ASSETS  # the shipped data's anchor lives in the light 
 # tfds name → its splits; imagenet and imagenette have no labelled test split, so their validation split is
 # also served as "test" (the papers report validation error as their test error).
 TFDS_SPLITS = {
-    "mnist": ("train", "test"),
-    "fashion_mnist": ("train", "test"),
-    "cifar10": ("train", "test"),
-    "cifar100": ("train", "test"),
-    "imagenette": ("train", "validation"),
-    "imagenet2012": ("train", "validation"),
+    "mnist": (TRAIN, TEST),
+    "fashion_mnist": (TRAIN, TEST),
+    "cifar10": (TRAIN, TEST),
+    "cifar100": (TRAIN, TEST),
+    "imagenette": (TRAIN, VALIDATION),
+    "imagenet2012": (TRAIN, VALIDATION),
 }
 # Datasets whose files cannot be downloaded by tfds (licence): the user fetches them into the manual folder.
 MANUAL_DOWNLOAD = ("imagenet2012",)
@@ -84,7 +85,7 @@ def class_names(dataset: str) -> tuple[str, ...]:
 
 def load_digits() -> Source:
     """The UCI handwritten digits shipped in assets/digits (8×8 grey, 1,437 train / 360 test)."""
-    return _load_shipped("digits", ("train", "test"), "git checkout -- cnnapp/assets/digits")
+    return _load_shipped("digits", (TRAIN, TEST), "git checkout -- cnnapp/assets/digits")
 
 
 def load_mnist4k() -> Source:
@@ -92,7 +93,7 @@ def load_mnist4k() -> Source:
     again as test). Its labels add `none` (no digit) after 0-9; no image has it: the `negatives`
     augmentation makes them."""
     restore = "git checkout -- cnnapp/assets/mnist4k, or run cnnapp/assets/mnist4k/make_mnist4k.py"
-    return _load_shipped("mnist4k", ("train", "validation"), restore, test="validation")
+    return _load_shipped("mnist4k", (TRAIN, VALIDATION), restore, test=VALIDATION)
 
 
 def _load_shipped(name: str, split_names: tuple[str, ...], restore: str, test: str = "") -> Source:
@@ -113,7 +114,7 @@ def _load_shipped(name: str, split_names: tuple[str, ...], restore: str, test: s
         splits[split] = records.in_memory(images, labels)
         sizes[split] = len(labels)
     if test:
-        splits["test"], sizes["test"] = splits[test], sizes[test]
+        splits[TEST], sizes[TEST] = splits[test], sizes[test]
     names_ = class_names(name)
     shape = (*arrays[f"{split_names[0]}_images"].shape[1:], 1)
     return Source(DatasetInfo(name, len(names_), names_, sizes, shape, f"sha256 {file_sha256(path)}"), splits)
@@ -141,8 +142,8 @@ def load_tfds(name: str, data_dir: str | None = None) -> Source:
     for split in TFDS_SPLITS[base]:
         splits[split] = _tfds_split(builder, split)
         sizes[split] = _split_size(builder, split, splits[split])
-    if "test" not in splits:
-        splits["test"], sizes["test"] = splits["validation"], sizes["validation"]
+    if TEST not in splits:
+        splits[TEST], sizes[TEST] = splits[VALIDATION], sizes[VALIDATION]
     height, width, channels = features["image"].shape
     identity = f"tfds {builder.info.full_name}"  # name/config/version
     return Source(DatasetInfo(name, num_classes, names_, sizes, (height, width, channels), identity), splits)

@@ -12,6 +12,7 @@ import dataclasses
 
 import tensorflow as tf
 
+from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.data import sources, subsets
 from cnnapp.errors import CnnappError
 
@@ -52,14 +53,14 @@ def load_run_data(recipe) -> RunData:
         size = source.info.split_sizes.get(name)
         if ids is not None:  # labels stay the dataset's until `relabel` below
             ds, size = subsets.only_classes(ds, ids)
-        if name == "train" and recipe.data.per_class:
+        if name == TRAIN and recipe.data.per_class:
             names = source.info.class_names
             ds, size = subsets.per_class(ds, recipe.data.per_class, recipe.train.seed, names)
         if limit:  # the same fraction of every class, chosen by the seed (a split may be sorted by class)
             ds, size = subsets.limited(ds, size, limit, recipe.train.seed)
         return ds, size if size is not None else count(ds)
 
-    train, n_train = split("train")
+    train, n_train = split(TRAIN)
     if recipe.train.holdout > 0:
         # The same fraction of every class, chosen by the seed: the same examples are held out every run.
         train, validation, n_train, n_val = subsets.held_out(
@@ -70,8 +71,8 @@ def load_run_data(recipe) -> RunData:
         validation, n_val = split(recipe.train.validation)
         validation_name = recipe.train.validation
     test, n_test = split(recipe.train.test_split)
-    sizes = {"train": n_train, "validation": n_val, "test": n_test}
-    splits = {"train": train, "validation": validation, "test": test}
+    sizes = {TRAIN: n_train, VALIDATION: n_val, TEST: n_test}
+    splits = {TRAIN: train, VALIDATION: validation, TEST: test}
     info = source.info
     if ids is not None:
         splits = {name: subsets.relabel(ds, ids) for name, ds in splits.items()}

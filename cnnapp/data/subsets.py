@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.choices import TEST, TRAIN
 from cnnapp.data.records import Records, records_of, register, take_indices
 from cnnapp.errors import CnnappError, unknown
 
@@ -156,7 +157,7 @@ def check_counts(counts: dict, class_names, dataset: str, strict: bool = True) -
         class_names: the names, by label.
         dataset: the dataset's name, for the messages.
     """
-    train, test = counts.get("train"), counts.get("test")
+    train, test = counts.get(TRAIN), counts.get(TEST)
     if train is not None and test is not None:
         missing = [
             _name(class_names, c) for c, (a, b) in enumerate(zip(train, test, strict=False)) if a == 0 < b

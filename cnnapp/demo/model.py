@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.choices import TEST
 from cnnapp.deploy import world
 from cnnapp.errors import CnnappError
 
@@ -104,7 +105,7 @@ class DemoModel:
                 "top1": evaluation["litert"]["top1"],
                 "top5": evaluation["litert"].get("top5"),
                 "images": evaluation.get("images"),
-                "split": evaluation.get("split", "test"),
+                "split": evaluation.get("split", TEST),
             }
         return {
             "name": self.name,

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic, runs
+from cnnapp.choices import TEST, TRAIN
 from cnnapp.deploy import converter, metadata, optimize, report, runtime
 from cnnapp.errors import CnnappError, check_range
 
@@ -138,7 +139,7 @@ class ClassifierBaseline:
             self.images, self.labels = np.full((1, *shape), 127.5, np.float32), None
             self.keras_probs = self.float32_probs = None
             return
-        self.images, self.labels = subject.images("test", eval_limit, need="the report's accuracy")
+        self.images, self.labels = subject.images(TEST, eval_limit, need="the report's accuracy")
         self.keras_probs = subject.model.predict(self.images, batch_size=256, verbose=0)
         self.float32_probs = runtime.LiteModel(self.float32).predict(self.images)
 
@@ -150,9 +151,7 @@ def export_model(subject, options: Options, baseline=None) -> Result:
     needs_twin = options.mode == "qat" or options.prune or options.cluster
     representative = None
     if options.mode in converter.CALIBRATED or options.mode == "qat":
-        representative, _ = subject.images(
-            "train", options.samples, need=f"mode {options.mode} (calibration)"
-        )
+        representative, _ = subject.images(TRAIN, options.samples, need=f"mode {options.mode} (calibration)")
     baseline = baseline or task.export_baseline(subject, options.eval_limit)
     model, weights = subject.model, None
     if needs_twin:
@@ -322,7 +321,7 @@ def _optimized(subject, options: Options):
 
     from cnnapp.deploy import qat
 
-    images, labels = subject.images("train", None, need="fine-tuning (QAT, pruning, clustering)")
+    images, labels = subject.images(TRAIN, None, need="fine-tuning (QAT, pruning, clustering)")
     data = (
         tf.data.Dataset.from_tensor_slices((images, labels))
         .shuffle(len(images), seed=0, reshuffle_each_iteration=True)
@@ -423,7 +422,7 @@ def export(subject, options_list: list[Options], out_dir: str | Path | None = No
                 "layers are named in the --debug table (or model.summary())"
             )
         if options.mode in converter.CALIBRATED or options.mode == "qat" or options.prune or options.cluster:
-            subject.images("train", 1, need=f"{options.tag} (calibration or fine-tuning)")  # fail early
+            subject.images(TRAIN, 1, need=f"{options.tag} (calibration or fine-tuning)")  # fail early
     # One export at a time into a folder (taken before the long work: a second one is refused at once), and
     # its files swapped in as a set: a kill leaves the old set whole, never a new json beside an old .tflite.
     lock = runs.output_lock(out_dir) if out_dir is not None else None

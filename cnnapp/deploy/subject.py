@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.choices import TRAIN, VALIDATION
 from cnnapp.deploy.refusal import refusal_rule
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.paths import read_utf8
@@ -136,7 +137,7 @@ def with_rgb_input(subject: Subject) -> Subject:
 
     def rgb_split(split, limit=None):
         images, labels = load_split(split, limit)
-        if kind == "camera" and split == "train":  # calibrate the ink front on what a phone will give it
+        if kind == "camera" and split == TRAIN:  # calibrate the ink front on what a phone will give it
             return camera_photos(images, labels, subject.refusal is not None), labels
         return np.repeat(images, 3, axis=-1), labels
 
@@ -169,7 +170,7 @@ def calibrate_on_photos(model, load_split, none_label: int) -> dict:
     from cnnapp.data import camera
     from cnnapp.deploy import calibration
 
-    images, labels = load_split("validation", None)
+    images, labels = load_split(VALIDATION, None)
     frames, labels = camera.augment_batch(
         tf.constant(images), tf.constant(labels), tuple(camera.CAMERA_STEPS), 0.2, none_label,
         tf.constant(CALIBRATION_SEED, tf.int64),
@@ -233,7 +234,7 @@ def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
 
 def _trained(run, dataset: str) -> str:
     meta = run.meta.to_dict() if hasattr(run.meta, "to_dict") else dict(run.meta)
-    size = (meta.get("sizes") or {}).get("train")
+    size = (meta.get("sizes") or {}).get(TRAIN)
     images = f" ({size} training images)" if size else ""
     extra = (
         " and frames with no digit made by cnnapp" if "negatives" in run.recipe.data.pipeline.augment else ""

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic
+from cnnapp.choices import VALIDATION
 from cnnapp.deploy.refusal import MIN_SCORE, NONE  # the rule the world scores by
 from cnnapp.errors import CnnappError
 
@@ -45,7 +46,7 @@ def validation_digits(limit: int | None = None) -> tuple[np.ndarray, np.ndarray]
     every class."""
     from cnnapp.data import load_dataset
 
-    ds = load_dataset(DATASET).split("validation")
+    ds = load_dataset(DATASET).split(VALIDATION)
     images, labels = (np.stack(a) for a in zip(*ds.as_numpy_iterator(), strict=True))
     if limit:
         keep = np.sort(np.concatenate([np.flatnonzero(labels == c)[: limit // 10] for c in range(10)]))

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.choices import TRAIN
 from cnnapp.explain import figure as fig
 
 COUNT = 8  # images in a row
@@ -66,7 +67,7 @@ def draw_augmentations(run, out_path: Path) -> list[Path]:
     from cnnapp import data as cdata
 
     source = cdata.load_dataset(recipe.data.dataset, recipe.data.data_dir or None)
-    batch = cdata.evaluation_pipeline(source.split("train").take(COUNT), recipe.data.pipeline, COUNT)
+    batch = cdata.evaluation_pipeline(source.split(TRAIN).take(COUNT), recipe.data.pipeline, COUNT)
     images = next(iter(batch))[0].numpy()
     rows = augmented_rows(images, recipe.batch_augment, recipe.train.seed)
     figure = fig.new_figure(1.2 * len(images), 1.45 * len(rows), layout=None)

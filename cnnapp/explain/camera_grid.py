@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic
+from cnnapp.choices import TRAIN
 from cnnapp.explain import figure as fig
 
 COUNT = 32
@@ -35,7 +36,7 @@ def draw_camera_grid(run, path: Path) -> Path:
 
     config = run.recipe.data.pipeline
     raw = config.__class__(**{**config.__dict__, "front": "none", "augment": ()})
-    ds = load_dataset(run.recipe.data.dataset, run.recipe.data.data_dir or None).split("train").take(COUNT)
+    ds = load_dataset(run.recipe.data.dataset, run.recipe.data.data_dir or None).split(TRAIN).take(COUNT)
     images, labels = next(iter(evaluation_pipeline(ds, raw, COUNT)))
     seed = tf.constant([run.recipe.train.seed, 0], tf.int64)
     frames, shown = camera.augment_batch(

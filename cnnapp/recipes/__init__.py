@@ -24,7 +24,7 @@ from typing import Any
 
 import tomli_w
 
-from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS
+from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS, TEST
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.paths import check_run_name, printable
@@ -272,7 +272,7 @@ class TrainSection:
     steps_per_epoch: int = 0
     validation: str = HOLDOUT
     holdout: float = 0.0
-    test_split: str = "test"
+    test_split: str = TEST
     aux_loss_weight: float = 0.3
     label_smoothing: float = 0.0
     deterministic: bool = True

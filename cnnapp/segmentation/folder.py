@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.choices import TEST, TRAIN
 from cnnapp.data.folder import FOLDER_PREFIX
 from cnnapp.data.images import decode
 from cnnapp.data.types import DatasetInfo, Source
@@ -54,13 +55,13 @@ def load_mask_folder(path: str | Path) -> Source:
     classes = tuple(line.strip() for line in lines if line.strip())
     if len(classes) < 2:
         raise CnnappError(f"{classes_file} names {len(classes)} class; a segmentation needs at least 2")
-    if (root / "train").is_dir() and (root / "test").is_dir():
-        pairs = {split: _pairs(root / split, classes) for split in ("train", "test")}
+    if (root / TRAIN).is_dir() and (root / TEST).is_dir():
+        pairs = {split: _pairs(root / split, classes) for split in (TRAIN, TEST)}
     else:
         every = _pairs(root, classes)
         pairs = {
-            "train": [p for i, p in enumerate(every) if i % TEST_EVERY != TEST_EVERY - 1],
-            "test": [p for i, p in enumerate(every) if i % TEST_EVERY == TEST_EVERY - 1],
+            TRAIN: [p for i, p in enumerate(every) if i % TEST_EVERY != TEST_EVERY - 1],
+            TEST: [p for i, p in enumerate(every) if i % TEST_EVERY == TEST_EVERY - 1],
         }
     for split, found in pairs.items():
         if not found:

@@ -14,6 +14,8 @@ import dataclasses
 
 import numpy as np
 
+from cnnapp.choices import TEST, TRAIN, VALIDATION
+
 SIZE = 64
 DIGITS_PER_SCENE = (1, 3)
 DIGIT_SIDE = (16, 32)
@@ -21,7 +23,7 @@ FOREGROUND = 0.5  # a pixel is the digit's where the upscaled digit is ≥ this 
 CLASS_NAMES = ("background", *(str(d) for d in range(10)))
 # Scenes per split, and which digits' split each draws from. Validation scenes come from the training digits
 # (another seed), so the test digits stay unseen until the report.
-SPLITS = {"train": ("train", 2000, 1), "validation": ("train", 300, 2), "test": ("test", 500, 3)}
+SPLITS = {TRAIN: (TRAIN, 2000, 1), VALIDATION: (TRAIN, 300, 2), TEST: (TEST, 500, 3)}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,6 +16,7 @@ import functools
 import numpy as np
 import tensorflow as tf
 
+from cnnapp.choices import TEST, TRAIN
 from cnnapp.data.types import DatasetInfo, Source
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.fingerprint import file_sha256
@@ -78,7 +79,7 @@ def load_pets(name: str = PETS, data_dir: str | None = None) -> Source:
         raise CnnappError(f"tfds cannot build dataset {name!r}: {str(error).splitlines()[0]}") from error
     _prepare(builder, PETS)
     splits, sizes = {}, {}
-    for split in ("train", "test"):
+    for split in (TRAIN, TEST):
         ds = builder.as_dataset(split=split, shuffle_files=False)
         splits[split] = ds.map(_pet_example, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
         known = builder.info.splits[split].num_examples if split in builder.info.splits else None

@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from cnnapp import models
+from cnnapp.choices import TEST
 from cnnapp.data.splits import RunData
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.models.from_run import from_run
@@ -156,7 +157,7 @@ class Segmentation:
 
     def export_baseline(self, subject, eval_limit):
         """The test images and masks every export is scored on, and the Keras model's scores on them."""
-        images, masks = subject.images("test", eval_limit, need="the report's mean IoU")
+        images, masks = subject.images(TEST, eval_limit, need="the report's mean IoU")
         probs = subject.model.predict(images, batch_size=64, verbose=0)
         return images, masks, self.mask_scores(probs, masks, subject.class_names)
 

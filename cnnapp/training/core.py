@@ -30,6 +30,7 @@ import keras
 import tensorflow as tf
 
 from cnnapp import fingerprint, tasks
+from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.errors import CnnappError
 from cnnapp.recipes import Recipe, recipe_changes, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
@@ -212,7 +213,7 @@ def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit
         meta = meta.replace(extra={**meta.extra, "fingerprint": {**now, **(meta.get("fingerprint") or {})}})
     else:
         meta = transfer.run_meta(recipe, run_data, weights)  # setup.run_meta, with the weights' normalization
-    steps = loop.steps_per_epoch(recipe, run_data.sizes["train"])
+    steps = loop.steps_per_epoch(recipe, run_data.sizes[TRAIN])
     initial_epoch = int(progress["epochs_done"]) if progress else 0
     initial_step = int(progress.get("steps_done", 0)) if progress else 0  # a run stopped inside an epoch
     with strategy.scope():
@@ -233,7 +234,7 @@ def _restorable(session: Session, progress: dict | None):
     model, recipe = session.model, session.recipe
     plateau = PlateauCut(session.schedule)
     plateau.set_model(model)
-    size = session.data.sizes["train"]
+    size = session.data.sizes[TRAIN]
     clock = EpochClock(min(session.steps * recipe.train.batch_size, size))
     digest = fingerprint.digest(session.meta.get("fingerprint") or {})
     checkpoint = RunCheckpoint(session.run, session.inference, plateau, clock, fingerprint=digest)
@@ -344,7 +345,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "epochs": recipe.train.epochs,
         "resumed_from_epoch": session.initial_epoch,
         "extended_from_epochs": extended_from,
-        "train_examples": run_data.sizes["train"],
+        "train_examples": run_data.sizes[TRAIN],
         "class_counts": run_data.class_counts,
         "train_seconds": round(clock.seconds, 3),
         "images_per_second": float(f"{clock.images / max(clock.seconds, 1e-9):.4g}"),
@@ -368,8 +369,8 @@ def _weights_report(session: Session, checkpoint) -> dict:
     recipe = session.recipe
     out = {"weights": "ema" if recipe.optimizer.ema else "raw"}
     if recipe.optimizer.ema and tasks.of(recipe).reports_ema and session.chief:
-        batches = {"validation": session.validation_batches()}
-        batches["test"] = setup.evaluation_batches(session.data.test, recipe)
+        batches = {VALIDATION: session.validation_batches()}
+        batches[TEST] = setup.evaluation_batches(session.data.test, recipe)
         out["ema_vs_raw"] = tricks.raw_and_averaged(session, batches)
     if checkpoint.top is not None:
         out["top_checkpoints"] = checkpoint.top.report()

@@ -11,6 +11,7 @@ import tensorflow as tf
 
 from cnnapp import data as cdata
 from cnnapp import fingerprint, tasks
+from cnnapp.choices import TEST, VALIDATION
 from cnnapp.data.augment import to_channels
 from cnnapp.data.splits import RunData
 from cnnapp.errors import CnnappError
@@ -55,7 +56,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "class_names": list(info.class_names),
         "dataset": recipe.data.dataset,
         "normalization": norm,
-        "splits": {"validation": run_data.validation_name, "test": recipe.train.test_split},
+        "splits": {VALIDATION: run_data.validation_name, TEST: recipe.train.test_split},
         **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
