@@ -408,18 +408,81 @@ def web_project_kept(tmp, run, out):
     assert sorted(p.name for p in (tmp / "web").iterdir()) == ["app.js", "index.html", "model.json"]
 
 
+def segmentation_export(tmp: Path) -> Path:
+    """A tiny per-pixel model exported with image-segmenter metadata, copied into `tmp` (converted once per
+    test session: a conversion takes seconds)."""
+    if "segmentation.tflite" not in _BUILT:
+        import keras
+
+        from cnnapp.deploy import converter, metadata
+
+        inputs = keras.Input((8, 8, 3), name="image")
+        outputs = keras.layers.Conv2D(3, 1, activation="softmax", name="predictions")(inputs)
+        content = converter.convert(keras.Model(inputs, outputs), "float32")
+        info = metadata.Info(
+            name="seg", description="", version="1", author="t", licence="t", labels=("a", "b", "c")
+        )
+        path = Path(tempfile.mkdtemp(prefix="fault-models-")) / "seg.tflite"
+        path.write_bytes(metadata.with_metadata(content, info, segmenter=True))
+        _BUILT["segmentation.tflite"] = path
+    return Path(shutil.copy(_BUILT["segmentation.tflite"], tmp / "seg.tflite"))
+
+
 def segmentation_tflite(tmp, run, mp):
-    """A tiny per-pixel model exported with image-segmenter metadata, as the demo would be given."""
-    import keras
+    """The demo given a segmentation export."""
+    return [str(segmentation_export(tmp)), "--out", str(tmp / "site")]
 
-    from cnnapp.deploy import converter, metadata
 
-    inputs = keras.Input((8, 8, 3), name="image")
-    outputs = keras.layers.Conv2D(3, 1, activation="softmax", name="predictions")(inputs)
-    content = converter.convert(keras.Model(inputs, outputs), "float32")
-    info = metadata.Info(
-        name="seg", description="", version="1", author="t", licence="t", labels=("a", "b", "c")
-    )
-    path = tmp / "seg.tflite"
-    path.write_bytes(metadata.with_metadata(content, info, segmenter=True))
-    return [str(path), "--out", str(tmp / "site")]
+SEGMENTATION_RUN = ("train.epochs=1", "train.steps_per_epoch=1", "train.batch_size=2", "data.limit=20")
+
+
+def segmentation_run(tmp: Path) -> Path:
+    """A finished fcn32s-digits run of one step of 2 scenes, copied into `tmp` (trained once per session)."""
+    if "segmentation-run" not in _BUILT:
+        from cnnapp import train
+
+        folder = Path(tempfile.mkdtemp(prefix="fault-runs-")) / "fcn32s"
+        sets = [a for o in SEGMENTATION_RUN for a in ("--set", o)]
+        train.main(["--recipe", "fcn32s-digits", *sets, "--out", str(folder), "--quiet"])
+        _BUILT["segmentation-run"] = folder
+    return Path(shutil.copytree(_BUILT["segmentation-run"], tmp / "fcn32s"))
+
+
+def on_segmentation_run(*extra: str, image: bool = False):
+    """A command on a segmentation run folder (`image`: with an image after it, as predict takes)."""
+
+    def setup(tmp, run, mp):
+        return [str(segmentation_run(tmp)), *([str(digit(tmp))] if image else []), *extra]
+
+    return setup
+
+
+def multi_worker_segmenter(tmp, run, mp):
+    """--strategy multi-worker for a segmentation recipe; the strategy is the default one (no cluster is
+    started in the test process), the refusal comes from the loop's task check before anything is written."""
+    import tensorflow as tf
+
+    from cnnapp.training import distribute
+
+    mp.setattr(distribute, "make_strategy", lambda name="auto", gpus=None: tf.distribute.get_strategy())
+    argv = train_argv(tmp / "new", *SEGMENTATION_RUN, recipe="fcn32s-digits")
+    return [*argv, "--strategy", "multi-worker"]
+
+
+def run_into(name: str, *overrides: str):
+    """The train CLI into a new folder `tmp/NAME`, which the row's check reads."""
+    return lambda tmp, run, mp: train_argv(tmp / name, *overrides)
+
+
+def diverged_and_saved_nothing(tmp, run, out):
+    folder = tmp / "diverged"
+    assert not (folder / "report.json").exists() and not list(folder.glob("checkpoints/*.keras")), folder
+    assert json.loads((folder / "run.json").read_text())["status"] != "finished"
+
+
+def warned_in_report_and_run_json(tmp, run, out):
+    folder = tmp / "on-test"
+    report = json.loads((folder / "report.json").read_text())
+    meta = json.loads((folder / "run.json").read_text())
+    assert "is the reported split" in report["validation_warning"], report
+    assert meta["validation_warning"] == report["validation_warning"] and report["validation"] == "test"

@@ -363,6 +363,19 @@ CASES = {
     "loss-diverges-keeps-last-state": Case(
         "train", rows.loss_blows_up_in_epoch_3, "is 7e+31, past 100 (it diverged)", may_change=TRAINING_FILES
     ),
+    "lr-huge-diverges-in-epoch-1": Case(
+        "train",
+        rows.run_into("diverged", "optimizer.lr=100"),
+        "past 100 (it diverged), so training stopped",
+        check=rows.diverged_and_saved_nothing,
+    ),
+    "validation-test-warned": Case(
+        "train",
+        rows.run_into("on-test", 'train.validation="test"', "train.holdout=0"),
+        "WARNING: train.validation = 'test' is the reported split",
+        ok=True,
+        check=rows.warned_in_report_and_run_json,
+    ),
     "sigterm-saves-and-says-how-to-resume": Case(
         "train",
         rows.sigterm_in_epoch_3,
@@ -384,6 +397,9 @@ CASES = {
     "classes-txt-not-utf8": Case("train", rows.mask_folder_classes(b"back\xffground\ndigit\n"), "class list"),
     # integers in range
     "epochs-float": Case("train", rows.new("train.epochs=1e23"), "train.epochs must be an int, got 1e+23"),
+    "epochs-float-after-the-folder-was-written": Case(
+        "train", rows.same("train.epochs=1e23"), "train.epochs must be an int, got 1e+23"
+    ),
     "epochs-huge": Case("train", rows.new(f"train.epochs={10**23}"), "must be at most 10,000,000"),
     "batch-huge": Case("train", rows.new(f"train.batch_size={10**9}"), "must be at most 10,000,000"),
     "steps-huge": Case("train", rows.new(f"train.steps_per_epoch={2**63}"), "must be at most 10,000,000"),
@@ -469,7 +485,25 @@ CASES = {
     "folder-class-name-escaped": Case(
         "train", rows.folder_dataset({"a": 3, rows.ESCAPE: 0}), "\\x1b]0;pwned\\x07' holds no images"
     ),
-    "demo-segmenter": Case("demo", rows.segmentation_tflite, "is a segmentation model (output 1×8×8×3)"),
+    "demo-segmenter": Case(
+        "demo",
+        rows.segmentation_tflite,
+        "is an image segmenter (a score per pixel): it returns 1×8×8×3 scores",
+    ),
+    "predict-segmentation-export": Case(
+        "predict",
+        lambda tmp, run, mp: [str(rows.segmentation_export(tmp)), str(rows.digit(tmp))],
+        "a map per pixel (a segmenter)",
+    ),
+    "predict-segmentation-run": Case(
+        "predict", rows.on_segmentation_run(image=True), "a map per pixel (a segmenter): predict classifies"
+    ),
+    "explain-segmentation-run": Case(
+        "explain", rows.on_segmentation_run("occlusion"), "is a segmentation model (per-pixel output"
+    ),
+    "multi-worker-segmenter": Case(
+        "train", rows.multi_worker_segmenter, "the multi-worker loop trains classifiers"
+    ),
 }
 
 
@@ -478,14 +512,12 @@ def _write_bytes(path: Path, data: bytes) -> Path:
     return path
 
 
-# Cases that train an epoch (a few seconds each) beyond the one kept in the default tier.
+# Cases that extend the shared run by a whole epoch and its figures, beyond the ones kept in the default
+# tier (the rows that train their own one-step run or build a model once per session stay there).
 # Each is covered in the default tier by a cheaper test: the divergence rule by
 # tests/training/test_callbacks.py, the export lock by tests/test_atomic.py, the stop on a signal by
-# tests/training/test_callbacks.py::test_a_signal_stops_between_steps; the demo's refusal of a segmenter
-# (a TFLite conversion, ~3 s) by the same refusal of predict and explain (predict-segmenter,
-# explain-segmenter).
+# tests/training/test_callbacks.py::test_a_signal_stops_between_steps.
 SLOW = {
-    "demo-segmenter",
     "disk-full-saving-state",
     "loss-diverges-keeps-last-state",
     "export-concurrent",
