@@ -102,6 +102,8 @@ def _pillow_rgb_array(contents: bytes) -> np.ndarray:
 
     from PIL import Image
 
+    if isinstance(contents, np.ndarray):  # called eagerly, numpy_function passes a 0-d array, not bytes
+        contents = contents.item()
     try:
         with Image.open(io.BytesIO(contents)) as image:
             return np.asarray(image.convert("RGB"), np.uint8)

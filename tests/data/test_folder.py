@@ -35,6 +35,11 @@ COLOUR_TYPES = {
     "rgb.png": (encoded(Image.fromarray(RGB), "PNG"), "rgb"),
     "palette.gif": (encoded(Image.fromarray(RGB).convert("P"), "GIF"), "rgb"),
     "cmyk.jpg": (encoded(Image.fromarray(RGB).convert("CMYK"), "JPEG", quality=100), "rgb"),
+    # BMPs go through Pillow: TensorFlow's decoder would return a palette BMP's indices as its pixels
+    "palette.bmp": (encoded(Image.fromarray(RGB).convert("P"), "BMP"), "rgb"),
+    "palette-4bit.bmp": (encoded(Image.fromarray(RGB).convert("P", colors=16), "BMP", bits=4), "rgb"),
+    "grey.bmp": (encoded(Image.fromarray(RGB[..., 0]), "BMP"), "rgb"),
+    "rgb.bmp": (encoded(Image.fromarray(RGB), "BMP"), "rgb"),
 }
 
 
