@@ -133,10 +133,11 @@ def test_a_folder_of_mixed_types_trains_and_predicts_with_the_same_pixels(tmp_pa
     write(tmp_path / "a" / "turned.jpg", exif_jpeg(6))
     source = data.load_dataset(f"folder:{tmp_path}")
     assert source.info.image_shape == (None, None, 3)
-    files = folder.Files(np.array(sorted(str(p) for p in tmp_path.glob("*/*"))), np.zeros(8, np.int32), 3)
+    paths = np.array(sorted(str(p) for p in tmp_path.glob("*/*")))
+    files = folder.Files(paths, np.zeros(len(paths), np.int32), 3)
     for channels in (1, 3):
         cfg = data.DataConfig(image_size=9, channels=channels, resize="stretch")
-        batches = data.evaluation_pipeline(folder.file_dataset(files.paths, files.labels, 3), cfg, 8)
+        batches = data.evaluation_pipeline(folder.file_dataset(files.paths, files.labels, 3), cfg, len(paths))
         trained = next(iter(batches))[0].numpy()
         predicted = np.stack([read_image(path, cfg.input_shape) for path in files.paths])
         np.testing.assert_allclose(trained, predicted, atol=1e-3)  # resize kernels round differently
