@@ -80,7 +80,7 @@ def resolve(path: Path, which: str):
 
 
 def format_results(results: dict) -> str:
-    lines = [f"split '{results['split']}', {results['examples']} images"]
+    lines = [*results.get("warnings", ()), f"split '{results['split']}', {results['examples']} images"]
 
     def row(label, entry):
         parts = [

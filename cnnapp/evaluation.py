@@ -147,9 +147,11 @@ def evaluate_members(
 
     Returns:
         {"split", "examples", "members": [{"path", "checkpoint", <crop>: scores}], "ensemble": {<crop>:
-        scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members.
+        scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members; "warnings"
+        (one line each) for members whose data changed since they trained (`fingerprint.data_changed`).
     """
     from cnnapp import data as cdata
+    from cnnapp import fingerprint
     from cnnapp.data import subsets
     from cnnapp.errors import CnnappError
 
@@ -162,6 +164,15 @@ def evaluate_members(
     first = runs[0].recipe
     split = split or first.train.test_split
     source = cdata.load_dataset(first.data.dataset, data_dir or first.data.data_dir or None)
+    # Scores on data that changed since training (a folder edited, labels permuted) are not the run's.
+    changed = [
+        (run, fingerprint.data_changed(run.meta.get("fingerprint"), source.info.identity)) for run in runs
+    ]
+    warnings = [
+        f"WARNING: {run.path} was trained with {what}: these scores are not of the data it trained on"
+        for run, what in changed
+        if what
+    ]
     examples = source.split(split, fix="choose one with --split")
     size = source.info.split_sizes.get(split)
     if first.data.classes:  # a run on a subset of the classes is scored on them, labelled as it trained
@@ -188,7 +199,12 @@ def evaluate_members(
             entry[crop] = scores(probs, labels)
             all_probs[crop].append(probs)
         results.append(entry)
-    out = {"split": split, "examples": int(len(labels)), "members": results}
+    out = {
+        "split": split,
+        "examples": int(len(labels)),
+        "members": results,
+        **({"warnings": warnings} if warnings else {}),
+    }
     if len(members) > 1:
         out["ensemble"] = {crop: scores(ensemble(all_probs[crop]), labels) for crop in crops}
     return out

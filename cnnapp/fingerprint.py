@@ -112,6 +112,15 @@ def check(saved: Mapping | None, now: Mapping, run_path) -> None:
         )
 
 
+def data_changed(saved: Mapping | None, identity: str) -> str | None:
+    """How the data of `identity` (`DatasetInfo.identity`) differs from the data of a run's `saved`
+    fingerprint ("other data (...)"), or None when it does not or the run recorded none."""
+    before = (saved or {}).get("dataset")
+    if not before or _same("dataset", before, identity):
+        return None
+    return _what("dataset", before, identity)
+
+
 def _same(key: str, before, after) -> bool:
     """Whether a saved part matches; a folder identity saved before the content hash compares the rest."""
     if before == after:

@@ -235,10 +235,11 @@ def fingerprint_changed(key: str, value):
 
 class FolderRunThen:
     """A finished one-epoch run on a folder of BMPs (every file the same size), then `change(root)` of its
-    data folder, then the command that extends the run by an epoch; `check` finds the run untouched."""
+    data folder, then the command that extends the run by an epoch (or, `command="evaluate"`, evaluates it);
+    `check` finds the run untouched."""
 
-    def __init__(self, change, *overrides: str):
-        self.change, self.overrides, self.kept = change, overrides, {}
+    def __init__(self, change, *overrides: str, command: str = "train"):
+        self.change, self.overrides, self.command, self.kept = change, overrides, command, {}
 
     def __call__(self, tmp, run, mp):
         from cnnapp import train
@@ -253,10 +254,18 @@ class FolderRunThen:
         train.main(train_argv(folder_run, *sets, "train.epochs=1"))
         self.kept = {"run": folder_run, "files": snapshot(folder_run)}
         self.change(root)
+        if self.command == "evaluate":
+            return [str(folder_run), "--crops", "centre"]
         return train_argv(folder_run, *sets, "train.epochs=2")
 
     def check(self, tmp, run, out):
         assert snapshot(self.kept["run"]) == self.kept["files"], "the refused resume changed the run"
+
+
+def warned_of_other_data(out: str) -> None:
+    first = out.splitlines()[0]
+    assert "was trained with other data (the same 20 file names and sizes with other contents" in first, out
+    assert "these scores are not of the data it trained on" in first, out
 
 
 def classes_traded(root: Path) -> None:

@@ -345,6 +345,13 @@ CASES = {
         "the same 20 file names and sizes with other contents",
         check=PERMUTED.check,
     ),
+    "evaluate-on-permuted-labels-warns": Case(
+        "evaluate",
+        EVALUATED := rows.FolderRunThen(rows.classes_traded, command="evaluate"),
+        "WARNING: ",
+        ok=True,
+        check=lambda tmp, run, out: rows.warned_of_other_data(out) or EVALUATED.check(tmp, run, out),
+    ),
     "resume-run-from-before-the-holdout-default": Case(
         "train",
         rows.run_from_before_the_holdout_default(),
