@@ -268,6 +268,46 @@ def warned_of_other_data(out: str) -> None:
     assert "these scores are not of the data it trained on" in first, out
 
 
+class ExportFailsMidSet:
+    """A finished export of the run into `tmp/export`, then a second export that fails (disk full) after
+    part of its new set is written, at the .tflite: `check` finds the first set whole, and no temporary."""
+
+    ARGS = ("--mode", "float32", "--eval-limit", "20")
+
+    def __init__(self):
+        self.kept: dict = {}
+
+    def __call__(self, tmp, run, mp):
+        import errno
+
+        from cnnapp import atomic, export
+
+        out = tmp / "export"
+        export.main([str(run), *self.ARGS, "--out", str(out)])
+        self.kept = {"out": out, "files": self.files(out)}
+        original = atomic.write_bytes
+
+        def full_at_the_model(path, data):
+            if str(path).endswith(".tflite"):
+                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+            return original(path, data)
+
+        mp.setattr(atomic, "write_bytes", full_at_the_model)
+        # Scored on fewer images: a new set that differs from the old one in its json and md.
+        return [str(run), *self.ARGS[:-1], "10", "--out", str(out)]
+
+    @staticmethod
+    def files(out: Path) -> dict[str, bytes]:
+        return {k: v for k, v in snapshot(out).items() if not Path(k).name.startswith(".lock")}
+
+    def check(self, tmp, run, out):
+        from cnnapp import atomic
+
+        out_dir = self.kept["out"]
+        assert self.files(out_dir) == self.kept["files"], "the failed export changed the old set"
+        assert not [p for p in out_dir.rglob("*") if atomic.TEMP_MARK in p.name and p.name != atomic.JOURNAL]
+
+
 def classes_traded(root: Path) -> None:
     """The two class folders trade names: the same file names and sizes, every label permuted."""
     (root / "a").rename(root / "swap")

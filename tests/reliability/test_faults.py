@@ -319,6 +319,12 @@ CASES = {
         "train", rows.lock_file_deleted_while_held(_HELD), "is in use by another training"
     ),
     "users-temp-like-files-kept": Case("train", rows.users_temp_like_files, "already finished"),
+    "export-fails-mid-set-keeps-the-old-set": Case(
+        "export",
+        FAILED_EXPORT := rows.ExportFailsMidSet(),
+        "no space left on the device",
+        check=FAILED_EXPORT.check,
+    ),
     "export-concurrent": Case("export", rows.export_lock_held(_HELD), "is in use by another export"),
     # the validation split and the run's fingerprint
     "validation-empty": Case("train", rows.new('train.validation=""'), "train.validation must name a split"),
