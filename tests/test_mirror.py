@@ -52,7 +52,6 @@ PENDING = {
     "cnnapp/tasks/classification.py": "tests/training/test_tricks.py",
     "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
     "cnnapp/training/loop.py": "tests/training/test_resume.py",
-    "cnnapp/training/state.py": "tests/training/test_polyak.py",
 }
 
 _LAZY = {"__getattr__", "__dir__"}
