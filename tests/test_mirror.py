@@ -44,8 +44,6 @@ PENDING = {
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
     "cnnapp/explain/__init__.py": "tests/explain/test_run_figures.py",
     "cnnapp/explain/augmentations.py": "tests/explain/test_main.py",
-    "cnnapp/explain/errors.py": "tests/explain/test_run_figures.py",
-    "cnnapp/explain/layers.py": "tests/explain/test_zoo.py",
     "cnnapp/explain/segmentation.py": "tests/tasks/test_segmentation.py",
     "cnnapp/explain/subject.py": "tests/explain/test_main.py",
     "cnnapp/number/__main__.py": "tests/number/test_world.py",
