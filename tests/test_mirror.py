@@ -42,8 +42,6 @@ PENDING = {
     "cnnapp/deploy/classifier.py": "tests/reliability/test_fuzz.py",
     "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
-    "cnnapp/explain/__init__.py": "tests/explain/test_run_figures.py",
-    "cnnapp/explain/segmentation.py": "tests/tasks/test_segmentation.py",
     "cnnapp/number/__main__.py": "tests/number/test_world.py",
     "cnnapp/tasks/classification.py": "tests/training/test_tricks.py",
     "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
