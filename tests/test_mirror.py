@@ -43,7 +43,6 @@ PENDING = {
     "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
     "cnnapp/number/__main__.py": "tests/number/test_world.py",
-    "cnnapp/tasks/classification.py": "tests/training/test_tricks.py",
     "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
     "cnnapp/training/loop.py": "tests/training/test_resume.py",
 }
