@@ -37,7 +37,6 @@ PENDING = {
     "cnnapp/data/__main__.py": "tests/data/test_folder.py",
     "cnnapp/data/config.py": "tests/data/test_pipeline.py",
     "cnnapp/data/glyphs.py": "tests/data/test_camera.py",
-    "cnnapp/data/images.py": "tests/data/test_folder.py",
     "cnnapp/data/types.py": "tests/data/test_sources.py",
     "cnnapp/deploy/classifier.py": "tests/reliability/test_fuzz.py",
     "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
