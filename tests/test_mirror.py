@@ -34,7 +34,6 @@ SKIP = {
 PENDING = {
     "cnnapp/bench/config.py": "tests/bench/test_speed.py",
     "cnnapp/bench/run.py": "tests/bench/test_speed.py",
-    "cnnapp/data/__main__.py": "tests/data/test_folder.py",
     "cnnapp/data/glyphs.py": "tests/data/test_camera.py",
     "cnnapp/data/types.py": "tests/data/test_sources.py",
     "cnnapp/deploy/classifier.py": "tests/reliability/test_fuzz.py",
