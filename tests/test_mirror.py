@@ -41,7 +41,6 @@ PENDING = {
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
     "cnnapp/number/__main__.py": "tests/number/test_world.py",
     "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
-    "cnnapp/training/loop.py": "tests/training/test_resume.py",
 }
 
 _LAZY = {"__getattr__", "__dir__"}
