@@ -40,7 +40,6 @@ PENDING = {
     "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
     "cnnapp/number/__main__.py": "tests/number/test_world.py",
-    "cnnapp/training/core.py": "tests/reliability/test_one_core.py",
 }
 
 _LAZY = {"__getattr__", "__dir__"}
