@@ -2,7 +2,9 @@
 and the package `__init__`s an import runs.
 
 A cycle held together by a function-level import works until someone moves that import to the top of its
-file. Lazy imports of third-party packages (TensorFlow, tfmot, ...) defer a heavy import and are no edge here:
+file. An import only for type hints (`if TYPE_CHECKING:`) is an edge too: the module still knows the one it
+names, and a layer that knows a layer above it is the lean this test guards against. Lazy imports of
+third-party packages (TensorFlow, tfmot, ...) defer a heavy import and are no edge here:
 only imports of cnnapp modules are. `import cnnapp.a.b` runs `cnnapp/a/__init__.py` too: that is an edge to
 `cnnapp.a`. Read from the source with `ast`, so nothing is imported.
 
@@ -44,21 +46,11 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _is_type_checking(node: ast.If) -> bool:
-    test = node.test
-    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
-    )
-
-
 def _imports(tree: ast.AST):
-    """Every Import and ImportFrom node, at any depth, except under `if TYPE_CHECKING:` (no runtime edge)."""
+    """Every Import and ImportFrom node, at any depth (under `if TYPE_CHECKING:` too)."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.If) and _is_type_checking(node):
-            stack.extend(node.orelse)
-            continue
         if isinstance(node, ast.Import | ast.ImportFrom):
             yield node
         stack.extend(ast.iter_child_nodes(node))
