@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.deploy import world
+from cnnapp.deploy.metadata import read_metadata
 from cnnapp.errors import CnnappError
 
 # The name of the model-level metadata buffer (ModelMetadata) in the TFLite schema.
@@ -200,7 +201,6 @@ def _world(path: Path, size: int) -> dict | None:
 
 def _about(content: bytes) -> dict:
     """What the file's metadata says trained it: its description (data, input) and licence (credits)."""
-    from cnnapp.deploy.metadata import read_metadata
 
     metadata = read_metadata(content) or {}
     description = (metadata.get("description") or "").split(" Input: ")[0].strip() or None
