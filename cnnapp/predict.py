@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from cnnapp import cli, errors, quiet
+from cnnapp.paths import printable
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -53,6 +54,7 @@ def predict(
     `verbose` shows LiteRT's own log (its XNNPACK line), hidden otherwise.
     """
     quiet.start_tensorflow()
+    # Deferred, as every import below: `--help` and a bad argument answer before numpy, Pillow and Keras load.
     from cnnapp import tasks
     from cnnapp.deploy.classifier import load_classifier, read_image
 
@@ -68,13 +70,11 @@ def predict(
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.number:
-        from cnnapp.number.reader import print_numbers
+        from cnnapp.number.reader import print_numbers  # deferred: only --number reads numbers
 
         return print_numbers(args.model, args.images)
     if args.top < 1:
         raise errors.CnnappError(f"--top must be at least 1; got {args.top}")
-    from cnnapp.paths import printable
-
     results, logits = predict(args.model, args.images, args.top, args.verbose, with_logits=True)
     if logits:
         print(f"note: {printable(args.model)} outputs logits (not probabilities): softmax applied")

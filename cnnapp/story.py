@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from cnnapp import cli
+from cnnapp.deploy import story
 from cnnapp.errors import run_cli
 from cnnapp.paths import out_folder
 
@@ -23,7 +24,6 @@ def parse_args(argv: Sequence[str] | None):
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from cnnapp.deploy import story
 
     table = story.measure()
     if args.out is not None:

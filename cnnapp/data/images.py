@@ -235,8 +235,8 @@ def refuse_huge(path, shape: tuple[int, int, int] | None, fix: str = "scale it d
 def header(path: str) -> tuple[int, int, int] | None:
     """(height, width, channels) from an image file's first bytes, or None when they do not say.
 
-    Channels are what `decode` would make of the file as it is: 1 for grey (with or without alpha), 3 for
-    colour (palette, RGB, RGBA, CMYK).
+    Channels are what `decode` would make of the file as it is: 1 for grey (with or without alpha, or a BMP
+    whose palette is grey), 3 for colour (other palettes, RGB, RGBA, CMYK).
     """
     with open(path, "rb") as file:
         head = file.read(64)
@@ -249,11 +249,24 @@ def header(path: str) -> tuple[int, int, int] | None:
         if head.startswith(b"BM") and len(head) >= 30:
             width, height = struct.unpack("<ii", head[18:26])
             bits = struct.unpack("<H", head[28:30])[0]
-            return abs(height), width, 1 if bits <= 8 else 3
+            grey = bits <= 8 and _grey_bmp_palette(file, head, bits)
+            return abs(height), width, 1 if grey else 3
         if head.startswith(b"\xff\xd8"):
             file.seek(0)
             return _jpeg_header(file.read(_JPEG_HEADER_BYTES))
     return None
+
+
+def _grey_bmp_palette(file, head: bytes, bits: int) -> bool:
+    """Whether a palette BMP's colours are all grey: `decode` gives a palette BMP its colours, so a colour
+    palette makes a colour image (a folder of them trains in RGB), a grey one a grey image."""
+    dib_size = struct.unpack("<I", head[14:18])[0]
+    entry = 3 if dib_size == 12 else 4  # OS/2 1.x headers store B, G, R; Windows ones B, G, R, 0
+    used = struct.unpack("<I", head[46:50])[0] if dib_size >= 40 and len(head) >= 50 else 0
+    count = used or 2**bits
+    file.seek(14 + dib_size)
+    palette = file.read(entry * count)
+    return all(palette[i] == palette[i + 1] == palette[i + 2] for i in range(0, len(palette) - 2, entry))
 
 
 def _jpeg_header(data: bytes) -> tuple[int, int, int] | None:

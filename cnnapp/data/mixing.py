@@ -15,15 +15,11 @@ the same in an uninterrupted run and in one resumed before it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import keras
 import tensorflow as tf
 
 from cnnapp import compat
-
-if TYPE_CHECKING:  # the recipe section; cnnapp.recipes imports cnnapp.data, not the other way round
-    from cnnapp.recipes import BatchAugmentSection
+from cnnapp.data.config import BatchAugmentSection
 
 VALUE_RANGE = (0, 255)  # the pipelines' pixels
 _SALT = 0x6D6978  # "mix": this stage's seeds differ from the per-image pipeline's for the same train.seed

@@ -42,7 +42,7 @@ def model_file(model: str) -> Path:
             f"{path} is a folder but not a run (no run.json): name a run folder or a .tflite file"
         )
     _refuse_other_tasks(RunDir(path))
-    from cnnapp import export
+    from cnnapp import export  # deferred, as every import below: `--help` answers before numpy loads
 
     exported = export.default_out(str(path)) / f"{RUN_EXPORT}.tflite"
     if not exported.is_file():
@@ -54,6 +54,7 @@ def model_file(model: str) -> Path:
 def _refuse_other_tasks(run: RunDir) -> None:
     """The page shows a classifier: the run's task refuses anything else in a line; a run.json this cannot
     read is left to the export, which names what is wrong with it."""
+    # Deferred: cnnapp.tasks imports Keras, which a .tflite file given to the demo needs not.
     from cnnapp import tasks
     from cnnapp.demo.model import CLASSIFIER_HINT
 
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise CnnappError("--port is for --serve: add --serve, or drop --port")
     if args.port is not None and not 0 <= args.port <= 65535:
         raise CnnappError(f"--port must be in 0..65535; got {args.port}")
+    # Deferred: the arguments are checked before the page's writers load.
     from cnnapp.demo import runtime, serve
     from cnnapp.demo.model import read_model
     from cnnapp.demo.site import check_replaceable, write_site

@@ -22,6 +22,7 @@ import numpy as np
 
 from cnnapp.choices import TEST
 from cnnapp.deploy import world
+from cnnapp.deploy.metadata import read_metadata
 from cnnapp.errors import CnnappError
 
 # The name of the model-level metadata buffer (ModelMetadata) in the TFLite schema.
@@ -201,7 +202,6 @@ def _world(path: Path, size: int) -> dict | None:
 
 def _about(content: bytes) -> dict:
     """What the file's metadata says trained it: its description (data, input) and licence (credits)."""
-    from cnnapp.deploy.metadata import read_metadata
 
     metadata = read_metadata(content) or {}
     description = (metadata.get("description") or "").split(" Input: ")[0].strip() or None

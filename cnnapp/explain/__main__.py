@@ -20,6 +20,8 @@ from pathlib import Path
 
 from cnnapp import cli
 from cnnapp.errors import CnnappError, check_range, run_cli
+from cnnapp.explain import figures_dir
+from cnnapp.explain.subject import load_subject, read_images
 from cnnapp.paths import out_folder
 from cnnapp.runs import CHECKPOINTS
 
@@ -66,8 +68,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def default_out(subject) -> Path:
-    from cnnapp.explain import figures_dir
-
     if subject.run is not None:
         return figures_dir(subject.run.path)
     return subject.path.parent / f"{subject.path.stem}-figures"
@@ -98,8 +98,6 @@ def chosen_figures(args, subject) -> list[str]:
 
 def images_for(args, subject, default_count: int):
     """(images, captions): --image files, else --index test images, else the first `default_count`."""
-    from cnnapp.explain.subject import read_images
-
     if args.image:
         return read_images(args.image, subject.input_shape, subject.data), [p.name for p in args.image]
     if subject.run is None:
@@ -114,9 +112,9 @@ def images_for(args, subject, default_count: int):
 
 
 def explain(args) -> list[Path]:
+    # Deferred: the figure modules import Keras and TensorFlow, which `--help` and a bad argument need not.
     from cnnapp.explain import activations, curves, dead, filters, gradcam, occlusion, patches, run_figures
     from cnnapp.explain import layers as L
-    from cnnapp.explain.subject import load_subject
 
     subject = load_subject(args.subject, args.checkpoint)
     out = out_folder(args.out) or default_out(subject)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp import data as cdata
 from cnnapp.choices import TRAIN
 from cnnapp.explain import figure as fig
 
@@ -47,7 +48,7 @@ def augmented_rows(images: np.ndarray, cfg, seed: int) -> list[tuple[str, np.nda
     """(title, images, own-label weights or None) per row: the originals, then each augmentation alone."""
     import tensorflow as tf
 
-    from cnnapp.data.mixing import BatchAugment, step_seed
+    from cnnapp.data.mixing import BatchAugment, step_seed  # deferred: cnnapp.data.mixing imports Keras
 
     count = len(images)
     labels = tf.range(count)  # one pseudo-class per image: its own weight is the diagonal
@@ -64,7 +65,6 @@ def draw_augmentations(run, out_path: Path) -> list[Path]:
     recipe = run.recipe
     if not recipe.batch_augment.active:
         return []
-    from cnnapp import data as cdata
 
     source = cdata.load_dataset(recipe.data.dataset, recipe.data.data_dir or None)
     batch = cdata.evaluation_pipeline(source.split(TRAIN).take(COUNT), recipe.data.pipeline, COUNT)

@@ -23,7 +23,7 @@ COLUMNS = 8
 
 def camera_steps(run) -> tuple[str, ...]:
     """The camera steps a run's recipe names (empty: no camera)."""
-    from cnnapp.data import camera
+    from cnnapp.data import camera  # deferred: cnnapp.data.camera imports TensorFlow
 
     return tuple(name for name in run.recipe.data.pipeline.augment if name in camera.CAMERA_STEPS)
 
@@ -32,6 +32,7 @@ def draw_camera_grid(run, path: Path) -> Path:
     """Draw the grid for `run` (a `runs.Run` with camera steps) into `path` (PNG) and its labels as JSON."""
     import tensorflow as tf
 
+    # deferred: cnnapp.data.camera imports TensorFlow
     from cnnapp.data import camera, evaluation_pipeline, load_dataset
 
     config = run.recipe.data.pipeline

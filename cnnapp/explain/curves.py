@@ -13,6 +13,8 @@ import numpy as np
 
 from cnnapp.errors import CnnappError
 from cnnapp.explain import figure as fig
+from cnnapp.recipes import load_recipe
+from cnnapp.runs import RunDir
 
 CUT_SCHEDULES = ("plateau", "step")  # schedules whose rate drops in discrete cuts
 
@@ -40,7 +42,6 @@ def lr_cuts(epochs: np.ndarray, lr: np.ndarray) -> list[int]:
 def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
     """The epoch of the best checkpoint: report.json's, else the log's by the checkpoint's rule (the lowest
     validation error, ties to the lower validation loss, then the earlier epoch)."""
-    from cnnapp.runs import RunDir
 
     report = RunDir(run_path).read_report()
     if report:
@@ -57,8 +58,6 @@ def best_epoch(run_path: Path, log: dict[str, np.ndarray]) -> int | None:
 
 def curves_data(run_path: str | Path) -> dict:
     """The numbers behind `curves.png`: per-epoch series, the best epoch, the learning-rate cuts."""
-    from cnnapp.recipes import load_recipe
-    from cnnapp.runs import RunDir
 
     run = RunDir(run_path)
     run_path = run.path
@@ -97,9 +96,7 @@ def _marks(axis, data, colour="black", label=True) -> None:
 
 def run_task(run_path: str | Path):
     """The task of the run at `run_path`, from its recipe (a folder without one: a classifier's log)."""
-    from cnnapp import tasks
-    from cnnapp.recipes import load_recipe
-    from cnnapp.runs import RunDir
+    from cnnapp import tasks  # deferred: cnnapp.tasks imports Keras
 
     recipe_file = RunDir(run_path).recipe_file
     return tasks.of(load_recipe(recipe_file)) if recipe_file.is_file() else tasks.classification.task()

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp import models
 from cnnapp.errors import CnnappError
 from cnnapp.explain import figure as fig
 from cnnapp.explain import layers as L
@@ -89,8 +90,6 @@ def gradcam(
     """
     import keras
     import tensorflow as tf
-
-    from cnnapp import models
 
     model = models.inference_model(model)
     names = check_cam_layers(model, layers) if layers else L.last_conv_stage(model)

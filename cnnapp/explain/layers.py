@@ -12,6 +12,7 @@ import re
 import numpy as np
 
 from cnnapp.errors import CnnappError, unknown
+from cnnapp.models.registry import inference_model
 
 CONV_TYPES = {"BaseConv", "Conv", "PartialConv2D"}  # Keras 3, tf_keras, cnnapp's LeNet layer
 TOWER = re.compile(r"^(?P<base>.+)_gpu(?P<tower>\d+)$")
@@ -55,7 +56,9 @@ def towers(model, layer) -> list:
 
 def stage_outputs(model) -> list[str]:
     """Each stage's last conv (both towers for AlexNet), moved forward to the stage's output (`stage_output`):
-    the activation maps shown by default."""
+    the activation maps shown by default. Only the inference path counts (GoogLeNet's auxiliary heads,
+    built after its last stage, would otherwise end the list)."""
+    model = inference_model(model)
     last: dict[tuple[int, int], object] = {}
     for layer in conv_layers(model):
         shape = spatial_shape(layer)
@@ -94,8 +97,9 @@ def last_conv_stage(model) -> list[str]:
     """Grad-CAM's default: the output of the last conv stage whose maps are larger than 1×1.
 
     `block5_conv3` for VGG, `conv5_block3_out` for ResNet-50, `inception_5b_output` for GoogLeNet, both
-    towers' `conv5` for AlexNet, `C3_act` for LeNet-5 (whose C5 maps are 1×1).
+    towers' `conv5` for AlexNet, `C3_act` for LeNet-5 (whose C5 maps are 1×1); on the inference path.
     """
+    model = inference_model(model)
     convs = [layer for layer in conv_layers(model) if np.prod((spatial_shape(layer) or (1, 1))[:2]) > 1]
     if not convs:
         raise CnnappError(

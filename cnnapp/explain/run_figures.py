@@ -13,14 +13,14 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnapp.explain import augmentations, curves
+from cnnapp.explain import augmentations, camera_grid, curves
 from cnnapp.explain import errors as error_analysis
 from cnnapp.explain import figure as fig
+from cnnapp.runs import RunDir, load_run
 
 
 def figures_dir(run_path: str | Path) -> Path:
     """RUN/figures/."""
-    from cnnapp.runs import RunDir
 
     return RunDir(run_path).figures_dir
 
@@ -55,7 +55,7 @@ class WorstMistakes:
 def predict_split(model, dataset, keep: int = error_analysis.WORST):
     """Probabilities [N, classes] and labels [N] of `model` over batches `(images, labels)`, and the images of
     the `keep` most confident mistakes {index: image}, found in one pass without holding the split."""
-    from cnnapp import evaluation
+    from cnnapp import evaluation  # deferred: cnnapp.evaluation imports TensorFlow
 
     worst = WorstMistakes(keep)
     probs, labels = evaluation.probabilities(model, dataset, worst)
@@ -67,7 +67,7 @@ def write_error_analysis(run, model, out_dir: Path, evaluated=None) -> list[Path
     test split; `evaluated` is that pass when the caller has made it already: (probs, labels, WorstMistakes).
     """
     if evaluated is None:
-        from cnnapp import evaluation, tasks
+        from cnnapp import evaluation, tasks  # deferred: cnnapp.evaluation imports TensorFlow
 
         task = tasks.of(run.meta)
         test = task.evaluation_batches(task.load_data(run.recipe).test, run.recipe, evaluation.EVAL_BATCH)
@@ -104,7 +104,6 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True, evaluated=No
     Returns:
         The files written, under `RUN/figures/`.
     """
-    from cnnapp.runs import load_run
 
     run = load_run(run_path)
     out_dir = figures_dir(run.path)
@@ -112,7 +111,6 @@ def write_run_figures(run_path: str | Path, *, errors: bool = True, evaluated=No
     if run.folder.log_file.is_file():
         curve = curves.draw_curves(run.path, out_dir / "curves.png")
         paths += [curve, curve.with_suffix(".json")]
-    from cnnapp.explain import camera_grid
 
     if camera_grid.camera_steps(run):  # a phone camera in the pipeline: show what it made
         grid = camera_grid.draw_camera_grid(run, out_dir / "camera.png")

@@ -10,6 +10,8 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp.explain import figure as fig
+from cnnapp.explain.run_figures import figures_dir, write_run_figures
+from cnnapp.runs import load_run
 from cnnapp.segmentation import VOID
 
 FIGURE_EXAMPLES = 6
@@ -17,10 +19,8 @@ FIGURE_EXAMPLES = 6
 
 def write_segmentation_figures(run_path: str | Path) -> list[Path]:
     """RUN/figures/: the training curves and `segmentation.png` of the first test images."""
-    from cnnapp import tasks
-    from cnnapp.explain.run_figures import figures_dir, write_run_figures
-    from cnnapp.runs import load_run
-    from cnnapp.tasks.segmentation import predict_masks
+    from cnnapp import tasks  # deferred: cnnapp.tasks imports Keras
+    from cnnapp.tasks.segmentation import predict_masks  # deferred: cnnapp.tasks.segmentation imports Keras
 
     paths = write_run_figures(run_path, errors=False)
     run = load_run(run_path)

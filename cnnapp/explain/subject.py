@@ -12,7 +12,10 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.deploy.classifier import check_classifier_model, class_names_for, read_image
+from cnnapp.deploy.runtime import LiteModel
 from cnnapp.errors import CnnappError
+from cnnapp.runs import load_run, run_of
 
 
 @dataclasses.dataclass
@@ -111,9 +114,7 @@ def check_images(images, input_shape) -> np.ndarray:
 
 def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     """A run folder (its `checkpoint`), a `.keras` model (inside a run or not) or a `.tflite` export."""
-    from cnnapp import models, tasks
-    from cnnapp.deploy.classifier import check_classifier_model, class_names_for
-    from cnnapp.runs import load_run, run_of
+    from cnnapp import models, tasks  # deferred: cnnapp.tasks imports Keras
 
     path = Path(path)
     if path.is_dir():
@@ -124,8 +125,6 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
         model, lite = models.load(path), None
         run = load_run(path) if run_of(path) is not None else None
     elif path.suffix == ".tflite":
-        from cnnapp.deploy.runtime import LiteModel
-
         model, lite, run = None, LiteModel.from_file(path), None
     elif not path.exists():
         raise CnnappError(f"no run folder or model file at {path}")
@@ -153,7 +152,7 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
 
 def _refuse_other_tasks(path: Path, output_shape, run) -> None:
     """Explain draws a classifier's figures: the run's task (else the output's) refuses anything else."""
-    from cnnapp import tasks
+    from cnnapp import tasks  # deferred: cnnapp.tasks imports Keras
 
     task = tasks.of(run.meta) if run is not None else tasks.of_output(output_shape)
     if task is not None:
@@ -162,7 +161,7 @@ def _refuse_other_tasks(path: Path, output_shape, run) -> None:
 
 def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The test split of `run` through its evaluation pipeline (resize, raw pixels), the first `limit`."""
-    from cnnapp import evaluation, tasks
+    from cnnapp import evaluation, tasks  # deferred: cnnapp.evaluation imports TensorFlow
 
     task = tasks.of(run.meta)
     run_data = task.load_data(run.recipe)  # the run's own classes (data.classes), as it trained
@@ -179,6 +178,5 @@ def run_test_images(run, limit: int = 0) -> tuple[np.ndarray, np.ndarray]:
 def read_images(paths, input_shape, data=None) -> np.ndarray:
     """Image files as the model takes them (decoded, channels converted, resized; by `data`, a run's input
     pipeline, as its evaluation resizes them, else stretched), raw pixels."""
-    from cnnapp.deploy.classifier import read_image
 
     return np.stack([read_image(p, tuple(input_shape), data) for p in paths]).astype(np.float32)

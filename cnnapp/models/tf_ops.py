@@ -3,7 +3,7 @@
 tf_keras (Keras 2, the tfmot twin) has no `keras.ops`, and Keras 3's ops belong to Keras 3's backend, which
 may be JAX. So the layers' maths is written once against this small interface (see `layers.ops_for`): Keras 3
 layers get `keras.ops`, tf_keras layers get this module. Same names, same arguments (channels-last only), same
-results; `tests/models/test_layers.py` checks that the two agree function by function.
+results; `tests/models/test_tf_ops.py` checks that the two agree function by function.
 
 Imported only by tf_keras layers: importing `cnnapp.models` does not import TensorFlow.
 """

@@ -25,7 +25,7 @@ from typing import Any
 import tomli_w
 
 from cnnapp.choices import JIT_MODES, PRECISIONS, SEGMENTATION_HEADS, TEST
-from cnnapp.data.config import DataConfig
+from cnnapp.data.config import BatchAugmentSection, DataConfig
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.paths import check_run_name, printable
 
@@ -305,64 +305,6 @@ class TrainSection:
             raise CnnappError(
                 "train.holdout and train.label_smoothing must be in [0, 1), train.aux_loss_weight ≥ 0"
             )
-
-
-@dataclasses.dataclass(frozen=True)
-class BatchAugmentSection:
-    """[batch_augment]: augmentations of whole training batches after the pipeline, on Keras's layers.
-
-    Applied in this order (timm's and torchvision's): RandAugment or AugMix, random erasing, then MixUp or
-    CutMix. Every one is off by default (the papers' recipes have none) and seeded by (train.seed, step), so
-    a resumed run sees the same batches (`cnnapp.data.mixing`).
-
-    Attributes:
-        randaugment_ops: RandAugment (Cubuk et al. 2020, `keras.layers.RandAugment`): this many operations
-            per batch, drawn from Keras's 11 (0 = off).
-        randaugment_factor: their strength in [0, 1] (Keras's `factor`; 0.5 ≈ magnitude 15 of 30).
-        augmix: AugMix (Hendrycks et al. 2020, `keras.layers.AugMix`) instead of RandAugment.
-        augmix_factor: the strength of AugMix's operations in [0, 1] (Keras's `factor`, 0.3 by default: a
-            rotation of up to ±108°, which turns a 6 into a 9 before the blend with the image softens it).
-        random_erasing: the probability of erasing a random rectangle of an image with noise (Zhong et al.
-            2020, `keras.layers.RandomErasing`); 0 = off.
-        mixup_alpha: MixUp (Zhang et al. 2018, `keras.layers.MixUp`): blend each image with another of the
-            batch, λ ~ Beta(α, α), labels likewise; 0 = off.
-        cutmix_alpha: CutMix (Yun et al. 2019, `keras.layers.CutMix`): paste a box of another image,
-            labels weighted by its area; 0 = off.
-        mix_switch: with both MixUp and CutMix on, the probability that a batch gets CutMix (timm's 0.5).
-    """
-
-    randaugment_ops: int = 0
-    randaugment_factor: float = 0.5
-    augmix: bool = False
-    augmix_factor: float = 0.3
-    random_erasing: float = 0.0
-    mixup_alpha: float = 0.0
-    cutmix_alpha: float = 0.0
-    mix_switch: float = 0.5
-
-    def __post_init__(self):
-        if self.randaugment_ops < 0 or not 0 <= self.randaugment_factor <= 1:
-            raise CnnappError(
-                "batch_augment.randaugment_ops must be ≥ 0 and randaugment_factor in [0, 1]; got "
-                f"{self.randaugment_ops} and {self.randaugment_factor}"
-            )
-        if not 0 < self.augmix_factor <= 1:
-            raise CnnappError(f"batch_augment.augmix_factor must be in (0, 1]; got {self.augmix_factor}")
-        if self.augmix and self.randaugment_ops:
-            raise CnnappError("batch_augment: choose RandAugment or AugMix, not both")
-        if not (0 <= self.random_erasing <= 1 and 0 <= self.mix_switch <= 1):
-            raise CnnappError("batch_augment.random_erasing and mix_switch are probabilities in [0, 1]")
-        if self.mixup_alpha < 0 or self.cutmix_alpha < 0:
-            raise CnnappError("batch_augment.mixup_alpha and cutmix_alpha must be ≥ 0 (0 = off)")
-
-    @property
-    def mixes(self) -> bool:
-        """Whether labels become soft (MixUp or CutMix): the loss and metrics then take class weights."""
-        return self.mixup_alpha > 0 or self.cutmix_alpha > 0
-
-    @property
-    def active(self) -> bool:
-        return bool(self.randaugment_ops or self.augmix or self.random_erasing or self.mixes)
 
 
 PREPROCESSINGS = ("", "caffe")

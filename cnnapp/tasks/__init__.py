@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from cnnapp.deploy.front import with_grey_front
+from cnnapp.models.common import resolve_keras
 from cnnapp.tasks import classification, segmentation
 
 if TYPE_CHECKING:
@@ -53,13 +55,9 @@ def build_model(meta, keras_module=None, training: bool = False, rgb_input: bool
             `normalization` (cnnapp.deploy.front), as its phone exports do; the weights stay the same. A run
             trained with the ink front (run.json `"front": "camera"`) gets the ink front `ink_front` instead.
     """
-    from cnnapp.models.common import resolve_keras
-
     K = resolve_keras(keras_module)
     meta = meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
     model = of(meta).build_model(meta, K, training)
     if rgb_input and int(meta["input_shape"][-1]) == 1:
-        from cnnapp.deploy.front import with_grey_front
-
         model = with_grey_front(model, K, kind="camera" if meta.get("front") == "camera" else "grey")
     return model

@@ -8,6 +8,7 @@ panels, its export's metadata and score, and the commands it serves (predict, ex
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 
 import keras
@@ -16,6 +17,9 @@ import tensorflow as tf
 from cnnapp import data as cdata
 from cnnapp import evaluation, models
 from cnnapp.data.splits import RunData, load_run_data
+from cnnapp.deploy import exporter, metadata
+from cnnapp.deploy import report as export_text
+from cnnapp.deploy.subject import run_loader, split_loader
 from cnnapp.models.from_run import from_run
 
 
@@ -165,31 +169,21 @@ class Classification:
 
     def export_baseline(self, subject, eval_limit):
         """The float32 export and the test images every export of `subject` is measured against."""
-        from cnnapp.deploy.exporter import ClassifierBaseline
-
-        return ClassifierBaseline(subject, eval_limit)
+        return exporter.ClassifierBaseline(subject, eval_limit)
 
     def export_metadata(self, subject, tag: str):
-        from cnnapp.deploy.exporter import classifier_metadata
-
-        return classifier_metadata(subject, tag)
+        return exporter.classifier_metadata(subject, tag)
 
     def with_metadata(self, content: bytes, info) -> bytes:
         """The `.tflite` with MediaPipe ImageClassifier metadata (the labels on the output)."""
-        from cnnapp.deploy import metadata
-
         return metadata.with_metadata(content, info)
 
     def export_report(self, subject, measured, baseline) -> dict:
         """Top-1/top-5 through LiteRT against Keras and the float32 file, size, latency (`deploy.report`)."""
-        from cnnapp.deploy.exporter import classifier_report
-
-        return classifier_report(subject, measured, baseline)
+        return exporter.classifier_report(subject, measured, baseline)
 
     def write_exports(self, results, options_list, subject, folder, baseline) -> None:
-        from cnnapp.deploy.exporter import classifier_exports
-
-        classifier_exports(results, options_list, subject, folder)
+        exporter.classifier_exports(results, options_list, subject, folder)
 
     def export_file(self, report: dict) -> str:
         """The `.tflite` an export's report describes."""
@@ -197,9 +191,7 @@ class Classification:
 
     def export_summary(self, reports: list[dict], folder) -> str:
         """What `python -m cnnapp.export` prints: one report, or several side by side, and float ops kept."""
-        from cnnapp.deploy import report
-
-        text = report.markdown(reports[0]) if len(reports) == 1 else report.compare_table(reports)
+        text = export_text.markdown(reports[0]) if len(reports) == 1 else export_text.compare_table(reports)
         notes = [
             f"note: {rep['export']} keeps ops in float: {', '.join(rep['graph']['float_ops'])}"
             for rep in reports
@@ -211,10 +203,6 @@ class Classification:
         """`load_split(split, limit)` of a run's export: the run's own splits (`load_run_data`, so its classes
         relabelled as in training), or with `dataset`, that dataset's; through the evaluation pipeline
         without its front (the front goes into the model)."""
-        import dataclasses
-
-        from cnnapp.deploy.subject import run_loader, split_loader
-
         data = run.recipe.data
         config = dataclasses.replace(data.pipeline, front="none", augment=())
         if dataset and dataset != data.dataset:

@@ -16,9 +16,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from cnnapp import models
+from cnnapp import atomic, models
 from cnnapp.choices import TEST
 from cnnapp.data.splits import RunData
+from cnnapp.deploy import metadata
 from cnnapp.errors import CnnappError, unknown
 from cnnapp.models.from_run import from_run
 from cnnapp.segmentation import VOID, metrics, pipeline
@@ -162,8 +163,6 @@ class Segmentation:
         return images, masks, self.mask_scores(probs, masks, subject.class_names)
 
     def export_metadata(self, subject, tag: str):
-        from cnnapp.deploy import metadata
-
         return metadata.Info(
             name=subject.name,
             description=f"{self.head} on {subject.architecture}: a class per pixel of an RGB image",
@@ -189,8 +188,6 @@ class Segmentation:
 
     def write_exports(self, results, options_list, subject, folder, baseline) -> None:
         """Each mode's `.tflite`, `labels.txt`, and the set's report `segmentation-export.json` and `.md`."""
-        from cnnapp import atomic
-
         rows = [result.report for result in results]
         for result, row in zip(results, rows, strict=True):
             atomic.write_bytes(folder / row["file"], result.content)
@@ -215,8 +212,6 @@ class Segmentation:
 
     def with_metadata(self, content: bytes, info) -> bytes:
         """The `.tflite` with MediaPipe ImageSegmenter metadata (activation NONE, labels on the output)."""
-        from cnnapp.deploy import metadata
-
         return metadata.with_metadata(content, info, segmenter=True)
 
     def mask_scores(self, probabilities: np.ndarray, masks: np.ndarray, class_names) -> dict:

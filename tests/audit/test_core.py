@@ -1,11 +1,12 @@
 """Totals tie out to Keras's own parameter count, for every registered architecture and for models we did
-not write; auxiliary heads are kept apart; keras and tf_keras give the same audit; memory as documented."""
+not write; auxiliary heads are kept apart; keras and tf_keras give the same audit. (Memory: test_memory.py;
+the flattened graph: test_graph.py.)"""
 
 import keras
 import pytest
 
 from cnnapp import models
-from cnnapp.audit import audit_architecture, audit_model, memory, shapes_only
+from cnnapp.audit import audit_architecture, audit_model, shapes_only
 from cnnapp.errors import CnnappError
 
 NAMES = models.names()
@@ -114,45 +115,6 @@ def test_a_trained_model_wrapped_behind_normalization_is_flattened():
     assert result.rows[0].name == "normalization" and result.rows[1].name == "lenet5/C1"
     assert (result.totals.macs, result.totals.params, result.totals.units) == (
         plain.totals.macs, plain.totals.params, plain.totals.units)  # fmt: skip
-
-
-def test_peak_liveness_over_a_branching_graph():
-    # input 10 → a (20) and b (30) both read the input, then concat (50) → fc (5).
-    x = keras.Input((10,), name="image")
-    a = keras.layers.Dense(20, name="a")(x)
-    b = keras.layers.Dense(30, name="b")(x)
-    cat = keras.layers.Concatenate(name="cat")([a, b])
-    out = keras.layers.Dense(5, name="fc")(cat)
-    result = audit_model(keras.Model(x, out))
-    peak, where = memory.peak_live(result)
-    # while cat runs, a, b and cat are alive (the input died after b): 20 + 30 + 50 = 100.
-    assert (peak, where) == (100, "cat")
-    m = result.memory
-    assert m.peak_activation_bytes_per_example == 400
-    assert m.activation_bytes_per_example == 4 * (10 + 20 + 30 + 50 + 5)
-
-
-def test_training_against_inference_memory():
-    x = keras.Input((10,), name="image")
-    y = keras.layers.Dense(20, name="a")(x)
-    y = keras.layers.BatchNormalization(name="bn")(y)
-    y = keras.layers.Dense(5, name="fc")(y)
-    model = keras.Model(x, y)
-    params, trainable = model.count_params(), 220 + 40 + 105
-    m = audit_model(model, batch_size=8, optimizer="adam").memory
-    assert m.parameter_bytes == {"float32": 4 * params, "float16": 2 * params, "int8": params}
-    assert m.optimizer_slots == 2
-    assert m.training_bytes == 4 * params + 4 * trainable + 2 * 4 * trainable + 8 * 4 * (10 + 20 + 20 + 5)
-    assert m.inference_bytes == 4 * params + 8 * 4 * max(10 + 20, 20 + 20, 20 + 5)
-    assert audit_model(model, optimizer="sgd").memory.optimizer_bytes == 0
-
-
-def test_bad_memory_settings():
-    model = models.build("linear")
-    with pytest.raises(CnnappError, match="batch size"):
-        audit_model(model, batch_size=0)
-    with pytest.raises(CnnappError, match="unknown optimizer"):
-        audit_model(model, optimizer="lbfgs")
 
 
 def test_unknown_input_size_and_subclassed_models_are_clear_errors():

@@ -12,7 +12,6 @@ from PIL import Image
 
 from cnnapp import data, errors
 from cnnapp.data import augment, folder, images
-from cnnapp.data.__main__ import main as data_main
 from cnnapp.data.records import records_of
 from cnnapp.errors import CnnappError
 
@@ -208,19 +207,3 @@ def test_file_training_pipeline_is_reproducible_per_epoch_and_keeps_labels(tmp_p
     for x, y in epochs[0]:
         values = x.reshape(len(y), -1).max(axis=1)  # the image's value survives padding and shifts
         np.testing.assert_array_equal(values // 40, y)
-
-
-def test_check_cli_lists_every_bad_file(tmp_path, capsys):
-    for label in ("cat", "dog"):
-        for i in range(3):
-            write(tmp_path / "train" / label / f"{i}.png", COLOUR_TYPES["rgb.png"][0])
-    write(tmp_path / "train" / "dog" / "9.png", b"\x89PNG\r\n\x1a\n" + bytes(40))
-    assert data_main(["check", f"folder:{tmp_path}", "--quiet"]) == 1
-    out = capsys.readouterr().out
-    assert "7 images in 2 classes" in out and str(tmp_path / "train" / "dog" / "9.png") in out
-    assert "6 colour" in out and "6×9: 6" in out
-    (tmp_path / "train" / "dog" / "9.png").unlink()
-    assert data_main(["check", f"folder:{tmp_path}"]) == 0
-    assert "every image decodes" in capsys.readouterr().out
-    with pytest.raises(CnnappError, match="folder:PATH"):
-        data_main(["check", "digits"])

@@ -1,5 +1,5 @@
-"""The tricks' training-side pieces: smoothing, soft-target metrics, EMA, top-k checkpoints, calibration,
-AdamW, and the modern recipes being their paper recipes plus tricks only."""
+"""The tricks' training-side pieces: EMA, top-k checkpoints, calibration, AdamW, and the modern recipes
+being their paper recipes plus tricks only (smoothing, soft targets: tasks/test_classification.py)."""
 
 import keras
 import numpy as np
@@ -8,32 +8,8 @@ import pytest
 from cnnapp import compat, evaluation, recipes
 from cnnapp.recipes import load_recipe
 from cnnapp.runs import RunDir
-from cnnapp.tasks.classification import SoftTargetCrossentropy, soft_target_metrics
 from cnnapp.training import ablation, tricks
 from cnnapp.training.optimizers import make_optimizer
-
-PROBS = np.array([[0.7, 0.2, 0.1], [0.1, 0.3, 0.6]], "float32")
-
-
-def test_smoothing_moves_targets_towards_uniform():
-    labels = np.array([0, 2])
-    eps, k = 0.1, 3
-    targets = np.eye(k)[labels] * (1 - eps) + eps / k
-    expected = -np.sum(targets * np.log(PROBS), axis=1).mean()
-    assert float(SoftTargetCrossentropy(eps)(labels, PROBS)) == pytest.approx(expected, rel=1e-5)
-    plain = -np.log(PROBS[[0, 1], labels]).mean()
-    assert float(SoftTargetCrossentropy(0.0)(labels, PROBS)) == pytest.approx(plain, rel=1e-5)
-    assert expected > plain, "smoothed targets cost the confident right answers"
-
-
-def test_soft_labels_flow_through_the_loss_and_the_metrics():
-    soft = np.array([[0.6, 0.4, 0.0], [0.0, 0.3, 0.7]], "float32")  # MixUp / CutMix class weights
-    expected = -np.sum(soft * np.log(PROBS), axis=1).mean()
-    assert float(SoftTargetCrossentropy(0.0)(soft, PROBS)) == pytest.approx(expected, rel=1e-5)
-    accuracy, top5 = soft_target_metrics(2)
-    accuracy.update_state(soft, PROBS)  # the largest weight is the label: 0 and 2, both right
-    top5.update_state(np.array([1, 0]), PROBS)  # integer labels (validation) work too: 1 in top-2, 0 not
-    assert float(accuracy.result()) == 1.0 and float(top5.result()) == 0.5
 
 
 def test_ema_tracks_the_weights_with_its_momentum():
