@@ -13,6 +13,11 @@ from collections.abc import Sequence
 import numpy as np
 import tensorflow as tf
 
+from cnnapp import data as cdata
+from cnnapp import fingerprint
+from cnnapp.data import subsets
+from cnnapp.errors import CnnappError
+
 EVAL_BATCH = 256  # the batch of the report's test pass, validation and the figures' passes
 
 # One traced forward pass per model and input rank (4: images, 5: crops), reused by every call (centre crop,
@@ -150,10 +155,6 @@ def evaluate_members(
         scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members; "warnings"
         (one line each) for members whose data changed since they trained (`fingerprint.data_changed`).
     """
-    from cnnapp import data as cdata
-    from cnnapp import fingerprint
-    from cnnapp.data import subsets
-    from cnnapp.errors import CnnappError
 
     runs = [run for run, _ in members]
     datasets = {run.meta.dataset for run in runs}
