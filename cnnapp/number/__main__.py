@@ -2,9 +2,11 @@
 
     python -m cnnapp.number export export/number                 # the ink map, inkmap.tflite, for phones
     python -m cnnapp.number world export/lenet5-phone --out export/number   # number-world.json and .md
+    python -m cnnapp.number choose export/lenet5-phone --out export/number  # number-split-choice.json
 
 `world` reads photos of numbers made from mnist4k's validation digits with MODEL's float32 and int8 exports
-(an export folder) and writes the results; docs/number.md explains them.
+(an export folder) and writes the results; docs/number.md explains them. `choose` reads photos made from the
+train digits with the glue's touching-digit constants and variations of them (how they were chosen).
 """
 
 from __future__ import annotations
@@ -25,6 +27,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     world.add_argument("model", help="a folder holding a digit classifier's float32.tflite and int8.tflite")
     world.add_argument("--out", required=True, help="where number-world.json and .md go")
     world.add_argument("--numbers", type=int, default=None, help="numbers per layout (default 400/200/200)")
+    choose = commands.add_parser("choose", help="the touching-digit constants on train-split scenes")
+    choose.add_argument("model", help="a folder holding a digit classifier's int8.tflite")
+    choose.add_argument("--out", required=True, help="where number-split-choice.json goes")
+    choose.add_argument("--numbers", type=int, default=None, help="numbers per layout (default 200/300/200)")
     return parser.parse_args(argv)
 
 
@@ -41,9 +47,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         atomic.write_bytes(out / inkmap.FILE, inkmap.inkmap_tflite())
         print(f"wrote {paths.printable(str(out / inkmap.FILE))}")
         return 0
+    errors.check_range(args.numbers, "--numbers", 1)
+    if args.command == "choose":
+        from cnnapp.number import choice
+
+        counts = {k: args.numbers for k in choice.COUNTS} if args.numbers else None
+        path = choice.write_choice(choice.choose_split(Path(args.model), counts=counts), out)
+        print(f"wrote {paths.printable(str(path))}")
+        return 0
     from cnnapp.number import world
 
-    errors.check_range(args.numbers, "--numbers", 1)
     counts = {k: args.numbers for k in world.COUNTS} if args.numbers else None
     results = world.evaluate_numbers(Path(args.model), counts=counts)
     for path in world.write_results(results, out):

@@ -14,10 +14,13 @@ constants; the browser test reads the same photos with both and compares the ans
    then marks far smaller than the largest (under SMALL_HEIGHT of the tallest's height or SMALL_AREA of its
    area) are dropped: specks, dust.
 3. More than MAX_DIGITS left is not a number (a page of text, a texture).
-4. Touching digits: a mark wider than SPLIT_ASPECT × its height, unless the classifier reads it whole as a
-   digit with a score of SURE or more and it is at most MAX_ASPECT wide, is cut into round(width /
-   (DIGIT_ASPECT × height)) digits (at least 2), each cut at the column with the least ink within a quarter
-   digit of the even cut; each piece is then read on its own.
+4. Touching digits, cut where the classifier reads the pieces best: a mark wider than SPLIT_ASPECT × its
+   height is cut at some of its candidate columns — each column with the least ink within CUT_WINDOW of
+   the height either side (the first of a run of equal ones) — into pieces PIECE_MIN to PIECE_MAX of the
+   height wide (the whole mark, up to MAX_ASPECT wide, is one of the choices: a wide 0), and of all the
+   ways to cut it the one whose pieces' scores have the highest product is kept, a piece read as `none`
+   counted as a score of NONE_SCORE (a dynamic programme over the candidate columns, left to right; ties
+   keep the earlier cut). A mark no such cut fits is read whole.
 5. Order: left to right by the centre of each digit's box.
 6. Crop: the digit's own ink (and the faint unjoined ink round it) in its box, scaled so its longer side is
    20/28 of the square and centred on its centre of mass — how MNIST framed its digits — and resampled to
@@ -40,10 +43,12 @@ STACKED = 0.25
 SMALL_HEIGHT = 0.3
 SMALL_AREA = 0.04
 MAX_DIGITS = 12
-SPLIT_ASPECT = 1.1
+SPLIT_ASPECT = 1.0
 MAX_ASPECT = 1.5
-SURE = 0.9
-DIGIT_ASPECT = 0.8
+PIECE_MIN = 0.25
+PIECE_MAX = 1.05
+CUT_WINDOW = 0.05
+NONE_SCORE = 0.05
 BOX = 20 / 28  # MNIST: a digit's longer side in its 28×28 field
 
 
@@ -128,31 +133,50 @@ def _merge(marks: list[Piece]) -> list[Piece]:
     return marks
 
 
-def _split(piece: Piece, labels: np.ndarray) -> list[Piece]:
-    width, height = piece.x1 - piece.x0, piece.y1 - piece.y0
-    if width <= SPLIT_ASPECT * height:
-        return [piece]
-    count = max(2, round(width / (DIGIT_ASPECT * height)))
-    own = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.marks)
-    columns = own.sum(0)
+def _cut(piece: Piece, own: np.ndarray, a: int, b: int) -> Piece | None:
+    """Columns a:b of a mark (own: its ink in its box) as a piece, its box shrunk to its rows of ink."""
+    rows = np.flatnonzero(own[:, a:b].any(1))
+    if len(rows) == 0:
+        return None
+    area = int(own[:, a:b].sum())
+    return Piece(piece.x0 + a, piece.y0 + rows[0], piece.x0 + b, piece.y0 + rows[-1] + 1, piece.marks, area)
+
+
+def _cut_columns(columns: np.ndarray, height: int) -> list[int]:
+    """0, the candidate cut columns (step 4), and the width."""
+    reach = max(1, round(CUT_WINDOW * height))
+    width = len(columns)
     cuts = [0]
-    for k in range(1, count):
-        even, reach = k * width / count, width / count / 4
-        low, high = max(cuts[-1] + 1, round(even - reach)), min(width - 1, round(even + reach))
-        if low > high:
-            continue
-        cuts.append(low + int(np.argmin(columns[low : high + 1])))
-    cuts.append(width)
-    pieces = []
-    for a, b in zip(cuts[:-1], cuts[1:], strict=True):
-        rows = np.flatnonzero(own[:, a:b].any(1))
-        if len(rows) == 0:
-            continue
-        area = int(own[:, a:b].sum())
-        pieces.append(
-            Piece(piece.x0 + a, piece.y0 + rows[0], piece.x0 + b, piece.y0 + rows[-1] + 1, piece.marks, area)
-        )
-    return pieces
+    for x in range(1, width):
+        least = columns[max(0, x - reach) : x + reach + 1].min()
+        if columns[x] == least and (columns[x] < columns[x - 1] or x - cuts[-1] > reach):
+            cuts.append(x)
+    return cuts + [width]
+
+
+def _split(piece: Piece, ink: np.ndarray, labels: np.ndarray, classify, size: int):
+    """The pieces of a wide mark (step 4) as [(piece, label, score)], or None when no cut fits."""
+    import math
+
+    height = piece.y1 - piece.y0
+    own = np.isin(labels[piece.y0 : piece.y1, piece.x0 : piece.x1], piece.marks)
+    cuts = _cut_columns(own.sum(0), height)
+    last = len(cuts) - 1
+    best: list[tuple[float, list] | None] = [(0.0, [])] + [None] * last  # the best reading of [0, cuts[j])
+    for j in range(1, last + 1):
+        for i in range(j):
+            width = cuts[j] - cuts[i]
+            widest = MAX_ASPECT if (i, j) == (0, last) else PIECE_MAX
+            if best[i] is None or not PIECE_MIN * height <= width <= widest * height:
+                continue
+            cut = _cut(piece, own, cuts[i], cuts[j])
+            if cut is None:
+                continue
+            label, score = classify(crop(ink, labels, cut, size))
+            total = best[i][0] + math.log(max(NONE_SCORE if label == NONE else score, 1e-6))
+            if best[j] is None or total > best[j][0]:
+                best[j] = (total, best[i][1] + [(cut, label, score)])
+    return None if best[last] is None else best[last][1]
 
 
 def find_marks(ink: np.ndarray) -> tuple[np.ndarray, list[Piece]]:
@@ -184,12 +208,10 @@ def read_digits(ink: np.ndarray, classify, size: int) -> list[tuple[Piece, str, 
     labels, groups = find_marks(ink)
     found = []
     for group in groups:
-        aspect = (group.x1 - group.x0) / (group.y1 - group.y0)
-        whole = classify(crop(ink, labels, group, size))
-        if aspect <= SPLIT_ASPECT or (aspect <= MAX_ASPECT and whole[1] >= SURE and whole[0] != NONE):
-            found.append((group, *whole))
-            continue
-        found += [(p, *classify(crop(ink, labels, p, size))) for p in _split(group, labels)]
+        pieces = None
+        if group.x1 - group.x0 > SPLIT_ASPECT * (group.y1 - group.y0):
+            pieces = _split(group, ink, labels, classify, size)
+        found += pieces or [(group, *classify(crop(ink, labels, group, size)))]
     if len(found) > MAX_DIGITS:
         raise NotANumber(len(found))
     found.sort(key=lambda f: f[0].x0 + f[0].x1)

@@ -32,18 +32,46 @@ def test_a_broken_digit_is_one_digit():
     assert len(found) == 1 and (found[0][0].y0, found[0][0].y1) == (60, 140)
 
 
-def test_touching_digits_are_cut_where_the_ink_is_thinnest():
-    # Two 40-wide digits joined by a thin bridge at x 140–150: one mark 2.1 times as wide as tall.
+def by_aspect(low, high, label="3"):
+    """A classifier that reads `label` surely when the crop's ink is low–high times as wide as tall,
+    and is unsure (0.3) otherwise: it likes pieces of one width."""
+
+    def classify(crop):
+        rows, cols = np.flatnonzero((crop > 50).any(1)), np.flatnonzero((crop > 50).any(0))
+        aspect = (cols[-1] - cols[0] + 1) / (rows[-1] - rows[0] + 1)
+        return (label, 0.95) if low <= aspect <= high else (label, 0.3)
+
+    return classify
+
+
+def test_touching_digits_are_cut_where_the_pieces_read_best():
+    # Two 40-wide digits joined by a thin bridge at x 140–150: one mark 1.8 times as wide as tall.
     ink = ink_with((100, 100, 140, 150), (150, 100, 190, 150), (140, 120, 150, 124))
-    found = glue.read_digits(ink, always("none", 0.99), 40)
-    assert len(found) == 2
-    assert 138 <= found[0][0].x1 <= 152 and found[1][0].x0 == found[0][0].x1
+    found = glue.read_digits(ink, by_aspect(0.7, 1.05), 40)
+    assert [label for _, label, _ in found] == ["3", "3"]
+    assert 140 <= found[0][0].x1 <= 150 and found[1][0].x0 == found[0][0].x1
 
 
-def test_a_wide_mark_the_classifier_reads_with_confidence_stays_whole():
+def test_three_touching_digits_are_three():
+    ink = ink_with((60, 100, 100, 150), (110, 100, 150, 150), (160, 100, 200, 150))
+    ink[120:124, 100:110] = ink[120:124, 150:160] = 1.0
+    found = glue.read_digits(ink, by_aspect(0.7, 1.05), 40)
+    assert len(found) == 3 and [p.x0 for p, _, _ in found][0] == 60
+
+
+def test_a_wide_mark_that_reads_best_whole_stays_whole():
     ink = ink_with((100, 100, 165, 150))  # 1.3 times as wide as tall: a wide 0, say
-    assert len(glue.read_digits(ink, always("0", 0.95), 40)) == 1
-    assert len(glue.read_digits(ink, always("0", 0.6), 40)) == 2
+    assert len(glue.read_digits(ink, by_aspect(1.2, 1.4, "0"), 40)) == 1
+    assert len(glue.read_digits(ink, by_aspect(0.5, 0.8), 40)) == 2  # two narrow digits read better
+
+
+def test_pieces_read_as_none_count_as_unsure():
+    ink = ink_with((100, 100, 165, 150))
+
+    def classify(crop):  # narrow pieces are `none`, surely; the whole is a digit, but unsure
+        return ("0", 0.2) if (crop > 50).any(0).sum() > 30 else ("none", 0.99)
+
+    assert len(glue.read_digits(ink, classify, 40)) == 1
 
 
 def test_more_than_twelve_marks_is_not_a_number():

@@ -7,7 +7,8 @@ import { ImageSegmenter } from "./vendor/tasks-vision/vision_bundle.mjs";
 
 export const HEIGHT = 240, WIDTH = 320;
 const THRESHOLD = 0.35, MIN_AREA = 12, MERGE_OVERLAP = 0.5, STACKED = 0.25, SMALL_HEIGHT = 0.3, SMALL_AREA = 0.04;
-const MAX_DIGITS = 12, SPLIT_ASPECT = 1.1, MAX_ASPECT = 1.5, SURE = 0.9, DIGIT_ASPECT = 0.8, BOX = 20 / 28;
+const MAX_DIGITS = 12, SPLIT_ASPECT = 1.0, MAX_ASPECT = 1.5, PIECE_MIN = 0.25, PIECE_MAX = 1.05, CUT_WINDOW = 0.05;
+const NONE_SCORE = 0.05, BOX = 20 / 28;
 const NONE = "none", MIN_SCORE = 0.5, REFUSED = "?";
 
 class NotANumber extends Error {
@@ -121,36 +122,52 @@ function pyRound(x) {
   return Math.abs(x % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }
 
-// Step 4: cut a wide mark at its thinnest columns.
-function split(piece, labels) {
+// Columns a:b of a mark as a piece, its box shrunk to its rows of ink (glue._cut); null when blank.
+function cut(piece, own, a, b) {
+  let top = -1, bottom = -1, area = 0;
+  for (let y = 0; y < piece.y1 - piece.y0; y++) {
+    let any = false;
+    for (let x = a; x < b; x++) if (own(x, y)) { any = true; area++; }
+    if (any) { if (top < 0) top = y; bottom = y; }
+  }
+  if (top < 0) return null;
+  return { x0: piece.x0 + a, y0: piece.y0 + top, x1: piece.x0 + b, y1: piece.y0 + bottom + 1, marks: piece.marks, area };
+}
+
+// 0, the candidate cut columns (step 4) and the width (glue._cut_columns).
+function cutColumns(columns, height) {
+  const reach = Math.max(1, pyRound(CUT_WINDOW * height)), width = columns.length;
+  const cuts = [0];
+  for (let x = 1; x < width; x++) {
+    let least = Infinity;
+    for (let u = Math.max(0, x - reach); u <= Math.min(width - 1, x + reach); u++) least = Math.min(least, columns[u]);
+    if (columns[x] === least && (columns[x] < columns[x - 1] || x - cuts[cuts.length - 1] > reach)) cuts.push(x);
+  }
+  cuts.push(width);
+  return cuts;
+}
+
+// Step 4: the pieces of a wide mark, [[piece, label, score]] whose scores' product is highest; null if no cut fits.
+function split(piece, ink, labels, classify, size) {
   const width = piece.x1 - piece.x0, height = piece.y1 - piece.y0;
-  const count = Math.max(2, pyRound(width / (DIGIT_ASPECT * height)));
   const own = (x, y) => owns(piece, labels[(piece.y0 + y) * WIDTH + piece.x0 + x]);
   const columns = new Array(width).fill(0);
   for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (own(x, y)) columns[x]++;
-  const cuts = [0];
-  for (let k = 1; k < count; k++) {
-    const even = k * width / count, reach = width / count / 4;
-    const low = Math.max(cuts[cuts.length - 1] + 1, pyRound(even - reach)), high = Math.min(width - 1, pyRound(even + reach));
-    if (low > high) continue;
-    let best = low;
-    for (let x = low; x <= high; x++) if (columns[x] < columns[best]) best = x;
-    cuts.push(best);
-  }
-  cuts.push(width);
-  const pieces = [];
-  for (let c = 0; c + 1 < cuts.length; c++) {
-    const a = cuts[c], b = cuts[c + 1];
-    let top = -1, bottom = -1, area = 0;
-    for (let y = 0; y < height; y++) {
-      let any = false;
-      for (let x = a; x < b; x++) if (own(x, y)) { any = true; area++; }
-      if (any) { if (top < 0) top = y; bottom = y; }
+  const cuts = cutColumns(columns, height), last = cuts.length - 1;
+  const best = new Array(last + 1).fill(null);
+  best[0] = [0, []];
+  for (let j = 1; j <= last; j++) {
+    for (let i = 0; i < j; i++) {
+      const w = cuts[j] - cuts[i], widest = i === 0 && j === last ? MAX_ASPECT : PIECE_MAX;
+      if (best[i] === null || !(PIECE_MIN * height <= w && w <= widest * height)) continue;
+      const p = cut(piece, own, cuts[i], cuts[j]);
+      if (p === null) continue;
+      const [label, score] = classify(crop(ink, labels, p, size));
+      const total = best[i][0] + Math.log(Math.max(label === NONE ? NONE_SCORE : score, 1e-6));
+      if (best[j] === null || total > best[j][0]) best[j] = [total, [...best[i][1], [p, label, score]]];
     }
-    if (top < 0) continue;
-    pieces.push({ x0: piece.x0 + a, y0: piece.y0 + top, x1: piece.x0 + b, y1: piece.y0 + bottom + 1, marks: piece.marks, area });
   }
-  return pieces;
+  return best[last] === null ? null : best[last][1];
 }
 
 // [size × length] area weights (glue._area_weights).
@@ -200,13 +217,10 @@ export function readDigits(ink, classify, size) {
   const { labels, groups } = digitMarks(ink);
   const found = [];
   for (const group of groups) {
-    const aspect = (group.x1 - group.x0) / (group.y1 - group.y0);
-    const whole = classify(crop(ink, labels, group, size));
-    if (aspect <= SPLIT_ASPECT || (aspect <= MAX_ASPECT && whole[1] >= SURE && whole[0] !== NONE)) {
-      found.push([group, ...whole]);
-      continue;
-    }
-    for (const p of split(group, labels)) found.push([p, ...classify(crop(ink, labels, p, size))]);
+    let pieces = null;
+    if (group.x1 - group.x0 > SPLIT_ASPECT * (group.y1 - group.y0)) pieces = split(group, ink, labels, classify, size);
+    if (pieces && pieces.length) found.push(...pieces);
+    else found.push([group, ...classify(crop(ink, labels, group, size))]);
   }
   if (found.length > MAX_DIGITS) throw new NotANumber(found.length);
   found.sort((a, b) => (a[0].x0 + a[0].x1) - (b[0].x0 + b[0].x1));
