@@ -15,7 +15,7 @@ import argparse
 from collections.abc import Sequence
 from pathlib import Path
 
-from cnnapp import cli, errors
+from cnnapp import atomic, cli, errors, paths, quiet
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -36,12 +36,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    from cnnapp import atomic, paths, quiet
-
     out = paths.out_folder(args.out)
     quiet.start_tensorflow()
     if args.command == "export":
-        from cnnapp.number import inkmap
+        from cnnapp.number import inkmap  # deferred, as the two below: --help answers before numpy loads
 
         out.mkdir(parents=True, exist_ok=True)
         atomic.write_bytes(out / inkmap.FILE, inkmap.inkmap_tflite())
@@ -49,13 +47,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     errors.check_range(args.numbers, "--numbers", 1)
     if args.command == "choose":
-        from cnnapp.number import choice
+        from cnnapp.number import choice  # deferred: see above
 
         counts = {k: args.numbers for k in choice.COUNTS} if args.numbers else None
         path = choice.write_choice(choice.choose_split(Path(args.model), counts=counts), out)
         print(f"wrote {paths.printable(str(path))}")
         return 0
-    from cnnapp.number import world
+    from cnnapp.number import world  # deferred: see above
 
     counts = {k: args.numbers for k in world.COUNTS} if args.numbers else None
     results = world.evaluate_numbers(Path(args.model), counts=counts)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnnapp import atomic
-from cnnapp.number import glue, scenes, world
+from cnnapp import atomic, quiet
+from cnnapp.number import glue, inkmap, scenes, world
+from cnnapp.number.reader import NumberReader
 
 TRAIN_SEED = 777
 COUNTS = {"spaced": 200, "touching": 300, "broken": 200}
@@ -45,10 +46,6 @@ def _name(change: dict) -> str:
 
 def choose_split(folder: Path, counts=None) -> dict:
     """Every setting of CHANGES read on train-split scenes by `folder`'s int8 classifier."""
-    from cnnapp import quiet
-    from cnnapp.number import inkmap
-    from cnnapp.number.reader import NumberReader
-
     counts = counts or COUNTS
     quiet.start_tensorflow()
     reader = NumberReader(folder, inkmap.inkmap_tflite())
