@@ -554,7 +554,7 @@ def ink_crop_layer(K):
             self.size = int(size)
 
         def call(self, inputs):
-            from cnnapp.data import camera  # deferred: TensorFlow ops; cnnapp.models imports without TF
+            from cnnapp.data import camera
 
             return camera.crop_ink(inputs, self.size)
 

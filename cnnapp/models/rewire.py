@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import copy
 
-from cnnapp.models.common import resolve_keras
-from cnnapp.models.layers import ink_crop_layer
-
 
 def input_name(config: dict) -> str:
     """The name of the one input layer of a functional model's config."""
@@ -43,6 +40,8 @@ def with_normalization(model, mean, std, keras_module=None):
     (x − mean) / std per channel, in float32 whatever the dtype policy. Done by rewiring the model's config —
     public API in both keras and tf_keras — so the result stays one flat graph.
     """
+    from cnnapp.models.common import resolve_keras
+
     K = resolve_keras(keras_module)
     config = copy.deepcopy(model.get_config())
     layer = K.layers.Normalization(
@@ -69,6 +68,8 @@ def with_channel_flip(model, keras_module=None):
     reverses the channel order, for weights trained on BGR images (Caffe's, keras.applications' VGG16, VGG19,
     ResNet50): the model still takes RGB pixels, as every export does.
     """
+    from cnnapp.models.common import resolve_keras
+
     K = resolve_keras(keras_module)
     config = copy.deepcopy(model.get_config())
     layer = K.layers.Conv2D(
@@ -124,6 +125,9 @@ def with_ink_crop(model, frame: int, keras_module=None):
     """A copy of single-input functional `model` (S, S, 1) that takes (frame, frame, 1) frames through the
     `ink_crop` layer (the ink's box resampled to S × S), with `model`'s weights. The layer computes in
     float32 whatever the precision policy: box coordinates need more than bfloat16's 8 bits."""
+    from cnnapp.models.common import resolve_keras
+    from cnnapp.models.layers import ink_crop_layer
+
     K = resolve_keras(keras_module)
     size = int(model.input_shape[1])
     config = copy.deepcopy(model.get_config())

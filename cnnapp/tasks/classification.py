@@ -21,7 +21,6 @@ from cnnapp.deploy import exporter, metadata
 from cnnapp.deploy import report as export_text
 from cnnapp.deploy.subject import run_loader, split_loader
 from cnnapp.models.from_run import from_run
-from cnnapp.models.rewire import with_ink_crop
 
 
 def _soft(y_true, y_pred) -> bool:
@@ -110,6 +109,8 @@ class Classification:
     def build_model(self, meta: dict, keras_module, training: bool = False):
         model = from_run(meta, self.architecture(meta, keras_module), keras_module, training=training)
         if meta.get("ink_crop"):
+            from cnnapp.models.rewire import with_ink_crop
+
             model = with_ink_crop(model, int(meta["input_shape"][0]), keras_module)
         return model
 
