@@ -2,7 +2,6 @@
 
     frames = photos(ink, TRAINING, seed)          # [B, S, S, 1] white-on-black digits → [B, S, S, 3] photos
     images = front(frames)                        # → [B, S, S, 1]: grey, ink bright on black, full contrast
-    digits = crop_ink(images, 32)                 # → [B, 32, 32, 1]: the ink's box, framed as MNIST does
 
 Every op works on a batch and takes a stateless seed (a shape-[2] integer tensor): the same seed gives the
 same photos in any process. The pieces are tf.image and tf.nn ops (`ImageProjectiveTransformV3`, what Keras's
@@ -12,8 +11,6 @@ training pipeline, `CAMERA_LIKE` and `HARDER` for the world evaluation (cnnapp.d
 
 `front` is the one home of the ink front's maths: the training and evaluation pipelines apply it, and the
 exported model carries it as its first layer (`cnnapp.deploy.front`), so a phone gives it any RGB frame.
-`crop_ink` is the home of the ink crop: a run with `data.ink_crop` has it as its network's first layer,
-in training and in the export alike.
 """
 
 from __future__ import annotations
@@ -34,9 +31,6 @@ from cnnapp.data.config import CAMERA_STEPS
 DIGIT_BOX = 20 / 28
 # The front never stretches less than this contrast (grey levels) to full scale: blank paper stays dark.
 FRONT_FLOOR = 40.0
-# The front's paper estimate is an opening by a square this share of the frame: wider than the thickest
-# stroke of a digit filling the frame, narrower than a shadow or a light gradient.
-FRONT_WINDOW = 0.35
 
 
 @dataclasses.dataclass(frozen=True)
@@ -384,128 +378,23 @@ def augment_batch(images, labels, steps, share: float, none_label: int, seed):
 def front(images: tf.Tensor) -> tf.Tensor:
     """The ink front: any frame [B, H, W, 1 or 3] (0-255) → grey [B, H, W, 1], ink bright on black, 0-255.
 
-    Grey by the BT.601 luma weights; polarity from the frame itself: the paper is the median of the frame's
-    rim, once the frame is divided by its local mean (so a shadow does not pass for ink), and a light paper
-    sits above the middle of the range; then the paper itself is taken away, shadows and light gradients
-    included: a grey closing (dark ink) or opening (light ink) wider than any stroke estimates it. Last,
-    contrast: the brightest ink goes to 255, stretching at most 255/FRONT_FLOOR times (blank paper stays
-    dark). Every op is a TFLite builtin (CONV_2D, AVERAGE/MAX_POOL_2D, TOPK_V2, MEAN, REDUCE_MAX/MIN, ...).
+    Grey by the BT.601 luma weights; polarity from the frame itself (paper is most of a photo, so when the
+    frame's mean is above the middle of its range the paper is light: invert); then contrast: the mean (the
+    paper) goes to 0 and the brightest ink to 255, stretching at most 255/FRONT_FLOOR times. Every op is a
+    TFLite builtin with an int8 kernel (CONV_2D, MEAN, REDUCE_MAX/MIN, ADD, SUB, MUL, MINIMUM, MAXIMUM).
     """
     if images.shape[-1] == 3:
         kernel = tf.constant([[list(zip(LUMA))]], images.dtype)  # [1, 1, 3, 1]
         grey = tf.nn.conv2d(images, kernel, strides=1, padding="VALID")
     else:
         grey = images
-    # The paper under the marks, shadow and light gradient included, is what a grey opening (light marks)
-    # or closing (dark marks) wider than any stroke leaves; taking it away leaves the marks alone.
-    window = max(3, round(int(images.shape[1]) * FRONT_WINDOW) | 1)
-    light_marks = grey - _opening(grey, (window, window))
-    dark_marks = -_opening(-grey, (window, window)) - grey
-    # Polarity: paper is most of a photo. Divided by the frame's local mean (shadows and gradients gone), a
-    # light sheet sits near the top of the frame's range and the ink far below; a dark ground near the
-    # bottom. A ramp a twentieth of the range wide keeps the graph differentiable.
-    # (On the frame averaged over 4×4 cells: the statistics need no finer grain, and it costs 16 times less.)
-    cells = tf.nn.avg_pool2d(grey, 4, 4, "VALID")
-    local = tf.nn.avg_pool2d(cells, (2 * window) // 4 + 1, 1, "SAME")
-    flat = cells / (local + FRONT_FLOOR * 0.5)
-    # The paper's level: the median of the frame's rim (TOPK_V2 over a ring a tenth of the frame wide),
-    # where a photo holds paper even when the digit is thick or large.
-    pooled = flat[..., 0]
-    side = int(pooled.shape[1])
-    ring = max(1, side // 10)
-    rim = tf.concat(
-        [
-            tf.reshape(pooled[:, :ring], [-1, ring * side]),
-            tf.reshape(pooled[:, -ring:], [-1, ring * side]),
-            tf.reshape(pooled[:, ring:-ring, :ring], [-1, ring * (side - 2 * ring)]),
-            tf.reshape(pooled[:, ring:-ring, -ring:], [-1, ring * (side - 2 * ring)]),
-        ],
-        axis=1,
-    )
-    half = int(rim.shape[1]) // 2
-    mean = tf.reshape(tf.reduce_min(tf.math.top_k(rim, half + 1).values, axis=1), [-1, 1, 1, 1])
-    low = tf.reduce_min(flat, axis=[1, 2, 3], keepdims=True)
-    high = tf.reduce_max(flat, axis=[1, 2, 3], keepdims=True)
-    light = tf.clip_by_value((mean - (low + high) * 0.5) / (high - low + 1e-3) * 20.0 + 0.5, 0.0, 1.0)
-    marks = light_marks + light * (dark_marks - light_marks)
-    top = tf.reduce_max(marks, axis=[1, 2, 3], keepdims=True)
-    gain = 255.0 / tf.maximum(top, FRONT_FLOOR)
-    return tf.clip_by_value(marks * gain, 0.0, 255.0)
-
-
-# The ink crop (`crop_ink`): ink fainter than this share of the frame's brightest ink, or than CROP_FLOOR grey
-# levels, does not place the box; lines longer than CROP_LINE of the frame (ruled or squared paper) do not
-# either. The box spans the ink but CROP_TAIL of its mass at each end; its longer side becomes DIGIT_BOX of
-# the crop, and it is never under CROP_MIN of the frame, so a speck of noise is not blown up into a digit.
-CROP_SHARE, CROP_FLOOR, CROP_LINE, CROP_TAIL = 0.35, 60.0, 1 / 3, 0.01
-CROP_MIN, CROP_MAX = 0.25, 1.5
-# Ink weighing less than this share of the frame at full brightness is no digit: the box is the whole frame.
-CROP_MASS = 0.004
-
-
-def _opening(ink: tf.Tensor, window: tuple[int, int]) -> tf.Tensor:
-    """Grey opening (erosion then dilation) by a `window` rectangle: the image with every bright mark
-    narrower than the window taken away (the closing of dark marks is `-_opening(-image)`)."""
-    rows, cols = window
-    if rows > 1 and cols > 1:  # separable: a row then a column, rows + cols taps rather than rows × cols
-        eroded = -_max(_max(-ink, (1, cols)), (rows, 1))
-        return _max(_max(eroded, (1, cols)), (rows, 1))
-    return _max(-_max(-ink, window), window)
-
-
-def _max(ink: tf.Tensor, window: tuple[int, int]) -> tf.Tensor:
-    return tf.nn.max_pool2d(ink, window, 1, "SAME")
-
-
-def _resampling(centre, side, size: int, frame: int) -> tf.Tensor:
-    """[B, size, frame] weights that resample the span `side` (frame pixels) about `centre` [B] to `size`
-    pixels: a triangle (bilinear) filter, widened when shrinking (antialiased); zero outside the frame."""
-    step = side / size  # [B]
-    out = tf.range(size, dtype=tf.float32) + 0.5
-    source = (centre - side / 2)[:, None] + out[None, :] * step[:, None]  # [B, size]
-    width = tf.maximum(step, 1.0)[:, None, None]
-    pixels = tf.range(frame, dtype=tf.float32)[None, None, :]
-    return tf.nn.relu(1.0 - tf.abs(source[:, :, None] - pixels) / width) / width
-
-
-def _extent(profile: tf.Tensor, mass: tf.Tensor):
-    """The span [first, last] (pixel edges) of a profile [B, F] holding all but CROP_TAIL of its mass at
-    either end (CUMSUM and counts): a speck of noise holds less and moves neither edge."""
-    below = tf.cumsum(profile, axis=1)
-    tail = (CROP_TAIL * mass)[:, None]
-    first = tf.reduce_sum(tf.cast(below < tail, tf.float32), axis=1)
-    last = tf.reduce_sum(tf.cast(below < mass[:, None] - tail, tf.float32), axis=1) + 1.0
-    return first - 0.5, last - 0.5
-
-
-def crop_ink(ink: tf.Tensor, size: int) -> tf.Tensor:
-    """Frame the ink as MNIST frames a digit: ink bright on black [B, F, F, 1] (the front's output) → its
-    box resampled to [B, size, size, 1], the digit's centre of mass in the middle and its longer side about
-    DIGIT_BOX of the side. A phone frame holds the digit anywhere, at any size; this gives the classifier
-    the same view of a digit at a quarter of the frame as of one filling it.
-
-    The box is the ink's extent, ignoring faint ink, long lines and specks; a frame with
-    almost no ink (blank paper) keeps its whole frame. Builtin TFLite ops only: max pooling, sums and two
-    batched matrix products (BATCH_MATMUL) with the separable interpolation weights.
-    """
-    frame = int(ink.shape[1])
-    line = max(3, round(frame * CROP_LINE) | 1)
-    lines = tf.maximum(_opening(ink, (1, line)), _opening(ink, (line, 1)))
-    marks = tf.nn.relu(ink - lines)
-    top = tf.reduce_max(marks, axis=[1, 2, 3], keepdims=True)
-    weight = tf.nn.relu(marks - tf.maximum(top * CROP_SHARE, CROP_FLOOR))[..., 0]  # [B, F, F]
-    rows, cols = tf.reduce_sum(weight, axis=2), tf.reduce_sum(weight, axis=1)  # [B, F] profiles
-    mass = tf.reduce_sum(rows, axis=1)  # [B]
-    (top_y, bottom_y), (left_x, right_x) = _extent(rows, mass), _extent(cols, mass)
-    cy, cx = (top_y + bottom_y) / 2, (left_x + right_x) / 2
-    side = tf.maximum(bottom_y - top_y, right_x - left_x) / DIGIT_BOX
-    side = tf.clip_by_value(side, CROP_MIN * frame, CROP_MAX * frame)
-    # Blend towards the whole frame as the ink's mass falls to nothing: no box to find, none is made up.
-    sure = tf.clip_by_value(mass / (CROP_MASS * 255.0 * frame * frame), 0.0, 1.0)
-    middle = (frame - 1) / 2
-    cy, cx = middle + sure * (cy - middle), middle + sure * (cx - middle)
-    side = frame + sure * (side - frame)
-    down = _resampling(cy, side, size, frame)  # [B, size, F]
-    across = _resampling(cx, side, size, frame)
-    out = tf.matmul(tf.matmul(down, ink[..., 0]), across, transpose_b=True)
-    return tf.clip_by_value(out, 0.0, 255.0)[..., None]
+    mean = tf.reduce_mean(grey, axis=[1, 2, 3], keepdims=True)
+    low = tf.reduce_min(grey, axis=[1, 2, 3], keepdims=True)
+    high = tf.reduce_max(grey, axis=[1, 2, 3], keepdims=True)
+    # 1 when the paper is light, 0 when dark; a ramp 4 grey levels wide keeps the graph differentiable.
+    light = tf.clip_by_value((mean - (low + high) * 0.5) * 0.25 + 0.5, 0.0, 1.0)
+    ink = grey + light * (255.0 - 2.0 * grey)
+    paper_level = mean + light * (255.0 - 2.0 * mean)
+    top = tf.reduce_max(ink, axis=[1, 2, 3], keepdims=True)
+    gain = 255.0 / tf.maximum(top - paper_level, FRONT_FLOOR)
+    return tf.clip_by_value((ink - paper_level) * gain, 0.0, 255.0)

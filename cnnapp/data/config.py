@@ -81,10 +81,6 @@ class DataConfig:
         front: "camera" puts the ink front (grey, ink bright on black whatever the paper, full contrast) in
             front of the network, in both pipelines and in the exported model, which then takes any RGB
             frame; "none" gives the network the image as it is. The camera steps need it.
-        ink_crop: with the ink front, the network's input side: the model's first layer finds the ink in the
-            image_size frame and resamples its box to ink_crop × ink_crop, framed as MNIST frames a digit
-            (cnnapp.data.camera.crop_ink), so a digit anywhere in a photo, at any size, reaches the network
-            alike. 0: no crop, the network reads the whole frame.
         negatives: the share of every training batch that the `negatives` step replaces with frames holding
             no digit.
         none_label: the label of those frames: the dataset's class `none` (mnist4k: 10, its last class).
@@ -112,7 +108,6 @@ class DataConfig:
     cache: str = "auto"
     cache_mb: int = 2048
     front: str = "none"
-    ink_crop: int = 0
     negatives: float = 0.2
     none_label: int = 10
 
@@ -153,11 +148,6 @@ class DataConfig:
             raise CnnappError(
                 f"the camera steps {camera} make photos for the ink front; set data.front = 'camera' and "
                 "data.channels = 1"
-            )
-        if not 0 <= self.ink_crop <= self.image_size:
-            raise CnnappError(
-                f"data.ink_crop = {self.ink_crop} is the side of a box cut from the image_size frame; set it "
-                f"between 1 and data.image_size ({self.image_size}), or 0 for no crop"
             )
         if not 0 <= self.negatives < 1:
             raise CnnappError(f"data.negatives is a share of each batch, in [0, 1); got {self.negatives}")

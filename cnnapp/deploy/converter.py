@@ -136,13 +136,8 @@ def convert(
     compat.set_per_tensor_weights(converter, granularity == "per-tensor")  # a private switch: see compat
     try:
         if mode == "int8":
-            float_layers = (*float_layers, *(n for n in ALWAYS_FLOAT if _has_layer(model, n)))
             content = quantize_calibrated(
-                calibrate(converter),
-                model,
-                io,
-                granularity == "per-tensor",
-                tuple(dict.fromkeys(float_layers)),
+                calibrate(converter), model, io, granularity == "per-tensor", float_layers
             )
         else:
             if io != "float":
@@ -156,16 +151,6 @@ def convert(
     content = _tidy(content, fold_input=mode == "qat" and io != "float")
     check_input_quantization(content, mode, io)
     return content
-
-
-# Layers an int8 export keeps in float: the ink front's and the ink crop's statistics (the paper's level,
-# the ink's box, its interpolation weights) need more than 8 bits, and their divisions by a range or an ink
-# mass that a blank frame makes 0 fail in int8 (cnnapp.data.camera). The network itself stays int8.
-ALWAYS_FLOAT = ("ink_front", "ink_crop")
-
-
-def _has_layer(model, name: str) -> bool:
-    return any(layer.name == name for layer in model.layers)
 
 
 def calibrate(converter) -> bytes:

@@ -13,12 +13,6 @@ stays the job of the app (or MediaPipe).
 The ink front, `ink_front` (`kind="camera"`), is the one a run trained with `data.front = "camera"` saw in its
 pipelines (`cnnapp.data.camera.front`: grey, polarity from the frame itself, contrast), now inside the graph:
 a phone gives it any RGB frame, dark ink on light paper or light on dark. Its ops are TFLite builtins.
-
-The ink crop, `ink_crop` (a run with `data.ink_crop`), is the network's own first layer, in training as in
-the export: it frames the ink of the whole frame as MNIST frames a digit (`cnnapp.data.camera.crop_ink`) and
-gives the network that box, so a digit at a quarter of a photo reaches it as large as one filling it.
-
-    model = rewire.with_ink_crop(model, 80)      # (32, 32, 1) network → (80, 80, 1) model (cnnapp.models)
 """
 
 from __future__ import annotations

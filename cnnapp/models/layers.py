@@ -540,35 +540,7 @@ def bilinear_upsampling(K):
     return BilinearUpsampling
 
 
-@functools.cache
-def ink_crop_layer(K):
-    """The InkCrop layer class for Keras module `K` (keras or tf_keras): `cnnapp.data.camera.crop_ink`."""
-
-    @K.saving.register_keras_serializable(package="cnnapp")
-    class InkCrop(K.layers.Layer):
-        """(N, F, F, 1) ink bright on black → (N, size, size, 1): the ink's box, framed as MNIST frames a
-        digit; no weights."""
-
-        def __init__(self, size: int, **kwargs):
-            super().__init__(**kwargs)
-            self.size = int(size)
-
-        def call(self, inputs):
-            from cnnapp.data import camera
-
-            return camera.crop_ink(inputs, self.size)
-
-        def compute_output_shape(self, input_shape):
-            return (input_shape[0], self.size, self.size, input_shape[-1])
-
-        def get_config(self):
-            return {**super().get_config(), "size": self.size}
-
-    return InkCrop
-
-
 _FACTORIES = (
-    ink_crop_layer,
     lrn_layer,
     scaled_tanh_layer,
     fan_in_uniform,

@@ -116,28 +116,3 @@ def _rename(nodes, old, new):
             return [new, *nodes[1:]]
         return [_rename(v, old, new) for v in nodes]
     return nodes
-
-
-CROP_LAYER_NAME = "ink_crop"
-
-
-def with_ink_crop(model, frame: int, keras_module=None):
-    """A copy of single-input functional `model` (S, S, 1) that takes (frame, frame, 1) frames through the
-    `ink_crop` layer (the ink's box resampled to S × S), with `model`'s weights. The layer computes in
-    float32 whatever the precision policy: box coordinates need more than bfloat16's 8 bits."""
-    from cnnapp.models.common import resolve_keras
-    from cnnapp.models.layers import ink_crop_layer
-
-    K = resolve_keras(keras_module)
-    size = int(model.input_shape[1])
-    config = copy.deepcopy(model.get_config())
-    entry = next(c for c in config["layers"] if c["name"] == input_name(config))
-    for key in ("batch_shape", "batch_input_shape"):  # Keras 3 / tf_keras
-        if key in entry["config"]:
-            entry["config"][key] = [entry["config"][key][0], frame, frame, entry["config"][key][-1]]
-    layer = dict(K.layers.serialize(ink_crop_layer(K)(size, name=CROP_LAYER_NAME, dtype="float32")))
-    layer["name"] = CROP_LAYER_NAME
-    insert_after_input(config, layer)
-    cropped = K.Model.from_config(config)
-    cropped.set_weights(model.get_weights())
-    return cropped

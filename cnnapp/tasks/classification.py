@@ -87,32 +87,23 @@ class Classification:
 
     # --- a run
     def run_meta(self, recipe) -> dict:
-        """What run.json adds for this task: the ink crop's side when the recipe has one."""
-        crop = recipe.data.pipeline.ink_crop
-        return {"ink_crop": crop} if crop else {}
+        """What run.json adds for this task: nothing (a classifier is the default)."""
+        return {}
 
     def load_data(self, recipe) -> RunData:
         return load_run_data(recipe)
 
     def architecture(self, meta: dict, keras_module):
-        shape = tuple(meta["input_shape"])
-        if meta.get("ink_crop"):  # the network reads the crop; the model takes the whole frame
-            shape = (meta["ink_crop"], meta["ink_crop"], shape[-1])
         return models.build(
             meta["architecture"],
-            input_shape=shape,
+            input_shape=tuple(meta["input_shape"]),
             num_classes=int(meta["num_classes"]),
             keras_module=keras_module,
             **meta["model_options"],
         )
 
     def build_model(self, meta: dict, keras_module, training: bool = False):
-        model = from_run(meta, self.architecture(meta, keras_module), keras_module, training=training)
-        if meta.get("ink_crop"):
-            from cnnapp.models.rewire import with_ink_crop
-
-            model = with_ink_crop(model, int(meta["input_shape"][0]), keras_module)
-        return model
+        return from_run(meta, self.architecture(meta, keras_module), keras_module, training=training)
 
     def training_pipeline(self, train, config, batch_size, seed, *, epoch, epochs, drop_remainder=False):
         return cdata.training_pipeline(

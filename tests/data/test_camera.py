@@ -1,6 +1,5 @@
 """Fast tier: the camera steps (seeded, reproducible, right shapes and labels), the ink front (polarity both
-ways, contrast, shadows), the ink crop (a small digit framed, ruled lines and blank paper left alone), the
-glyph bank, and the mnist4k dataset's splits."""
+ways, contrast), the glyph bank, and the mnist4k dataset's splits."""
 
 import numpy as np
 import pytest
@@ -43,49 +42,6 @@ def test_front_does_not_blow_up_blank_paper():
     blank = 200.0 + rng.normal(0, 3, (1, 28, 28, 3)).astype(np.float32)
     out = camera.front(tf.constant(blank)).numpy()
     assert out.max() < 255 * 15 / camera.FRONT_FLOOR  # noise of ±10 levels stays dim: no invented ink
-
-
-def test_front_takes_a_shadow_for_paper_not_ink():
-    ink = _digit(56)
-    sheet = np.full((84, 84, 1), 220.0, np.float32)
-    sheet[:, 42:] *= 0.55  # a shadow over the right half, darker than the ink's contrast
-    sheet[: ink.shape[0], : ink.shape[1]] -= ink * (120.0 / 255.0)
-    out = camera.front(tf.constant(sheet[None])).numpy()[0, ..., 0]
-    strokes = np.zeros((84, 84), bool)
-    strokes[: ink.shape[0], : ink.shape[1]] = ink[..., 0] > 0
-    assert out[strokes].mean() > 200  # the ink, bright
-    assert np.percentile(out[~strokes], 99) < 60  # the shadow's edge and the paper, dark
-
-
-def _small_digit(frame=80, top=8, left=44):
-    """The `_digit` bar scaled to a third of an 80-pixel frame, near its top right corner."""
-    small = tf.image.resize(tf.constant(_digit()[None]), [27, 27]).numpy()[0]
-    image = np.zeros((1, frame, frame, 1), np.float32)
-    image[0, top : top + 27, left : left + 27] = small
-    return image
-
-
-def test_ink_crop_frames_a_small_digit_off_centre_as_mnist_does():
-    out = camera.crop_ink(tf.constant(_small_digit()), 28).numpy()[0, ..., 0]
-    rows, cols = np.flatnonzero(out.max(1) > 128), np.flatnonzero(out.max(0) > 128)
-    height = rows.max() - rows.min() + 1
-    assert 17 <= height <= 22  # the longer side about 20 of 28, as MNIST boxes a digit
-    assert abs((rows.min() + rows.max()) / 2 - 13.5) <= 1.5 and abs((cols.min() + cols.max()) / 2 - 13.5) <= 2
-
-
-def test_ink_crop_ignores_ruled_lines_and_keeps_blank_paper_whole():
-    digit = _small_digit()
-    ruled = digit.copy()
-    ruled[0, ::16, :, 0] = np.maximum(ruled[0, ::16, :, 0], 160.0)  # lines across the whole frame
-    np.testing.assert_allclose(
-        camera.crop_ink(tf.constant(ruled), 28).numpy()[0].max(axis=1).argmax(),
-        camera.crop_ink(tf.constant(digit), 28).numpy()[0].max(axis=1).argmax(),
-        atol=1,
-    )
-    speck = np.zeros((1, 80, 80, 1), np.float32)
-    speck[0, 40, 40] = 255.0  # one bright pixel of noise on blank paper: no box is made of it
-    out = camera.crop_ink(tf.constant(speck), 28).numpy()[0, ..., 0]
-    assert out.max() < 64  # shrunk with the whole frame, not blown up into a stroke
 
 
 def test_camera_steps_are_reproducible_by_seed_and_differ_across_seeds():
@@ -137,11 +93,6 @@ def test_mnist4k_is_stratified_and_names_none_last():
     assert dict(source.info.split_sizes) == {"train": 3200, "validation": 800, "test": 800}
     labels = np.array([int(y) for _, y in source.split("validation").as_numpy_iterator()])
     assert np.bincount(labels).tolist() == [80] * 10
-
-
-def test_ink_crop_is_a_box_of_the_frame():
-    with pytest.raises(CnnappError, match="data.ink_crop"):
-        DataConfig(image_size=40, ink_crop=64, front="camera")
 
 
 def test_camera_steps_need_the_ink_front():

@@ -1,11 +1,10 @@
-"""The phone model: the ink front and the ink crop convert to TFLite builtins only (the network int8, the
-front float), run the same in Keras and in the tf_keras twin, and the shipped phone export reads a digit
-and refuses a blank and a noise frame.
+"""The phone model: the ink front converts to TFLite builtins only (int8 throughout), runs the same in Keras
+and in the tf_keras twin, and the shipped phone export reads a digit and refuses a blank and a noise frame.
 
-Default tier: a tiny model behind the ink front and crop (converted, its ops listed), and the committed
-default phone export through LiteRT on a handful of frames. `-m slow`: the whole world evaluation of the
-committed export through MediaPipe, which must reproduce the committed world.json (the cheaper default-tier
-tests above cover the front's ops and the refusal of a blank and a noise frame).
+Default tier: a tiny model behind the ink front (converted, its ops listed), and the committed default phone
+export through LiteRT on a handful of frames. `-m slow`: the whole world evaluation of the committed export
+through MediaPipe, which must reproduce the committed world.json (the cheaper default-tier tests above cover
+the front's ops and the refusal of a blank and a noise frame).
 """
 
 import json
@@ -15,59 +14,50 @@ import pytest
 
 from cnnapp.deploy import converter, runtime
 from cnnapp.deploy.front import INK_LAYER_NAME, with_grey_front
-from cnnapp.models import rewire
 from tests.fixtures import ROOT
 
 PHONE = ROOT / "export" / "lenet5-phone"
-# Every op the ink front, the ink crop and a LeNet-style network need: all TFLite builtins (no Flex op).
+# Every op the ink front and a LeNet-style network need, all TFLite builtins with int8 kernels.
 BUILTIN_OPS = {
     "CONV_2D", "DEPTHWISE_CONV_2D", "MEAN", "REDUCE_MAX", "REDUCE_MIN", "ADD", "SUB", "MUL", "MINIMUM",
     "MAXIMUM", "RELU", "MAX_POOL_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED", "RESHAPE", "SOFTMAX",
-    "CONCATENATION", "QUANTIZE", "DEQUANTIZE", "DIV", "TANH", "LOGISTIC", "RSQRT", "NEG", "TOPK_V2",
-    "STRIDED_SLICE", "SUM", "CUMSUM", "LESS", "CAST", "ABS", "BATCH_MATMUL",
+    "CONCATENATION", "QUANTIZE", "DEQUANTIZE", "DIV", "TANH", "LOGISTIC", "RSQRT",
 }  # fmt: skip
-FRAME = 32  # the tiny model's frame; its network reads the 16×16 ink crop
 
 
-def _tiny(K, crop: bool = False):
+def _tiny(K):
     inputs = K.Input((16, 16, 1), name="image")
     x = K.layers.Normalization(mean=30.0, variance=80.0**2, name="normalization")(inputs)
     x = K.layers.Conv2D(4, 3, activation="relu", name="conv")(x)
     x = K.layers.GlobalAveragePooling2D(name="pool")(x)
-    model = K.Model(inputs, K.layers.Dense(11, activation="softmax", name="predictions")(x))
-    return rewire.with_ink_crop(model, FRAME, K) if crop else model
+    return K.Model(inputs, K.layers.Dense(11, activation="softmax", name="predictions")(x))
 
 
-def _frames(count=16, seed=0, size=16):
+def _frames(count=16, seed=0):
     rng = np.random.default_rng(seed)
-    return rng.uniform(0, 255, (count, size, size, 3)).astype(np.float32)
+    return rng.uniform(0, 255, (count, 16, 16, 3)).astype(np.float32)
 
 
-def test_the_ink_front_and_crop_convert_to_builtin_ops_the_network_in_int8():
+def test_the_ink_front_converts_to_int8_builtin_ops_only():
     import keras
 
-    model = with_grey_front(_tiny(keras, crop=True), keras, kind="camera")
-    assert [layer.name for layer in model.layers[1:3]] == [INK_LAYER_NAME, rewire.CROP_LAYER_NAME]
-    assert model.input_shape == (None, FRAME, FRAME, 3) and model.get_layer("conv").input.shape[1] == 16
-    content = converter.convert(model, "int8", _frames(size=FRAME), "uint8")
+    model = with_grey_front(_tiny(keras), keras, kind="camera")
+    assert model.layers[1].name == INK_LAYER_NAME and model.input_shape == (None, 16, 16, 3)
+    content = converter.convert(model, "int8", _frames(), "uint8")
     summary = runtime.op_summary(content)
     assert set(summary["ops"]) <= BUILTIN_OPS, summary["ops"]
-    assert {"TOPK_V2", "MAX_POOL_2D", "BATCH_MATMUL"} <= set(summary["ops"])  # polarity, paper, crop
-    # The front and the crop stay float (converter.ALWAYS_FLOAT); the network's conv and dense are int8.
-    float_ops = summary["float_ops"]
-    assert sum(op.startswith("CONV_2D#") for op in float_ops) == 1  # the front's luma only, not the conv
-    assert not any(op.startswith("FULLY_CONNECTED#") for op in float_ops)
-    assert summary["float_ops"][0].startswith("DEQUANTIZE")
+    assert {"MEAN", "REDUCE_MAX", "REDUCE_MIN"} <= set(summary["ops"])  # the front's polarity and contrast
+    assert summary["integer_only"], summary["float_ops"]
 
 
-def test_the_ink_front_and_crop_are_the_same_in_keras_and_the_tf_keras_twin():
+def test_the_ink_front_is_the_same_in_keras_and_the_tf_keras_twin():
     import keras
     import tf_keras
 
-    model = with_grey_front(_tiny(keras, crop=True), keras, kind="camera")
-    twin = with_grey_front(_tiny(tf_keras, crop=True), tf_keras, kind="camera")
+    model = with_grey_front(_tiny(keras), keras, kind="camera")
+    twin = with_grey_front(_tiny(tf_keras), tf_keras, kind="camera")
     twin.set_weights(model.get_weights())
-    frames = _frames(4, size=FRAME)
+    frames = _frames(4)
     np.testing.assert_allclose(model.predict(frames, verbose=0), twin.predict(frames, verbose=0), atol=1e-5)
 
 
