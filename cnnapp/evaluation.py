@@ -153,7 +153,7 @@ def evaluate_members(
     Returns:
         {"split", "examples", "members": [{"path", "checkpoint", <crop>: scores}], "ensemble": {<crop>:
         scores}} with `scores` as `scores()` gives; "ensemble" only for two or more members; "warnings"
-        (one line each) for members whose data changed since they trained (`fingerprint.data_changed`).
+        (one line each) for members whose data changed since they trained (`fingerprint.stale_data_warning`).
     """
 
     runs = [run for run, _ in members]
@@ -166,14 +166,10 @@ def evaluate_members(
     split = split or first.train.test_split
     source = cdata.load_dataset(first.data.dataset, data_dir or first.data.data_dir or None)
     # Scores on data that changed since training (a folder edited, labels permuted) are not the run's.
-    changed = [
-        (run, fingerprint.data_changed(run.meta.get("fingerprint"), source.info.identity)) for run in runs
-    ]
-    warnings = [
-        f"WARNING: {run.path} was trained with {what}: these scores are not of the data it trained on"
-        for run, what in changed
-        if what
-    ]
+    stale = (
+        fingerprint.stale_data_warning(r.path, r.meta.get("fingerprint"), source.info.identity) for r in runs
+    )
+    warnings = [warning for warning in stale if warning]
     examples = source.split(split, fix="choose one with --split")
     size = source.info.split_sizes.get(split)
     if first.data.classes:  # a run on a subset of the classes is scored on them, labelled as it trained

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -167,6 +168,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         reports = export(subject, options, out)
     print(task.export_summary(reports, out))
     print(f"written to {out}/")
+    for warning in subject.warnings:  # last, where it is seen: the scores above are not the run's
+        print(warning, file=sys.stderr)
     return 0
 
 

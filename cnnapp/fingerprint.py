@@ -121,6 +121,16 @@ def data_changed(saved: Mapping | None, identity: str) -> str | None:
     return _what("dataset", before, identity)
 
 
+def stale_data_warning(run_path, saved: Mapping | None, identity: str) -> str | None:
+    """The one line a command that scores the run in `run_path` (evaluate, export) gives when the data it
+    loaded (`identity`) is not the data of the run's `saved` fingerprint, or None when it is (or the run
+    recorded none): scores on a folder edited since, or with its labels permuted, are not the run's."""
+    what = data_changed(saved, identity)
+    if what is None:
+        return None
+    return f"WARNING: {run_path} was trained with {what}: these scores are not of the data it trained on"
+
+
 def _same(key: str, before, after) -> bool:
     """Whether a saved part matches; a folder identity saved before the content hash compares the rest."""
     if before == after:

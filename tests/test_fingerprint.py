@@ -102,3 +102,16 @@ def test_a_tfds_version_is_other_data_in_one_line(tmp_path):
     saved = {"dataset": "tfds mnist/3.0.1"}
     with pytest.raises(CnnappError, match="other data \\(dataset 'tfds mnist/3.0.1', now 'tfds mnist/3.0.2'"):
         fingerprint.check(saved, {"dataset": "tfds mnist/3.0.2"}, tmp_path)
+
+
+def test_scores_on_changed_data_get_one_warning_line_and_the_same_data_none(tmp_path):
+    root = _folder(tmp_path / "images", "bmp")
+    saved = _print(root)
+    assert fingerprint.stale_data_warning("runs/x", saved, saved["dataset"]) is None
+    assert fingerprint.stale_data_warning("runs/x", None, "anything") is None  # a run that recorded none
+    (root / "a").rename(root / "swap")
+    (root / "b").rename(root / "a")
+    (root / "swap").rename(root / "b")
+    warning = fingerprint.stale_data_warning("runs/x", saved, _print(root)["dataset"])
+    assert warning.startswith("WARNING: runs/x was trained with other data (the same 6 file names"), warning
+    assert warning.endswith("these scores are not of the data it trained on") and "\n" not in warning

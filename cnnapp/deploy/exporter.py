@@ -214,6 +214,8 @@ def classifier_report(subject, measured: Measured, baseline: ClassifierBaseline)
     rep["input"]["front"] = _front_name(subject)
     rep["refusal"] = subject.refusal
     rep["calibration"] = subject.calibration  # temperature scaling (cnnapp.deploy.calibration), or None
+    if subject.warnings:  # the run's data changed since it trained: these scores are not the run's
+        rep["warnings"] = list(subject.warnings)
     if subject.refusal is None:
         rep.setdefault("notes", []).append(
             "no refusal class: this model names one of its classes for every frame, digit or not"

@@ -183,6 +183,7 @@ def markdown(report: dict) -> str:
     lines = [
         f"# {report['model']}: {report['export']}",
         "",
+        *(line for warning in report.get("warnings", ()) for line in (f"**{warning}**", "")),
         f"Mode `{report['mode']}`, input {report['io']['input']}, output {report['io']['output']}; "
         f"{settings}.",
         "",

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp import fingerprint
 from cnnapp.choices import TRAIN, VALIDATION
 from cnnapp.deploy.refusal import refusal_rule
 from cnnapp.errors import CnnappError, unknown
@@ -50,6 +51,8 @@ class Subject:
         calibration: the temperature folded into the model's softmax layer and the expected calibration
             error before and after (cnnapp.deploy.calibration), or None when the model was not calibrated.
         task: the model's task (`cnnapp.tasks`): its export metadata and score.
+        warnings: lines the export's report and the command give loudly: the run's data changed since it
+            trained (`cnnapp.fingerprint.stale_data_warning`), so the export's scores are not the run's.
     """
 
     name: str
@@ -69,6 +72,7 @@ class Subject:
     architecture: str = ""  # a run's architecture (a segmenter's backbone)
     trained: str = ""
     calibration: dict | None = None
+    warnings: tuple[str, ...] = ()
 
     def images(self, split: str, limit: int | None = None, need: str = "") -> tuple[np.ndarray, np.ndarray]:
         """Images and labels of `split`; `need` says what for, in the error when there is no data."""
@@ -211,6 +215,11 @@ def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
     data = run.recipe.data
     name = dataset or data.dataset
     names = tuple(run.meta["class_names"])
+    # On its own data, loaded once here (the export reads it anyway): is it still what the run trained on?
+    run_data = task.load_data(run.recipe) if name == data.dataset else None
+    stale = run_data and fingerprint.stale_data_warning(
+        run.path, run.meta.get("fingerprint"), run_data.info.identity
+    )
     return Subject(
         name=run.recipe.name,
         model=model,
@@ -218,7 +227,7 @@ def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
         # The task's loader: a classifier's own classes (data.classes), relabelled as in training, so it is
         # scored on the labels it learnt; a segmenter's (image, mask) pairs. Raw images: the run's front
         # goes into the model (with_rgb_input), not into its data.
-        load_split=task.export_loader(run, dataset),
+        load_split=task.export_loader(run, dataset, run_data),
         build_twin=lambda: task.build_model(run.meta.to_dict(), tf_keras),
         batch_size=int(run.recipe.train.batch_size),
         source=str(path),
@@ -229,6 +238,7 @@ def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
         trained=_trained(run, name),
         checkpoint=which,
         architecture=run.meta.architecture,
+        warnings=(stale,) if stale else (),
     )
 
 
@@ -279,7 +289,7 @@ def _from_model(path: Path, model, dataset: str | None) -> Subject:
     )
 
 
-def run_loader(recipe, config, load_data) -> Callable:
+def run_loader(recipe, config, load_data, run_data=None) -> Callable:
     """load_split(split, limit) of a run's own data: the splits it trained on, from the run-data loader
     (`load_data(recipe)`, the task's `load_run_data`: data.classes relabelled as in training, data.limit,
     data.per_class, the held-out validation), through the evaluation pipeline (no augmentation).
@@ -287,9 +297,10 @@ def run_loader(recipe, config, load_data) -> Callable:
     Post-training calibration takes "train": the representative images only set activation ranges, and the
     training images (without the held-out part) are the widest sample of what the model saw. The held-out
     validation stays for what is fitted and checked on unseen images (the refusal threshold), and the test
-    split only scores, so no score is measured on an image that tuned the export.
+    split only scores, so no score is measured on an image that tuned the export. `run_data`: the run's
+    data already loaded, else loaded when first needed.
     """
-    cache: dict = {}
+    cache: dict = {} if run_data is None else {"splits": run_data}
 
     def load_split(split: str, limit: int | None = None):
         if "splits" not in cache:

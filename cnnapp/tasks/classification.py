@@ -199,15 +199,15 @@ class Classification:
         ]
         return "\n".join([text, *notes])
 
-    def export_loader(self, run, dataset: str | None):
+    def export_loader(self, run, dataset: str | None, run_data=None):
         """`load_split(split, limit)` of a run's export: the run's own splits (`load_run_data`, so its classes
-        relabelled as in training), or with `dataset`, that dataset's; through the evaluation pipeline
-        without its front (the front goes into the model)."""
+        relabelled as in training; `run_data` when already loaded), or with `dataset`, that dataset's;
+        through the evaluation pipeline without its front (the front goes into the model)."""
         data = run.recipe.data
         config = dataclasses.replace(data.pipeline, front="none", augment=())
         if dataset and dataset != data.dataset:
             return split_loader(dataset, None, config)
-        return run_loader(run.recipe, config, self.load_data)
+        return run_loader(run.recipe, config, self.load_data, run_data)
 
 
 @functools.cache

@@ -146,10 +146,10 @@ class Segmentation:
         if options.mode not in EXPORT_MODES or options.prune or options.cluster:
             raise unknown("segmentation export mode", options.tag, EXPORT_MODES)
 
-    def export_loader(self, run, dataset: str | None):
+    def export_loader(self, run, dataset: str | None, run_data=None):
         """`load_split(split, limit)`: the first `limit` (image, mask) pairs of a split at the network's size,
-        as whole pixel values (what a camera gives)."""
-        splits = self.load_data(run.recipe)
+        as whole pixel values (what a camera gives); `run_data`: the run's data when already loaded."""
+        splits = run_data or self.load_data(run.recipe)
 
         def load_split(split: str, limit: int | None = None):
             return _arrays(getattr(splits, split), run.recipe, limit, self)
@@ -198,6 +198,7 @@ class Segmentation:
             "images": int(len(images)),
             "keras": {k: keras_scores[k] for k in ("mean_iou", "mean_iou_foreground", "pixel_accuracy")},
             "exports": rows,
+            **({"warnings": list(subject.warnings)} if subject.warnings else {}),
         }
         atomic.write_text(folder / "labels.txt", "\n".join(subject.class_names) + "\n")
         atomic.write_json(folder / f"{EXPORT_REPORT}.json", report)
@@ -242,6 +243,7 @@ def test_arrays(run, limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
 def export_markdown(report: dict) -> str:
     """A segmentation export set's report as a Markdown table."""
     lines = [
+        *(f"**{warning}**\n" for warning in report.get("warnings", ())),
         f"Test images: {report['images']}; Keras float32 mean IoU {report['keras']['mean_iou']:.2%}.",
         "",
         "| mode | bytes | I/O | mean IoU | mean IoU (digits) | pixel accuracy | latency ms (1 thread) |",

@@ -235,8 +235,8 @@ def fingerprint_changed(key: str, value):
 
 class FolderRunThen:
     """A finished one-epoch run on a folder of BMPs (every file the same size), then `change(root)` of its
-    data folder, then the command that extends the run by an epoch (or, `command="evaluate"`, evaluates it);
-    `check` finds the run untouched."""
+    data folder, then the command that extends the run by an epoch (or, `command="evaluate"`, evaluates it;
+    `command="export"` exports it into `tmp/export`); `check` finds the run untouched."""
 
     def __init__(self, change, *overrides: str, command: str = "train"):
         self.change, self.overrides, self.command, self.kept = change, overrides, command, {}
@@ -256,6 +256,8 @@ class FolderRunThen:
         self.change(root)
         if self.command == "evaluate":
             return [str(folder_run), "--crops", "centre"]
+        if self.command == "export":
+            return [str(folder_run), "--out", str(tmp / "export")]
         return train_argv(folder_run, *sets, "train.epochs=2")
 
     def check(self, tmp, run, out):
@@ -266,6 +268,14 @@ def warned_of_other_data(out: str) -> None:
     first = out.splitlines()[0]
     assert "was trained with other data (the same 20 file names and sizes with other contents" in first, out
     assert "these scores are not of the data it trained on" in first, out
+
+
+def export_warned_of_other_data(tmp, run, out: str) -> None:
+    """The export's report says, in its JSON and at the top of its Markdown, that its data changed."""
+    report = json.loads((tmp / "export" / "float32.json").read_text())
+    (warning,) = report["warnings"]
+    warned_of_other_data(warning)
+    assert (tmp / "export" / "float32.md").read_text().splitlines()[2] == f"**{warning}**"
 
 
 class ExportFailsMidSet:

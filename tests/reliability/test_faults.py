@@ -43,8 +43,8 @@ class Case:
     """A fault: `setup(tmp, run, monkeypatch) -> argv` for CLI `cli`; the one-line error must contain `words`.
 
     `may_change` names files of the run folder the failed command may rewrite (by prefix). A row with `ok`
-    expects the right result instead: exit 0 and `words` on stdout; `check(tmp, run, stdout)` may look
-    further (the files it wrote, the numbers it printed).
+    expects the right result instead: exit 0 and `words` on stdout (and `stderr` on stderr);
+    `check(tmp, run, stdout)` may look further (the files it wrote, the numbers it printed).
     """
 
     cli: str
@@ -53,6 +53,7 @@ class Case:
     may_change: tuple[str, ...] = ()
     ok: bool = False
     check: Callable[[Path, Path, str], None] | None = None
+    stderr: str = ""
 
 
 def _new(*overrides):
@@ -358,6 +359,16 @@ CASES = {
         ok=True,
         check=lambda tmp, run, out: rows.warned_of_other_data(out) or EVALUATED.check(tmp, run, out),
     ),
+    "export-on-permuted-labels-warns": Case(
+        "export",
+        EXPORTED := rows.FolderRunThen(rows.classes_traded, command="export"),
+        "WARNING: ",
+        ok=True,
+        stderr="was trained with other data (the same 20 file names and sizes with other contents",
+        check=lambda tmp, run, out: (
+            rows.export_warned_of_other_data(tmp, run, out) or EXPORTED.check(tmp, run, out)
+        ),
+    ),
     "resume-run-from-before-the-holdout-default": Case(
         "train",
         rows.run_from_before_the_holdout_default(),
@@ -555,6 +566,7 @@ def test_fault_is_one_line_and_damages_nothing(name, run_copy, tmp_path, monkeyp
             _HELD.pop().release()
     if case.ok:  # the right result
         assert code == 0 and case.words in out, (code, out, err)
+        assert case.stderr in err, err
     else:
         lines = err.strip().splitlines()
         assert code == 2, err
