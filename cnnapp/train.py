@@ -112,6 +112,11 @@ def format_report(report: dict, run_dir: Path) -> str:
             *([f"  precision: {report['precision_reason']}"] if report.get("precision_reason") else []),
             *([f"  {summary(report['transfer'])}"] if report.get("transfer") else []),
             *([f"  {report['validation_warning']}"] if report.get("validation_warning") else []),
+            *(
+                [f"  validation: {report['validation']}; {report['validation_note']}"]
+                if report.get("validation_note")
+                else []
+            ),
             f"  run folder: {run_dir}",
         ]
     )

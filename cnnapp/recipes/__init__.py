@@ -427,6 +427,20 @@ def validation_warning(train: TrainSection) -> str | None:
     )
 
 
+def validation_note(train: TrainSection) -> str | None:
+    """The note for a recipe that names a validation split (`train.validation`) while its `train.holdout`
+    > 0 validates instead (None when it does not). The holdout wins, as the recipes written before
+    "holdout" existed expect (they kept the old default, "test", beside a holdout); the note names what
+    validates and how to get the split the recipe named."""
+    if train.holdout <= 0 or train.validation == HOLDOUT:
+        return None
+    return (
+        f"note: train.validation = {train.validation!r} is not used: train.holdout = {train.holdout:g} "
+        f"validates on {train.holdout:.0%} of the training split instead; set train.holdout = 0 to "
+        f"validate on {train.validation!r}"
+    )
+
+
 def recipe_changes(saved: Recipe, mine: Recipe) -> list[str]:
     """The `section.key`s in which `mine` differs from `saved`, but train.epochs (a run may be extended)."""
     old, new = saved.to_dict(), mine.to_dict()

@@ -32,7 +32,7 @@ import tensorflow as tf
 from cnnapp import fingerprint, tasks
 from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.errors import CnnappError
-from cnnapp.recipes import Recipe, recipe_changes, validation_warning
+from cnnapp.recipes import Recipe, recipe_changes, validation_note, validation_warning
 from cnnapp.runs import RunDir, RunMeta, damaged_state
 from cnnapp.training import device as devices
 from cnnapp.training import hooks, preemption, recorded, setup, transfer, tricks
@@ -197,7 +197,7 @@ def _run_stoppable(session: Session, loop: StepLoop, callbacks: list, checkpoint
 def _prepare(recipe, run, loop, strategy, chief, resume, verbose, precision, jit):
     """The session, built without writing anything: (session, resume state or None, extended-from epochs)."""
     progress, extended_from = check_folder(recipe, run, resume)
-    if chief and (warning := validation_warning(recipe.train)):
+    if chief and (warning := validation_warning(recipe.train) or validation_note(recipe.train)):
         warnings.warn(warning, stacklevel=2)  # also in run.json, report.json and the summary line
     device = devices.choose(precision or recipe.train.precision, jit or recipe.train.jit)
     device.apply()
@@ -341,6 +341,7 @@ def _report(session: Session, loop: StepLoop, clock, checkpoint, extended_from: 
         "best_validation_error": checkpoint.best if checkpoint.best_epoch else None,
         "validation": run_data.validation_name,
         **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
+        **({"validation_note": note} if (note := validation_note(recipe.train)) else {}),
         **scores,
         "epochs": recipe.train.epochs,
         "resumed_from_epoch": session.initial_epoch,

@@ -16,7 +16,7 @@ from cnnapp.data.augment import to_channels
 from cnnapp.data.splits import RunData
 from cnnapp.errors import CnnappError
 from cnnapp.evaluation import EVAL_BATCH
-from cnnapp.recipes import Recipe, validation_warning
+from cnnapp.recipes import Recipe, validation_note, validation_warning
 from cnnapp.training import tricks
 from cnnapp.training.device import Device
 from cnnapp.training.optimizers import add_weight_decay, make_optimizer
@@ -58,6 +58,7 @@ def run_meta(recipe: Recipe, run_data: RunData, norm: dict) -> dict:
         "normalization": norm,
         "splits": {VALIDATION: run_data.validation_name, TEST: recipe.train.test_split},
         **({"validation_warning": warning} if (warning := validation_warning(recipe.train)) else {}),
+        **({"validation_note": note} if (note := validation_note(recipe.train)) else {}),
         "sizes": run_data.sizes,
         "class_counts": run_data.class_counts,
         **tasks.of(recipe).run_meta(recipe),  # what rebuilds the task's network (tasks.build_model)

@@ -533,6 +533,18 @@ def run_into(name: str, *overrides: str):
     return lambda tmp, run, mp: train_argv(tmp / name, *overrides)
 
 
+def validated_on_the_holdout_as_noted(tmp, run, out):
+    """The run validated on its holdout, and its report and run.json name it beside the note."""
+    folder = tmp / "holdout-wins"
+    report = json.loads((folder / "report.json").read_text())
+    meta = json.loads((folder / "run.json").read_text())
+    assert report["validation"].startswith("holdout (") and "validation_warning" not in report, report
+    assert meta["splits"]["validation"] == report["validation"], meta
+    assert meta["validation_note"] == report["validation_note"]
+    assert "train.validation = 'test' is not used" in report["validation_note"]
+    assert f"  validation: {report['validation']}; note: " in out, out
+
+
 def diverged_and_saved_nothing(tmp, run, out):
     folder = tmp / "diverged"
     assert not (folder / "report.json").exists() and not list(folder.glob("checkpoints/*.keras")), folder

@@ -400,6 +400,13 @@ CASES = {
         ok=True,
         check=rows.warned_in_report_and_run_json,
     ),
+    "validation-test-beside-a-holdout-noted": Case(
+        "train",
+        rows.run_into("holdout-wins", 'train.validation="test"', "train.holdout=0.2"),
+        "note: train.validation = 'test' is not used: train.holdout = 0.2 validates on 20% of the training",
+        ok=True,
+        check=rows.validated_on_the_holdout_as_noted,
+    ),
     "sigterm-saves-and-says-how-to-resume": Case(
         "train",
         rows.sigterm_in_epoch_3,

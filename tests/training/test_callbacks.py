@@ -8,7 +8,7 @@ import keras
 import pytest
 
 from cnnapp.errors import CnnappError
-from cnnapp.recipes import load_recipe, validation_warning
+from cnnapp.recipes import load_recipe, validation_note, validation_warning
 from cnnapp.training.callbacks import StopOnNonFiniteLoss
 
 
@@ -64,6 +64,23 @@ def test_every_shipped_recipe_validates_on_something_it_does_not_report():
 
     warned = [n for n in recipes.names() if validation_warning(recipes.load_recipe(n).train)]
     assert warned == []
+    noted = [n for n in recipes.names() if validation_note(recipes.load_recipe(n).train)]
+    assert noted == []  # none names a split its holdout overrides
+
+
+def test_a_split_named_beside_a_holdout_is_noted_with_the_fix():
+    """lenet5-digits holds out 10%: a recipe on it that sets train.validation = "test" validates on the
+    holdout (as old recipes expect), and is told so with the fix; the holdout default and a holdout of 0
+    need no note."""
+    on_holdout = load_recipe("lenet5-digits", ['train.validation="test"']).train
+    assert validation_warning(on_holdout) is None  # not tuned on the reported split
+    assert validation_note(on_holdout) == (
+        "note: train.validation = 'test' is not used: train.holdout = 0.1 validates on 10% of the training "
+        "split instead; set train.holdout = 0 to validate on 'test'"
+    )
+    assert validation_note(load_recipe("lenet5").train) is None
+    on_test = load_recipe("lenet5-digits", ['train.validation="test"', "train.holdout=0"]).train
+    assert validation_note(on_test) is None and validation_warning(on_test) is not None
 
 
 def test_the_summary_line_repeats_the_warning(tmp_path):
