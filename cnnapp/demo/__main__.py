@@ -83,8 +83,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from cnnapp.demo.model import read_model
     from cnnapp.demo.site import check_replaceable, write_site
 
+    chosen = out_folder(args.out)  # an empty --out fails before a run folder is exported for the page
     model = read_model(model_file(args.model))  # a bad file fails before npm or any writing
-    out = out_folder(args.out) or default_out(args.model, model.path)
+    out = chosen or default_out(args.model, model.path)
     check_replaceable(out)  # a folder that is not a site is refused before npm too
     package = runtime.ensure_installed(log=print)
     write_site(model, out, package)

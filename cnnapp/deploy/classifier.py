@@ -118,24 +118,24 @@ def load_classifier(path: str | Path, task_of_output=None) -> Classifier:
     return Classifier(path, predict, shape, class_names_for(path, outputs), data)
 
 
-def check_classifier_model(path: Path, model, task_of_output=None) -> None:
-    """Refuse, in one line, a model predict cannot read as a classifier: several inputs or outputs, or a
-    per-pixel (segmentation) output."""
+def check_classifier_model(path: Path, model, task_of_output=None, command: str = "predict") -> None:
+    """Refuse, in one line, a model `command` (predict, explain) cannot read as a classifier: several inputs
+    or outputs, or a per-pixel (segmentation) output."""
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise CnnappError(
-            f"{path} has {len(model.inputs)} input(s) and {len(model.outputs)} outputs; predict takes an "
+            f"{path} has {len(model.inputs)} input(s) and {len(model.outputs)} outputs; {command} takes an "
             "image classifier with one of each (a run's checkpoints are: give one of those, or save "
             "keras.Model(model.inputs, model.outputs[0]))"
         )
-    _check_flat_output(path, tuple(model.output_shape), task_of_output)
+    _check_flat_output(path, tuple(model.output_shape), task_of_output, command)
 
 
-def _check_flat_output(path: Path, shape: tuple, task_of_output=None) -> None:
+def _check_flat_output(path: Path, shape: tuple, task_of_output=None, command: str = "predict") -> None:
     task = task_of_output(shape) if task_of_output is not None else None
     if task is not None:
-        task.refuse("predict", path, shape)  # a segmenter says where its masks are; a classifier passes
+        task.refuse(command, path, shape)  # a segmenter says where its masks are; a classifier passes
     if len(shape) != 2:
-        raise CnnappError(f"{path} outputs {shape}: predict classifies whole images (one score per class)")
+        raise CnnappError(f"{path} outputs {shape}: {command} classifies whole images (one score per class)")
 
 
 def _run_pipeline(path: Path, shape: tuple[int, ...]) -> DataConfig | None:

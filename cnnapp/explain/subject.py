@@ -131,11 +131,13 @@ def load_subject(path: str | Path, checkpoint: str = "best") -> Subject:
     else:
         raise CnnappError(f"{path} is not a run folder, a .keras model or a .tflite export")
     if model is not None:
+        if run is None:  # a bare model's second output is no run's training head: refuse, as predict does
+            check_classifier_model(path, model, tasks.of_output, "explain")
         model = models.inference_model(model)  # GoogLeNet's training graph: its inference path
         if len(model.inputs) != 1 or len(model.inputs[0].shape) != 4:
             raise CnnappError(f"{path} is not an image classifier (one input of height × width × channels)")
         _refuse_other_tasks(path, model.output_shape, run)
-        check_classifier_model(path, model, tasks.of_output)
+        check_classifier_model(path, model, tasks.of_output, "explain")
         shape = tuple(int(d) for d in model.input_shape[1:])
         outputs = int(model.output_shape[-1])
     else:

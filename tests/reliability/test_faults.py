@@ -504,6 +504,17 @@ CASES = {
         ok=True,
         check=rows.escaped,
     ),  # fmt: skip
+    "explain-two-outputs": Case(
+        "explain",
+        rows.explain_with("two-outputs", "occlusion"),
+        "has 1 input(s) and 2 outputs; explain takes",
+    ),
+    "export-labels-not-utf8": Case(
+        "export",
+        lambda tmp, run, mp: [str(rows.labels_beside(rows.keras_model(tmp, "softmax"), b"a\n\xff\nc\n"))],
+        "labels file",
+    ),
+    "demo-out-empty": Case("demo", lambda tmp, run, mp: [str(run), "--out", ""], "--out is empty"),
     "explain-segmenter": Case(
         "explain", rows.explain_with("segmenter", "filters"), "is a segmentation model"
     ),
@@ -528,6 +539,17 @@ CASES = {
     ),
     "predict-segmentation-run": Case(
         "predict", rows.on_segmentation_run(image=True), "a map per pixel (a segmenter): predict classifies"
+    ),
+    "explain-segmentation-export": Case(
+        "explain",
+        lambda tmp, run, mp: [str(rows.segmentation_export(tmp)), "occlusion"],
+        "is a segmentation model (per-pixel output",
+    ),
+    "evaluate-segmentation-run": Case(
+        "evaluate", rows.on_segmentation_run(), "is a segmentation run: its test scores (mean IoU"
+    ),
+    "demo-segmentation-run": Case(
+        "demo", rows.on_segmentation_run(), "is a segmentation run (its model scores every pixel)"
     ),
     "explain-segmentation-run": Case(
         "explain", rows.on_segmentation_run("occlusion"), "is a segmentation model (per-pixel output"
