@@ -270,6 +270,27 @@ def warned_of_other_data(out: str) -> None:
     assert "these scores are not of the data it trained on" in first, out
 
 
+SUBSET = "data.classes=['5', '6', '7', '8', '9']"
+
+
+def export_of_a_class_subset(tmp, run, mp):
+    """A tiny run of LeNet-5 on the digits 5..9 only (as lenet5-digits59-*), then its export."""
+    from cnnapp import train
+
+    train.main(train_argv(tmp / "subset", SUBSET))
+    return [str(tmp / "subset"), "--out", str(tmp / "export")]
+
+
+def scored_as_the_run(tmp, run, out: str) -> None:
+    """The export is scored on the run's own test images, under its labels: the same images and the same
+    Keras top-1 as the run's report (not every digit, under labels the model never had)."""
+    trained = json.loads((tmp / "subset" / "report.json").read_text())
+    scored = json.loads((tmp / "export" / "float32.json").read_text())["evaluation"]
+    assert scored["images"] == trained["examples"], (scored, trained)
+    assert abs(scored["keras"]["top1"] - trained["top1_accuracy"]) < 1e-6, (scored, trained)
+    assert (tmp / "export" / "labels.txt").read_text().split() == list("56789")
+
+
 def export_warned_of_other_data(tmp, run, out: str) -> None:
     """The export's report says, in its JSON and at the top of its Markdown, that its data changed."""
     report = json.loads((tmp / "export" / "float32.json").read_text())

@@ -369,6 +369,9 @@ CASES = {
             rows.export_warned_of_other_data(tmp, run, out) or EXPORTED.check(tmp, run, out)
         ),
     ),
+    "export-of-a-class-subset-scored-on-its-classes": Case(
+        "export", rows.export_of_a_class_subset, "written to", ok=True, check=rows.scored_as_the_run
+    ),
     "resume-run-from-before-the-holdout-default": Case(
         "train",
         rows.run_from_before_the_holdout_default(),
