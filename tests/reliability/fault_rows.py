@@ -81,6 +81,50 @@ def palette_pair(tmp: Path) -> tuple[Path, Path]:
     return tmp / "palette.bmp", tmp / "same.png"
 
 
+def grey_folder(root: Path, palette: bool) -> Path:
+    """Two classes of ten 8×8 two-tone grey pictures; `palette`: as palette BMPs whose indices are not
+    their greys (index 0 is the light tone), else as greyscale PNGs."""
+    from PIL import Image
+
+    for label, name in enumerate(("a", "b")):
+        (root / name).mkdir(parents=True)
+        for i in range(10):
+            dark, light = 10 + 7 * i + 90 * label, 250 - 5 * i
+            indices = np.zeros((8, 8), np.uint8)
+            indices[:, : 2 + 4 * label] = 1
+            if palette:
+                image = Image.fromarray(indices, "P")
+                image.putpalette([light] * 3 + [dark] * 3)
+                image.save(root / name / f"{i}.bmp")
+            else:
+                png(root / name / f"{i}.png", np.where(indices == 1, dark, light).astype(np.uint8))
+    return root
+
+
+def palette_run_beside_its_twin(tmp, run, mp):
+    """A one-epoch run on grey PNGs, then the train CLI of the same run on the same pictures as palette
+    BMPs: trained on the colours, the two runs are the same run."""
+    from cnnapp import train
+
+    sets = ("train.epochs=1", "train.steps_per_epoch=2", "train.batch_size=8")
+    twin = grey_folder(tmp / "png", palette=False)
+    train.main(train_argv(tmp / "png-run", f'data.dataset="folder:{twin}"', *sets))
+    return train_argv(tmp / "bmp-run", f'data.dataset="folder:{grey_folder(tmp / "bmp", True)}"', *sets)
+
+
+def same_run_as_its_twin(tmp, run, out: str) -> None:
+    """The palette run's losses and test scores are those of the run on the same pictures as PNGs (to
+    float rounding: the two files decode by different paths); indices for pixels (0 and 1, not the greys)
+    would give other losses."""
+    reports = [json.loads((tmp / f"{kind}-run" / "report.json").read_text()) for kind in ("bmp", "png")]
+    for key in ("top1_accuracy", "ece", "best_validation_error"):
+        assert np.isclose(reports[0][key], reports[1][key], rtol=1e-4, atol=1e-6), (key, reports)
+    logs = [(tmp / f"{kind}-run" / "log.csv").read_text().splitlines() for kind in ("bmp", "png")]
+    column = logs[0][0].split(",").index("loss")
+    losses = [[float(row.split(",")[column]) for row in log[1:]] for log in logs]
+    assert losses[0] and np.allclose(losses[0], losses[1], rtol=1e-4), losses
+
+
 _BUILT: dict[str, Path] = {}
 
 

@@ -484,6 +484,9 @@ CASES = {
         ok=True,
         check=rows.same_scores_for_both,
     ),  # fmt: skip
+    "folder-palette-bmps-train-on-their-colours": Case(
+        "train", rows.palette_run_beside_its_twin, "test split", ok=True, check=rows.same_run_as_its_twin
+    ),
     # model files
     "predict-logits-softmaxed": Case(
         "predict",
