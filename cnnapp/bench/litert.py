@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from cnnapp.choices import TRAIN
 from cnnapp.errors import CnnappError
 
 
@@ -84,7 +85,7 @@ def convert_and_time(
     keras.utils.set_random_seed(0)
     model = models.inference_model(models.build(architecture, **options))
     height, width, channels = (int(d) for d in model.input_shape[1:])
-    digits = load_dataset("digits").splits["train"].take(calibration).batch(calibration)
+    digits = load_dataset("digits").splits[TRAIN].take(calibration).batch(calibration)
     images = next(iter(digits))[0]
     images = tf.image.resize(images, (height, width))
     if channels == 3:

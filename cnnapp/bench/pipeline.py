@@ -14,6 +14,8 @@ import time
 
 import numpy as np
 
+from cnnapp.choices import TRAIN
+
 
 def synthetic_source(
     examples: int = 512, size: int = 128, channels: int = 3, num_classes: int = 10, seed: int = 0
@@ -184,7 +186,7 @@ def folder_rates(
         image_size=224, channels=3, resize="short_side", short_side=256, augment=("random_crop", "flip")
     )
     ours_pipe = training_pipeline(
-        load_dataset(f"folder:{root}").splits["train"], config, batch_size, 0, epochs=None
+        load_dataset(f"folder:{root}").splits[TRAIN], config, batch_size, 0, epochs=None
     )
     reference_pipe = reference_folder_pipeline(root, batch_size)
     ours, reference, ours_cpu, reference_cpu = [], [], [], []
@@ -228,5 +230,5 @@ def time_to_first_batch(root: str, batch_size: int = 128) -> float:
     start = time.perf_counter()
     source = load_dataset(f"folder:{root}")
     config = DataConfig(image_size=32, channels=1, resize="pad", augment=("pad_crop",), pad=2)
-    next(iter(training_pipeline(source.splits["train"], config, batch_size, seed=0)))
+    next(iter(training_pipeline(source.splits[TRAIN], config, batch_size, seed=0)))
     return time.perf_counter() - start

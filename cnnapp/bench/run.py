@@ -16,6 +16,7 @@ from pathlib import Path
 
 from cnnapp.bench.config import SpeedConfig, cpu_cores
 from cnnapp.bench.targets import targets
+from cnnapp.choices import TRAIN
 from cnnapp.errors import unknown
 
 SECTIONS = ("speed", "memory", "pipeline", "litert")
@@ -182,7 +183,7 @@ def _pipeline(config: BenchConfig, speed_rows: list[dict]) -> list[dict]:
     sources = {
         # The shipped digits: 8×8 grey, stretched and made RGB, mirrored; small enough to be cached.
         "digits": (
-            load_dataset("digits").splits["train"],
+            load_dataset("digits").splits[TRAIN],
             DataConfig(image_size=size, channels=3, resize="stretch", augment=("flip",)),
         ),
         # Larger photos (twice the input side), read afresh each epoch as from files; crop + flip.

@@ -11,6 +11,8 @@ import platform
 
 import numpy as np
 
+from cnnapp.choices import TEST
+
 
 def gzip_size(content: bytes) -> int:
     """Bytes after gzip -9: what a download or app bundle costs. Pruning and clustering only pay off here."""
@@ -159,7 +161,7 @@ def evaluation(labels, lite_probs, keras_probs, float32_probs) -> dict:
     base = accuracy(float32_probs, labels)
     agree = lite_probs.argmax(1) == keras_probs.argmax(1)
     return {
-        "split": "test",
+        "split": TEST,
         "images": int(len(labels)),
         "litert": lite,
         "keras": accuracy(keras_probs, labels),

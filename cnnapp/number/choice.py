@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from cnnapp import atomic, quiet
+from cnnapp.choices import TRAIN
 from cnnapp.number import glue, inkmap, scenes, world
 from cnnapp.number.reader import NumberReader
 
@@ -50,7 +51,7 @@ def choose_split(folder: Path, counts=None) -> dict:
     quiet.start_tensorflow()
     reader = NumberReader(folder, inkmap.inkmap_tflite())
     size = reader.classifier.size
-    sets = {layout: scenes.make_scenes("train", n, TRAIN_SEED, layout) for layout, n in counts.items()}
+    sets = {layout: scenes.make_scenes(TRAIN, n, TRAIN_SEED, layout) for layout, n in counts.items()}
     inks = {layout: [reader.ink_of(f) for f in s.frames] for layout, s in sets.items()}
     chosen = {name: getattr(glue, name) for name in CONSTANTS}
     rows = []

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from cnnapp import atomic
+from cnnapp.choices import VALIDATION
 from cnnapp.errors import CnnappError
 from cnnapp.number import glue, scenes
 
@@ -108,7 +109,7 @@ def evaluate_numbers(folder: Path, tags=("float32", "int8"), counts=None) -> dic
         raise CnnappError(f"{folder} has no {', '.join(missing)}; export a digit classifier there first")
     quiet.start_tensorflow()
     ink_content = inkmap.inkmap_tflite()
-    sets = {layout: scenes.make_scenes("validation", n, SEED, layout) for layout, n in counts.items()}
+    sets = {layout: scenes.make_scenes(VALIDATION, n, SEED, layout) for layout, n in counts.items()}
     first = NumberReader(files[0], ink_content)
     inks = {layout: [first.ink_of(f) for f in s.frames] for layout, s in sets.items()}
     first.close()
