@@ -34,12 +34,9 @@ SKIP = {
 PENDING = {
     "cnnapp/bench/config.py": "tests/bench/test_speed.py",
     "cnnapp/bench/run.py": "tests/bench/test_speed.py",
-    "cnnapp/data/glyphs.py": "tests/data/test_camera.py",
-    "cnnapp/data/types.py": "tests/data/test_sources.py",
     "cnnapp/deploy/classifier.py": "tests/reliability/test_fuzz.py",
     "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
     "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
-    "cnnapp/number/__main__.py": "tests/number/test_world.py",
 }
 
 _LAZY = {"__getattr__", "__dir__"}

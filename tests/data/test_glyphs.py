@@ -1,0 +1,13 @@
+"""Fast tier: the glyph bank, the `none` class's letters and signs."""
+
+import numpy as np
+
+from cnnapp.data import glyphs
+
+
+def test_glyph_bank_holds_no_digits_and_is_fitted_like_mnist():
+    assert not set("0123456789") & set(glyphs.CHARACTERS)
+    bank = glyphs.bank(28)
+    assert bank.shape[1:] == (28, 28) and len(bank) >= len(glyphs.CHARACTERS)
+    rows = np.flatnonzero(bank.max(axis=(0, 2)) > 0)
+    assert rows.min() >= 3 and rows.max() <= 24  # inside the centre 20×20 box (±1 for rounding)
