@@ -28,20 +28,6 @@ SKIP = {
     "cnnapp/assets/mnist4k/make_mnist4k.py": "makes the committed mnist4k.npz from ../shared",
 }
 
-# Modules without their own test file yet: {module: the test file that exercises it today, or None where no
-# test does directly}. The list only shrinks: a module that gains its own file must leave it (a test below
-# says so), and no module may join it (the test above names a new module without its file).
-PENDING = {
-    "cnnapp/bench/config.py": "tests/bench/test_speed.py",
-    "cnnapp/bench/run.py": "tests/bench/test_speed.py",
-    "cnnapp/data/glyphs.py": "tests/data/test_camera.py",
-    "cnnapp/data/types.py": "tests/data/test_sources.py",
-    "cnnapp/deploy/classifier.py": "tests/reliability/test_fuzz.py",
-    "cnnapp/deploy/metadata.py": "tests/deploy/test_exporter.py",
-    "cnnapp/deploy/runtime.py": "tests/deploy/test_converter.py",
-    "cnnapp/number/__main__.py": "tests/number/test_world.py",
-}
-
 _LAZY = {"__getattr__", "__dir__"}
 
 
@@ -85,16 +71,14 @@ def test_every_module_with_behaviour_has_its_mirror_test_file():
     missing = [
         f"{module} → {mirror(ROOT / module).relative_to(ROOT)}"
         for module in modules_with_behaviour()
-        if module not in SKIP and module not in PENDING and not mirror(ROOT / module).is_file()
+        if module not in SKIP and not mirror(ROOT / module).is_file()
     ]
     assert not missing, "modules without their test file (write it, named so):\n" + "\n".join(missing)
 
 
-def test_the_skip_and_pending_lists_hold_only_real_modules_still_without_a_file():
+def test_the_skip_list_holds_only_real_modules_still_without_a_file():
     modules = set(modules_with_behaviour())
-    for module in [*SKIP, *PENDING]:
+    for module in SKIP:
         assert module in modules, f"{module} is listed here but is no module with behaviour: remove it"
-    mirrored = [m for m in [*SKIP, *PENDING] if mirror(ROOT / m).is_file()]
-    assert not mirrored, f"these have their own test file now: remove them from SKIP/PENDING: {mirrored}"
-    for module, home in PENDING.items():
-        assert home is None or (ROOT / home).is_file(), f"{module}'s tests are said to be in {home}: no file"
+    mirrored = [m for m in SKIP if mirror(ROOT / m).is_file()]
+    assert not mirrored, f"these have their own test file now: remove them from SKIP: {mirrored}"

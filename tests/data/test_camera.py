@@ -6,7 +6,7 @@ import pytest
 import tensorflow as tf
 
 from cnnapp import data
-from cnnapp.data import camera, glyphs
+from cnnapp.data import camera
 from cnnapp.data.config import DataConfig
 from cnnapp.errors import CnnappError
 
@@ -64,14 +64,6 @@ def test_photos_render_at_another_size_and_negatives_hold_no_ink_of_the_digit():
     assert frames.shape == (1, 64, 64, 3)
     none = camera.negatives(4, 48, camera.CAMERA_LIKE, SEED)
     assert none.shape == (4, 48, 48, 3)
-
-
-def test_glyph_bank_holds_no_digits_and_is_fitted_like_mnist():
-    assert not set("0123456789") & set(glyphs.CHARACTERS)
-    bank = glyphs.bank(28)
-    assert bank.shape[1:] == (28, 28) and len(bank) >= len(glyphs.CHARACTERS)
-    rows = np.flatnonzero(bank.max(axis=(0, 2)) > 0)
-    assert rows.min() >= 3 and rows.max() <= 24  # inside the centre 20×20 box (±1 for rounding)
 
 
 def test_training_pipeline_with_the_camera_gives_front_images_and_none_labels():

@@ -121,12 +121,6 @@ def test_bad_tfds_config_is_a_clear_error(tmp_path):
         data.load_dataset("imagenette/nosuch", data_dir=str(tmp_path))
 
 
-def test_missing_split_lists_the_splits():
-    message = "dataset digits has no split 'validation'; its splits: train, test$"
-    with pytest.raises(CnnappError, match=message):
-        data.load_dataset("digits").split("validation")
-
-
 # --- a user's folder of images -----------------------------------------------------------------------------
 
 
