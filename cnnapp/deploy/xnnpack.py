@@ -1,7 +1,7 @@
 """Keras graphs rewritten, before an int8 conversion, into ops XNNPACK runs in int8.
 
 LiteRT's CPU delegate (XNNPACK) takes int8 convolutions, fully connected layers, tanh and multiplies, but not
-int8 AVERAGE_POOL_2D: each one runs on LiteRT's reference kernels and cuts the graph into one more delegate
+int8 AVERAGE_POOL_2D: each one runs on LiteRT's built-in kernels and cuts the graph into one more delegate
 partition, whose entry and exit cost more than a small model's pooling itself. Measured on LeNet-5 (batch 1,
 one thread, this 2-core AVX-512 CPU): int8 took 16.6 µs against float32's 12.0 µs with its two pools, in four
 delegate partitions; with the pools as depthwise convolutions, 11.7 µs against 11.9 µs, in two.
