@@ -133,7 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         litert_profile=args.litert_profile == "on",
         **speed_options(args, PRESETS),
     )
-    result = run_bench(config)
+    result = run_bench(config, verbose=args.verbose)
     print_and_save(format_table(result), result, args.json)
     return 0
 

@@ -82,9 +82,10 @@ class BenchConfig(SpeedConfig):
         self.check_sizes(**{"pipeline batches": self.pipeline_batches, "LiteRT runs": self.litert_runs})
 
 
-def run_bench(config: BenchConfig) -> dict:
+def run_bench(config: BenchConfig, verbose: bool = False) -> dict:
     """Run the chosen sections; return {"machine", "config", "precision", "tuning", "roofs", "speed",
-    "memory", "pipeline", "folder", "litert", "targets"}."""
+    "memory", "pipeline", "folder", "litert", "targets"}. `verbose` shows the converter's and LiteRT's own
+    logs (XNNPACK, quantizer statistics, Keras's SavedModel export), hidden by default."""
     import tensorflow as tf
 
     from cnnapp import machine
@@ -126,7 +127,7 @@ def run_bench(config: BenchConfig) -> dict:
         result["pipeline"] = _pipeline(config, result.get("speed", []))
         result["folder"] = _folder(config)
     if "litert" in config.sections:
-        result["litert"] = _litert(config)
+        result["litert"] = _litert(config, verbose)
     result["machine"]["load_average_end"] = list(os.getloadavg()) if hasattr(os, "getloadavg") else None
     result["targets"] = targets(result, cpu["features"])
     return result
@@ -257,7 +258,15 @@ def _folder(config: BenchConfig) -> dict:
     return out
 
 
-def _litert(config: BenchConfig) -> dict:
+def _litert(config: BenchConfig, verbose: bool = False) -> dict:
+    from cnnapp import quiet
+
+    # Every interpreter and conversion writes from C++ to the process's descriptors: shown by --verbose.
+    with quiet.hidden_output(verbose):
+        return _litert_rows(config)
+
+
+def _litert_rows(config: BenchConfig) -> dict:
     from cnnapp.bench.litert import convert_and_time, latency_rows
 
     rows = latency_rows(config.export_dir, runs=config.litert_runs)

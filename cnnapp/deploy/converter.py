@@ -100,9 +100,12 @@ def convert(
 
     Int8 graphs are converted with TFLITE_BUILTINS as a fallback, so an op with no integer kernel stays in
     float instead of failing; `runtime.op_summary` lists such ops and the report names them. Every graph
-    leaves with its intermediate tensor names stripped (see _strip_debug_names).
+    leaves with its intermediate tensor names stripped (see _strip_debug_names). An int8 graph's average
+    pools are converted as depthwise convolutions, which XNNPACK runs in int8 (`xnnpack.pools_as_depthwise`).
     """
     import tensorflow as tf
+
+    from cnnapp.deploy import xnnpack
 
     io = check_mode(mode, io)
     check_granularity(granularity, mode)
@@ -112,6 +115,8 @@ def convert(
         raise CnnappError(
             f"mode {mode} needs calibration images: export a run folder (its recipe's data) or pass --dataset"
         )
+    if mode == "int8":
+        model = xnnpack.pools_as_depthwise(model)
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if mode == "float16":
         converter.optimizations = [tf.lite.Optimize.DEFAULT]

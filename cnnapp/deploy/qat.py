@@ -65,7 +65,10 @@ def quantize_aware(twin, scheme: str = "default"):
     """
     import tensorflow_model_optimization as tfmot
 
+    from cnnapp.deploy.xnnpack import pools_as_depthwise
+
     require_tf_keras(twin)
+    twin = pools_as_depthwise(twin)  # as int8 conversions do: XNNPACK has no int8 average pool
     qk = tfmot.quantization.keras
     registry = qk.default_8bit.Default8BitQuantizeRegistry()
     config_class = output_quantize_config()

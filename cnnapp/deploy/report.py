@@ -103,12 +103,12 @@ def build_report(
 
 
 def latency_note(mode: str, content: bytes, float32_content: bytes, rep: dict) -> dict | None:
-    """Why an integer export is not faster than float32, with the kernels' profile; None when it is.
+    """Why an integer export is not faster than float32, measured; None when it is.
 
-    An int8 graph slower than its float32 twin is a small model's trait: the whole float32 graph takes tens
-    of µs, so the fixed costs int8 adds per invocation (quantizing the input, requantizing after every op,
-    int8 pooling and tanh) outweigh the multiply-adds it saves. An int16x8 graph is always slower: XNNPACK has
-    no 16-bit-activation kernels, so its convolutions run on LiteRT's reference kernels.
+    Measures float32's latency as `rep`'s was measured, each graph's kernels with XNNPACK on and off on 1
+    and 2 threads (`runtime.delegate_profile`), and how XNNPACK takes each graph: its delegate partitions
+    and the ops it leaves to LiteRT's built-in kernels (`runtime.xnnpack_partitions`). `latency_text`
+    says what those numbers show. An int16x8 export always gets a note: its cost is the question.
     """
     from cnnapp.deploy import runtime
 
@@ -125,27 +125,82 @@ def latency_note(mode: str, content: bytes, float32_content: bytes, rep: dict) -
         "this export": runtime.delegate_profile(content),
         "float32": runtime.delegate_profile(float32_content),
     }
+    kernels = {
+        "this export": runtime.xnnpack_partitions(content),
+        "float32": runtime.xnnpack_partitions(float32_content),
+    }
     share = rep["size"]["bytes"] / rep["size"]["float32_bytes"]
+    text = latency_text(mode, ms, float32_ms, profile, kernels, share)
+    return {"float32_ms": float32_ms, "text": text, "profile_ms": profile, "xnnpack": kernels}
+
+
+# XNNPACK on and off within this share of each other: the same kernels run either way.
+_SAME_KERNELS = 0.15
+
+
+def _partitions(n: int) -> str:
+    return f"{n} partition" + ("" if n == 1 else "s")
+
+
+def _ops_named(ops: list[str]) -> str:
+    """["AVERAGE_POOL_2D#5", "AVERAGE_POOL_2D#9", "SOFTMAX#20"] → "AVERAGE_POOL_2D ×2, SOFTMAX"."""
+    counts: dict[str, int] = {}
+    for op in ops:
+        name = op.split("#")[0]
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(name + (f" ×{n}" if n > 1 else "") for name, n in counts.items())
+
+
+def latency_text(mode: str, ms: float, float32_ms: float, profile: dict, kernels: dict, share: float) -> str:
+    """What the measured numbers of `latency_note` say, in words (a pure function of them).
+
+    Args:
+        ms / float32_ms: this export's and float32's median latency (batch 1, one thread).
+        profile: {"this export" | "float32": `runtime.delegate_profile`}.
+        kernels: {"this export" | "float32": `runtime.xnnpack_partitions`}.
+        share: this export's bytes over float32's.
+    """
+    mine, base = profile["this export"], profile["float32"]
+    on, off = mine["xnnpack, 1 thread"], mine["builtin kernels, 1 thread"]
+    taken, reference = kernels["this export"], kernels["float32"]
+    timing = f"{ms:.3f} ms per image against float32's {float32_ms:.3f} ms (batch 1, one thread)"
+    kernel_times = f"XNNPACK on {on:.3f} ms, off {off:.3f} ms; float32 {base['xnnpack, 1 thread']:.3f} ms"
     if mode == "int16x8":
-        text = (
-            f"int16x8 takes {ms:.3f} ms per image against float32's {float32_ms:.3f} ms "
-            f"({ms / float32_ms:.0f}×): XNNPACK has no kernels for 16-bit activations, so its convolutions "
-            "and fully connected layers run on LiteRT's reference integer kernels, with or without "
-            "the delegate. "
+        if taken["partitions"] == 0:
+            kernels_said = (
+                "XNNPACK takes none of its ops (it has no kernels for 16-bit activations), so every "
+                "convolution and fully connected layer runs on LiteRT's built-in integer kernels"
+            )
+        else:
+            kernels_said = (
+                f"XNNPACK takes part of it ({_partitions(taken['partitions'])}) and leaves "
+                f"{_ops_named(taken['outside'])} to LiteRT's built-in kernels"
+            )
+        same = abs(on - off) <= _SAME_KERNELS * max(on, off)
+        return (
+            f"int16x8 takes {timing}, {ms / float32_ms:.0f}× float32's: {kernels_said} "
+            f"({kernel_times}{': the same kernels either way' if same else ''}). "
             "It buys accuracy (16-bit activations), not speed: use it where int8 loses accuracy and latency "
             "does not matter, or on an accelerator with 16×8 kernels."
         )
-    else:
-        text = (
-            f"{mode} is slower than float32 here ({ms:.3f} vs {float32_ms:.3f} ms per image, batch 1, one "
-            f"thread): the whole float32 graph takes {1000 * float32_ms:.0f} µs, so the fixed costs int8 "
-            "adds to an invocation (quantizing the input, requantizing after every op, int8 pooling and "
-            "tanh) "
-            "outweigh the multiply-adds it saves. For speed, float32 is the better phone choice for a model "
-            f"this small; {mode} keeps its size ({share:.0%} of float32's bytes). A per-layer profile: "
-            "`python -m cnnapp.bench --sections litert`."
+    float_kinds = {op.split("#")[0] for op in reference["outside"]}
+    extra = [op for op in taken["outside"] if op.split("#")[0] not in float_kinds]
+    if taken["partitions"] > reference["partitions"] or extra:
+        why = (
+            f"XNNPACK takes the graph in {_partitions(taken['partitions'])} against float32's "
+            f"{reference['partitions']}, leaving {_ops_named(taken['outside'])} to LiteRT's built-in "
+            "kernels: every invocation leaves XNNPACK and enters it again around each of them"
         )
-    return {"float32_ms": float32_ms, "text": text, "profile_ms": profile}
+    else:
+        why = (
+            f"XNNPACK takes both graphs alike ({_partitions(taken['partitions'])}), so what int8 adds to an "
+            "invocation (quantizing the input, requantizing after every op) outweighs the multiply-adds it "
+            "saves on a graph this small"
+        )
+    return (
+        f"{mode} is slower than float32 here ({timing}): {why} ({kernel_times}). For speed, float32 is the "
+        f"better phone choice for this export; {mode} keeps its size ({share:.0%} of float32's bytes)."
+    )
 
 
 def _profile_text(note: dict) -> str:

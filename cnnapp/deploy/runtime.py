@@ -191,3 +191,27 @@ def delegate_profile(content: bytes, budget_s: float = 0.1) -> dict:
             name = f"{kind}, {threads} thread" + ("s" if threads > 1 else "")
             out[name] = median_us(interp, runs) / 1000
     return out
+
+
+def xnnpack_partitions(content: bytes, num_threads: int = 1) -> dict:
+    """How XNNPACK takes a graph: {"partitions": delegate partitions, "outside": ops left to LiteRT's own
+    kernels, as "OP#index"}. Each op outside cuts the graph once more, and every partition's entry and exit
+    is a fixed cost per invocation: on a small model it is what makes int8 slower than float32."""
+    interp = _interpreter(content, num_threads)
+    interp.allocate_tensors()
+    ops = compat.ops_details(interp)  # the graph's ops, then one "DELEGATE" node per partition
+    producer = {t: op for op in ops if op["op_name"] != "DELEGATE" for t in op["outputs"]}
+    delegated: set[int] = set()
+    delegates = [op for op in ops if op["op_name"] == "DELEGATE"]
+    for node in delegates:  # a partition: its outputs' producers, back to the partition's inputs
+        entry = {int(t) for t in node["inputs"]}
+        stack = [producer[t] for t in node["outputs"] if t in producer]
+        while stack:
+            op = stack.pop()
+            if op["index"] in delegated:
+                continue
+            delegated.add(op["index"])
+            stack += [producer[t] for t in op["inputs"] if t >= 0 and int(t) not in entry and t in producer]
+    outside = [f"{op['op_name']}#{op['index']}" for op in ops if op["op_name"] != "DELEGATE"]
+    outside = [name for name in outside if int(name.split("#")[1]) not in delegated]
+    return {"partitions": len(delegates), "outside": outside}

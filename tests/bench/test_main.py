@@ -86,3 +86,23 @@ def test_cli_rejects_bad_options(argv, message):
 
     with pytest.raises(CnnappError, match=message):
         main(argv)
+
+
+# What LiteRT, the converter and Keras's SavedModel export write on their own while the section runs.
+_CHATTER = ("Created TensorFlow Lite XNNPACK delegate", "Saved artifact at", "fully_quantize", "TensorSpec(")
+
+
+def test_the_litert_section_hides_litert_and_converter_chatter_unless_verbose(tmp_path, capfd):
+    from cnnapp.bench.__main__ import main
+
+    # No exports: lenet5 is converted both ways and timed, the noisiest path of the section.
+    argv = ["--sections", "litert", "--litert-runs", "2", "--litert-profile", "off", "--json", ""]
+    argv += ["--export-dir", str(tmp_path / "none")]
+    assert main(argv) == 0
+    out, err = capfd.readouterr()
+    assert "LiteRT latency" in out and "converted on the fly" in out
+    assert not [line for line in (out + err).splitlines() if any(word in line for word in _CHATTER)]
+
+    assert main([*argv, "--verbose"]) == 0
+    out, err = capfd.readouterr()
+    assert "LiteRT latency" in out and "Saved artifact at" in out + err
