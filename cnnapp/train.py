@@ -62,7 +62,7 @@ def parse_args(argv: Sequence[str] | None):
         help="train the recipe with each of these tricks turned off (or on) alone, --seeds each, and write "
         "the table to --out (default runs/ablation-RECIPE): ablation.json and ablation.md; tricks: "
         "label_smoothing, mixup, cutmix, randaugment, augmix, random_erasing, ema, cosine, adamw, "
-        "stochastic_depth",
+        'stochastic_depth; "none": only the recipe and its paper recipe (base)',
     )
     parser.add_argument(
         "--seeds", default="0,1,2", metavar="S,...", help="the ablation's seeds (default 0,1,2)"
@@ -140,7 +140,7 @@ def ablate(args, recipe_file) -> int:
         raise CnnappError(
             f"--seeds takes integers separated by commas, e.g. 0,1,2; got {args.seeds!r}"
         ) from None
-    tricks = [t.strip() for t in args.ablate.split(",") if t.strip()]
+    tricks = [t.strip() for t in args.ablate.split(",") if t.strip() and t.strip() != "none"]
     out = out_folder(args.out) or RUNS_DIR / f"ablation-{Path(str(recipe_file)).stem}"
     world = None
     if args.world:

@@ -83,6 +83,11 @@ def variants(recipe_name: str, tricks: list[str], overrides: list[str]) -> dict[
         raise unknown("trick", bad[0], TRICKS)
     recipe = load_recipe(recipe_name, overrides)
     base = base_of(recipe_name)
+    if not tricks and not base:
+        raise CnnappError(
+            f"{recipe_name} has no paper recipe (base) to compare with: name tricks to --ablate, "
+            "e.g. --ablate mixup,ema"
+        )
     paper = load_recipe(base, overrides).to_dict() if base else None
     rows = {"recipe": (recipe_name, [])}
     for name in tricks:

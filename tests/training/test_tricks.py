@@ -108,6 +108,13 @@ def test_ablation_rows_turn_each_trick_off_against_the_paper():
         ablation.variants("lenet5-digits-modern", ["dropblock"], [])
 
 
+def test_ablate_none_compares_the_recipe_with_its_paper_recipe_only():
+    rows = ablation.variants("resnet20-digits-modern", [], [])
+    assert rows == {"recipe": ("resnet20-digits-modern", []), "paper": ("resnet20-digits", [])}
+    with pytest.raises(recipes.CnnappError, match="no paper recipe"):
+        ablation.variants("resnet20-digits", [], [])
+
+
 def test_augmix_replaces_randaugment_where_the_recipe_has_it():
     """AugMix and RandAugment are alternatives (a recipe refuses both): the row swaps one for the other."""
     modern = ablation.variants("lenet5-digits-modern", ["augmix"], [])["+augmix"][1]

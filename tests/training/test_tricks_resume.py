@@ -71,4 +71,5 @@ def test_resume_with_ema_and_batch_augmentations_is_bit_identical(tmp_path, monk
     meta = json.loads((tmp_path / "stopped" / "run.json").read_text())
     assert meta["tricks"]["mixup_alpha"] == 0.2 and meta["tricks"]["ema"] is True
     assert meta["tricks"]["adamw"] is True and meta["tricks"]["decoupled_weight_decay"] == 0.05
+    assert meta["tricks"]["lr"] == 0.001 and meta["tricks"]["ema_momentum"] == 0.99
     assert (tmp_path / "stopped" / "figures" / "augmentations.png").is_file()
