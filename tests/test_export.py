@@ -7,14 +7,14 @@ import keras
 import pytest
 import tensorflow as tf
 
-from cnnapp import export, predict
+from cnnapp import export, predict, runs
 from cnnapp.deploy import converter
 from cnnapp.deploy.exporter import Options
 from cnnapp.deploy.exporter import export as export_core
 from cnnapp.deploy.subject import Subject
 from cnnapp.errors import CnnappError
 from cnnapp.runs import OUTPUT_LOCK
-from tests.fixtures import FAST, ROOT
+from tests.fixtures import FAST, ROOT, TINY
 
 COMMITTED = ROOT / "export" / "lenet5-digits"
 
@@ -37,6 +37,20 @@ def test_export_cli_on_a_run_folder(lenet_run, tmp_path, capsys):
     report = json.loads((out / "int8.json").read_text())
     assert report["settings"]["calibration_samples"] == 20 and report["io"]["input"] == "uint8"
     assert (out / "labels.txt").read_text().split() == [str(i) for i in range(10)]
+
+
+def test_a_mixed_precision_run_exports_in_float32(trained_runs, tmp_path):
+    # `auto` picks mixed_bfloat16 on a CPU with AVX-512 (tests pin float32): TFLite takes float32 graphs only.
+    from cnnapp import tasks
+    from cnnapp.deploy.subject import load_subject
+
+    run = trained_runs("lenet5-digits", "train.precision=mixed_bfloat16", *TINY)
+    model = load_subject(run, tasks.of(runs.load_run(run).meta)).model
+    assert {layer.dtype_policy.compute_dtype for layer in model.layers} == {"float32"}
+    assert keras.mixed_precision.global_policy().name == "float32"  # training set it back
+    argv = [str(run), "--mode", "int8", "--out", str(tmp_path), "--eval-limit", "20", "--quiet"]
+    assert export.main(argv) == 0
+    assert (tmp_path / "int8.tflite").stat().st_size > 0
 
 
 def test_predict_on_the_committed_exports(digit_pngs, capsys):

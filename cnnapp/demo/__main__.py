@@ -4,8 +4,9 @@
     python -m cnnapp.demo runs/lenet5-phone --out site/         # the run's int8 export (made if missing)
 
 Writes a static site (page, script, model, model.json, the runtime's JS/wasm vendored from the pinned npm
-package; `npm ci` runs in web/ the first time) into --out (default: demo/<folder>-<file> for a .tflite,
-RUN/demo for a run). It must be served over http(s), not opened as a file://; --serve serves it on 127.0.0.1.
+package; `npm ci` runs the first time, in ~/.cache/cnnapp/web for an installed package) into --out
+(default: demo/<folder>-<file> for a .tflite, RUN/demo for a run). It must be served over http(s), not
+opened as a file://; --serve serves it on 127.0.0.1.
 """
 
 from __future__ import annotations

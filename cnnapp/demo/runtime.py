@@ -7,6 +7,7 @@ The site vendors these files (no CDN): the ES module bundle and the WebAssembly 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -36,13 +37,29 @@ def pinned_version(web: Path | None = None) -> str:
     return lock["packages"][f"node_modules/{PACKAGE}"]["version"]
 
 
+def cache_dir() -> Path:
+    """Where the runtime is installed when the package's own web/ does not hold it: an installed package's
+    folder is not the user's to write (it may be read-only; uninstalling would leave node_modules behind)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "cnnapp" / "web"
+
+
+def _home(web: Path | None) -> Path:
+    """The folder whose node_modules holds (or will hold) the runtime: WEB (a checkout that ran `npm ci`
+    there, as CI does) when it is installed there, the user's cache otherwise."""
+    if web is not None:
+        return web
+    return WEB if is_installed(WEB) else cache_dir()
+
+
 def installed_dir(web: Path | None = None) -> Path:
-    return (web or WEB) / "node_modules" / PACKAGE
+    return _home(web) / "node_modules" / PACKAGE
 
 
 def is_installed(web: Path | None = None) -> bool:
     """True when every vendored file is there at the pinned version."""
-    root = installed_dir(web)
+    web = web or WEB
+    root = web / "node_modules" / PACKAGE
     if not all((root / name).is_file() for name in FILES):
         return False
     return json.loads((root / "package.json").read_text()).get("version") == pinned_version(web)
@@ -54,9 +71,13 @@ def ensure_installed(web: Path | None = None, log: Callable[[str], None] | None 
     Raises:
         CnnappError: npm is not installed, or `npm ci` failed (its last lines are in the message).
     """
-    web = web or WEB
+    web = _home(web)
     if is_installed(web):
         return installed_dir(web)
+    if web == cache_dir():  # the package's pinned lock file, installed in the cache
+        web.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copyfile(WEB / name, web / name)
     npm = shutil.which("npm")
     if npm is None:
         raise CnnappError(

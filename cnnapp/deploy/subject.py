@@ -209,7 +209,9 @@ def _from_run(path: Path, which: str, dataset: str | None, task) -> Subject:
     if any(layer.dtype_policy.compute_dtype != "float32" for layer in model.layers):
         # Trained in mixed precision (bfloat16 or float16 compute, float32 weights): TFLite converts float32
         # graphs only, so the same graph is built in float32 and given the same weights.
-        float32 = task.build_model(run.meta.to_dict())
+        import keras
+
+        float32 = task.build_model(run.meta.to_dict(), keras)
         float32.set_weights(model.get_weights())
         model = float32
     data = run.recipe.data

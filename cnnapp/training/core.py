@@ -124,6 +124,9 @@ def train(
     strategy = strategy or tf.distribute.get_strategy()
     created = not run.path.exists()
     lock = run.lock() if chief else None
+    # The run's precision is Keras's global policy while it trains, and only then: a model built after it in
+    # the same process (a notebook's export, the next test) is float32 again unless it asks otherwise.
+    policy = keras.mixed_precision.global_policy()
     try:
         if lock is not None:
             lock.acquire()
@@ -160,6 +163,7 @@ def train(
             hooks.draw_figures(task, run.path, (probs, labels, kept) if probs is not None else None)
         return report, session.model
     finally:
+        keras.mixed_precision.set_global_policy(policy)
         if lock is not None:
             lock.release()
 
