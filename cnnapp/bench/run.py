@@ -14,6 +14,7 @@ import platform
 import time
 from pathlib import Path
 
+from cnnapp import quiet
 from cnnapp.bench.config import SpeedConfig, cpu_cores
 from cnnapp.bench.targets import targets
 from cnnapp.choices import TRAIN
@@ -259,7 +260,6 @@ def _folder(config: BenchConfig) -> dict:
 
 
 def _litert(config: BenchConfig, verbose: bool = False) -> dict:
-    from cnnapp import quiet
 
     # Every interpreter and conversion writes from C++ to the process's descriptors: shown by --verbose.
     with quiet.hidden_output(verbose):

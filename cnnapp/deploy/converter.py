@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from cnnapp import compat
+from cnnapp.deploy import xnnpack
 from cnnapp.errors import CnnappError, unknown
 
 MODES = ("float32", "float16", "dynamic", "int8", "int16x8", "qat")
@@ -104,8 +105,6 @@ def convert(
     pools are converted as depthwise convolutions, which XNNPACK runs in int8 (`xnnpack.pools_as_depthwise`).
     """
     import tensorflow as tf
-
-    from cnnapp.deploy import xnnpack
 
     io = check_mode(mode, io)
     check_granularity(granularity, mode)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 
 from cnnapp.deploy.optimize import _clone_wrapping, _compile, _steps, require_tf_keras
+from cnnapp.deploy.xnnpack import pools_as_depthwise
 from cnnapp.errors import CnnappError
 
 # Layers that take OutputQuantizeConfig: weight-free, built from ops that have int8 kernels.
@@ -64,8 +65,6 @@ def quantize_aware(twin, scheme: str = "default"):
         CnnappError: naming a layer that neither tfmot nor cnnapp knows how to quantize.
     """
     import tensorflow_model_optimization as tfmot
-
-    from cnnapp.deploy.xnnpack import pools_as_depthwise
 
     require_tf_keras(twin)
     twin = pools_as_depthwise(twin)  # as int8 conversions do: XNNPACK has no int8 average pool
