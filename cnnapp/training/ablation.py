@@ -50,8 +50,9 @@ TRICKS = {
     "random_erasing": Trick({"batch_augment.random_erasing": 0.25}, "random erasing probability"),
     "ema": Trick({"optimizer.ema": True, "optimizer.ema_momentum": 0.99}, "Polyak averaging (EMA)"),
     "cosine": Trick({"schedule.name": "cosine", "schedule.warmup": 1.0}, "warm-up + cosine schedule"),
-    "adamw": Trick(
-        {"optimizer.name": "adamw", "optimizer.lr": 0.001, "optimizer.decoupled_weight_decay": 0.05},
+    "adamw": Trick(  # lr 0.003, decay 0.1: the best of lr 0.001/0.003/0.01 × decay 0.01/0.1/0.5 on
+        # lenet5-digits-modern's mnist4k validation split, 2 seeds (docs/tuning/, tools/sweep.py)
+        {"optimizer.name": "adamw", "optimizer.lr": 0.003, "optimizer.decoupled_weight_decay": 0.1},
         "AdamW",
     ),
     "stochastic_depth": Trick({"model.options.stochastic_depth": 0.1}, "stochastic depth"),
@@ -185,6 +186,38 @@ def run(
     atomic.write_json(out / "ablation.json", table)
     atomic.write_text(out / "ablation.md", markdown(table))
     return table
+
+
+def replace_rows(table: dict, other: dict, rows: list[str]) -> dict:
+    """`table` with `rows` (e.g. ["+adamw"]) taken from `other`, an ablation of the same recipe, overrides and
+    seeds trained later (a trick's values changed), and its summary made again.
+
+    The rows both tables have besides `rows` (the recipe, the paper recipe) must agree run for run in their
+    validation and test top-1, which says the two ablations trained alike; otherwise one clear error.
+    """
+    for key in ("recipe", "overrides", "seeds"):
+        if table[key] != other[key]:
+            raise CnnappError(f"the two ablations differ in {key}: {table[key]} and {other[key]}")
+    missing = [row for row in rows if row not in other["rows"]]
+    if missing:
+        raise CnnappError(f"the newer ablation has no row {missing[0]}: train it with --ablate")
+
+    def scores(t: dict) -> dict:
+        return {(r["row"], r["seed"]): (r["validation_top1"], r["test_top1"]) for r in t["runs"]}
+
+    mine, theirs = scores(table), scores(other)
+    differ = [k for k in mine.keys() & theirs.keys() if k[0] not in rows and mine[k] != theirs[k]]
+    if differ:
+        row, seed = sorted(differ)[0]
+        raise CnnappError(
+            f"row {row}, seed {seed} scored differently in the two ablations ({mine[row, seed]} and "
+            f"{theirs[row, seed]}): they did not train alike, so their rows do not belong in one table"
+        )
+    runs = [r for r in table["runs"] if r["row"] not in rows] + [r for r in other["runs"] if r["row"] in rows]
+    order = list(table["rows"]) + [row for row in rows if row not in table["rows"]]
+    runs.sort(key=lambda r: (order.index(r["row"]), r["seed"]))
+    definitions = {row: other["rows"][row] if row in rows else table["rows"][row] for row in order}
+    return {**table, "rows": definitions, "runs": runs, "summary": summarize(runs)}
 
 
 def calibrated(run_dir: Path, report: dict) -> dict:

@@ -67,6 +67,28 @@ def test_the_table_shows_the_calibration_error_at_the_fitted_temperature():
     assert "world" not in text
 
 
+def _table(rows, changes=()):
+    runs = [_entry(row, seed) for row in rows for seed in (0, 1)]
+    definitions = {row: {"recipe": "r", "overrides": list(changes) if row[0] == "+" else []} for row in rows}
+    return {"recipe": "r", "overrides": [], "seeds": [0, 1], "rows": definitions, "runs": runs}
+
+
+def test_a_row_trained_again_replaces_its_runs_when_the_shared_rows_agree():
+    table = _table(["recipe", "-mixup", "+adamw", "paper"], ["optimizer.lr=0.001"])
+    newer = _table(["recipe", "+adamw", "paper"], ["optimizer.lr=0.003"])
+    for run in newer["runs"]:
+        run["test_top1"] = 0.85 if run["row"] == "+adamw" else run["test_top1"]
+    merged = ablation.replace_rows(table, newer, ["+adamw"])
+    assert list(merged["rows"]) == ["recipe", "-mixup", "+adamw", "paper"]
+    assert merged["rows"]["+adamw"]["overrides"] == ["optimizer.lr=0.003"]
+    assert [r["row"] for r in merged["runs"]] == [row for row in merged["rows"] for _ in (0, 1)]
+    assert merged["summary"]["+adamw"]["test_top1"]["mean"] == pytest.approx(0.85)
+    assert merged["summary"]["-mixup"] == ablation.summarize(table["runs"])["-mixup"]
+    newer["runs"][0]["test_top1"] = 0.7  # the recipe's seed 0 trained differently
+    with pytest.raises(CnnappError, match="row recipe, seed 0 scored differently"):
+        ablation.replace_rows(table, newer, ["+adamw"])
+
+
 def test_the_world_columns_appear_when_every_row_has_them():
     world = {
         "file": "int8.tflite",
