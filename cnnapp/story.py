@@ -25,7 +25,7 @@ def parse_args(argv: Sequence[str] | None):
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
 
-    table = story.measure()
+    table = story.measure(verbose=args.verbose)
     if args.out is not None:
         story.write(table, out_folder(args.out))
     print(story.markdown(table))

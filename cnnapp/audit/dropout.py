@@ -38,7 +38,8 @@ def measure(name: str = "alexnet", samples: int = 20, images: int = 64, seed: in
     height, width, channels = model.input_shape[1:]
     batch = tf.image.resize(pixels, (height, width)).numpy()
     batch = np.repeat(batch, channels, axis=-1) if channels != 1 else batch
-    entering = keras.Model(model.inputs, layer.input)(batch, training=False).numpy()
+    # a list, as model.inputs is: a bare array makes Keras warn that the structures differ
+    entering = keras.Model(model.inputs, layer.input)([batch], training=False).numpy()
     keep = 1.0 - layer.rate
     rng = np.random.default_rng(seed)
     inverted_train = np.mean([layer(entering, training=True).numpy().mean() for _ in range(samples)])

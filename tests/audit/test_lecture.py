@@ -96,3 +96,11 @@ def test_every_architecture_with_figures_renders_with_reasons():
         rows = lecture.beside(audit_architecture(arch))
         assert rows and all(r.match == "=" or r.reason for r in rows), arch
         assert lecture.render(rows, "markdown").count("\n") > len(rows)
+
+
+def test_the_crop_positions_reason_says_how_the_alexnet_recipe_crops():
+    from cnnapp.recipes import load_recipe
+
+    crops = next(f for f in lecture.figures() if f["figure"].startswith("training crop positions"))
+    central = "central_square" in load_recipe("alexnet").data.pipeline.augment
+    assert central == ("central 256×256" in crops["reason"] and "central_square" in crops["reason"])
