@@ -209,8 +209,14 @@ def _online(host: tuple[str, int] = TFDS_HOST, timeout: float = 3.0) -> bool:
 def _would_download(builder) -> bool:
     """Whether preparing `builder` downloads: it is not prepared, and its preparation is tfds's own (under
     tfds.testing.mock_data, the tests' stand-in, it reads nothing)."""
+    from cnnapp import quiet
+
     prepare = type(builder).download_and_prepare
-    return not builder.is_prepared() and prepare.__module__.startswith("tensorflow_datasets.core")
+    # tfds logs its look at the data folder ("Variant folder ... has no dataset_info.json"): what it finds
+    # missing is said, with the fix, by the offline error.
+    with quiet.hidden_output():
+        prepared = builder.is_prepared()
+    return not prepared and prepare.__module__.startswith("tensorflow_datasets.core")
 
 
 def _offline_error(builder) -> CnnappError:
