@@ -16,6 +16,7 @@ import socket
 import numpy as np
 import tensorflow as tf
 
+from cnnapp import quiet
 from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
@@ -209,8 +210,6 @@ def _online(host: tuple[str, int] = TFDS_HOST, timeout: float = 3.0) -> bool:
 def _would_download(builder) -> bool:
     """Whether preparing `builder` downloads: it is not prepared, and its preparation is tfds's own (under
     tfds.testing.mock_data, the tests' stand-in, it reads nothing)."""
-    from cnnapp import quiet
-
     prepare = type(builder).download_and_prepare
     # tfds logs its look at the data folder ("Variant folder ... has no dataset_info.json"): what it finds
     # missing is said, with the fix, by the offline error.
