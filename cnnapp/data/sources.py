@@ -16,6 +16,7 @@ import socket
 import numpy as np
 import tensorflow as tf
 
+from cnnapp import quiet
 from cnnapp.choices import TEST, TRAIN, VALIDATION
 from cnnapp.data import records
 from cnnapp.data.folder import FOLDER_PREFIX, load_folder
@@ -210,7 +211,11 @@ def _would_download(builder) -> bool:
     """Whether preparing `builder` downloads: it is not prepared, and its preparation is tfds's own (under
     tfds.testing.mock_data, the tests' stand-in, it reads nothing)."""
     prepare = type(builder).download_and_prepare
-    return not builder.is_prepared() and prepare.__module__.startswith("tensorflow_datasets.core")
+    # tfds logs its look at the data folder ("Variant folder ... has no dataset_info.json"): what it finds
+    # missing is said, with the fix, by the offline error.
+    with quiet.hidden_output():
+        prepared = builder.is_prepared()
+    return not prepared and prepare.__module__.startswith("tensorflow_datasets.core")
 
 
 def _offline_error(builder) -> CnnappError:

@@ -71,8 +71,6 @@ def inkmap_tflite() -> bytes:
     function = tf.function(ink_map, input_signature=[spec])
     converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], function)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    with quiet.hidden_output(False):
-        content = converter.convert()
     info = metadata.Info(
         name="inkmap",
         description=f"Ink of handwriting on paper, per pixel. Input: an RGB photo, {WIDTH}×{HEIGHT}, raw "
@@ -82,7 +80,8 @@ def inkmap_tflite() -> bytes:
         licence="Apache-2.0 (no weights, no training data).",
         labels=LABELS,
     )
-    return metadata.with_metadata(content, info, segmenter=True)
+    with quiet.hidden_output(False):  # the converter's log, and the interpreter that checks the metadata
+        return metadata.with_metadata(converter.convert(), info, segmenter=True)
 
 
 class InkMap:

@@ -1,6 +1,8 @@
 """Fast tier: each dataset name loads (tfds mock data), the shipped digits, image folders, bad names."""
 
 import pathlib
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -223,6 +225,20 @@ def test_offline_an_unprepared_tfds_dataset_fails_at_once_naming_data_dir(tmp_pa
     message = str(error.value)
     assert "--set data.data_dir=PATH" in message and "PATH/cifar10/3.0.2/" in message, message
     assert "cannot reach the network" in message and time.monotonic() - started < 30
+
+
+def test_offline_a_leftover_empty_dataset_folder_gives_the_one_line_only(tmp_path):
+    # A failed download's empty folder: tfds logs "Variant folder ... has no dataset_info.json" through absl
+    # to stderr (in a fresh process, as a command runs: pytest would catch the log record itself).
+    (tmp_path / "cifar10" / "3.0.2").mkdir(parents=True)
+    code = (
+        "import sys; from cnnapp import errors; from cnnapp.data import sources; "
+        "sources._online = lambda *a, **k: False; "
+        f"errors.run_cli(lambda argv: sources.load_dataset('cifar10', data_dir={str(tmp_path)!r}), 'x', [])"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert done.returncode != 0 and len(lines) == 1 and "--set data.data_dir=PATH" in lines[0], done.stderr
 
 
 def test_the_network_probe_is_false_for_an_unreachable_host(monkeypatch):

@@ -48,19 +48,21 @@ ALLOWED = [
     ("docs/lectures.md", "its ~50 GB matches", "the deck's figure, quoted"),
     ("docs/lectures.md", "ImageNet's ~50 GB:", "the deck's figure, quoted"),
     ("docs/explain.md", "(the test asks ≤ 40%)", "a test's threshold, a definition"),
+    ("docs/modern-training.md", "from 76.1% to 80.9% top-1", "torchvision's published ResNet-50 weights"),
+    ("docs/modern-training.md", "at about chance, 10%, or below", "chance for ten classes, a definition"),
 ]
 
 # Typed measured numbers a doc still holds, to be written from committed JSON (lower the count as they move).
 PENDING = {
     "docs/bench.md": 37,  # the benchmark's prose around its committed tables
     "docs/explain.md": 19,  # the Grad-CAM sanity check's rates
-    "docs/export.md": 10,  # MediaPipe's resize check, metadata bytes, the debugger's float layers
+    "docs/export.md": 3,  # metadata bytes, the debugger's float layers
     "docs/lectures.md": 10,  # the classic baselines and the fine-tuning comparison
-    "docs/modern-training.md": 4,
+    "docs/modern-training.md": 1,  # CutMix's box rounding
     "docs/number.md": 7,
     "docs/phone.md": 38,
     "docs/transfer.md": 10,  # the fine-tuning table
-    "docs/your-images.md": 15,  # the folder-order and pipeline-speed measurements
+    "docs/your-images.md": 13,  # the folder-order and pipeline-speed measurements
 }
 
 

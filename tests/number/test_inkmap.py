@@ -1,5 +1,8 @@
 """The ink map: builtin TFLite ops, MediaPipe's ImageSegmenter, the same as its TensorFlow maths."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -37,3 +40,13 @@ def test_blank_paper_with_a_gradient_has_no_ink():
     noisy = paper + np.random.default_rng(0).normal(0, 8, paper.shape)
     ink = inkmap.ink_map(np.clip(noisy, 0, 255)[None].astype(np.float32)).numpy()[0, ..., 1]
     assert ink.max() < 0.35  # under the glue's threshold
+
+
+def test_building_the_ink_map_writes_nothing():
+    # The demo writes it into every site: its converter and metadata check are quiet (`--verbose` is TF's
+    # log). In a fresh process: LiteRT logs its XNNPACK line once per process, and this one may have done so.
+    code = "from cnnapp import quiet; quiet.start_tensorflow(); from cnnapp.number import inkmap; "
+    code += "inkmap.inkmap_tflite()"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    noise = [line for line in done.stderr.splitlines() if "Warning" not in line and line.strip()]
+    assert (done.stdout, noise) == ("", []), done.stderr
